@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages flagbench needs; does nothing when they are all
+# present. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config      # toolchain
+  libcurl4-openssl-dev                  # client HTTP (both backends)
+  libevent-dev                          # the async loop and flagserver's HTTP
+  clang libclang-rt-14-dev              # libFuzzer targets and sanitizer runtimes
+  curl jq                               # tests and scripts talk HTTP and read JSON
+  hyperfine gnuplot-nox                 # scripts/bench.sh: timing and plots
+  imagemagick iso-flags-png-320x240     # scripts/make-dataset.sh: the real flags
+  wrk nginx-light                       # scripts/bench-server.sh: flagserver vs nginx
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: need root or sudo to install packages" >&2; exit 1; }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, then builds and runs the
+# whole ctest suite three times over —
+#   build/        release-like build, warnings as errors, every test;
+#   build-asan/   ASan+UBSan, every test but the benchmark smoke run;
+#   build-tsan/   TSan, the tests labelled 'threaded';
+# and finally, with clang, the libFuzzer targets for a bounded time (label 'fuzz').
+# Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+jobs=$(nproc 2>/dev/null || echo 2)
+ctest_args=(--output-on-failure --timeout 600)
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+build() { # dir, cmake args...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DFLAGBENCH_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+step "build (warnings are errors)"
+build build
+step "ctest: all tests"
+ctest --test-dir build "${ctest_args[@]}" -j "$jobs"
+
+step "build with ASan+UBSan"
+build build-asan -DFLAGBENCH_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug
+step "ctest under ASan+UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan "${ctest_args[@]}" -j "$jobs" -LE 'bench|fuzz'
+
+step "build with TSan"
+build build-tsan -DFLAGBENCH_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug
+step "ctest under TSan (threaded tests)"
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  ctest --test-dir build-tsan "${ctest_args[@]}" -L threaded
+
+step "fuzz targets (clang libFuzzer, bounded)"
+build build-fuzz -DCMAKE_C_COMPILER=clang -DFLAGBENCH_FUZZ=ON
+ctest --test-dir build-fuzz "${ctest_args[@]}" -L fuzz
