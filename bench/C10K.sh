@@ -1,0 +1,23 @@
+# shellcheck shell=bash disable=SC2034
+# C10K -- a 1 s delay and thousands of transfers in flight: elapsed time, peak
+# RSS and CPU time of a thread per transfer against one event loop.
+# Sourced by scripts/bench.sh; every variable is described in docs/bench.md.
+
+SCEN_DESC="a fixed 1 s delay; the 676 codes AA..ZZ (-e) 30 times over: 20,280 requests per run"
+SERVER_ARGS=(--delay 1000)
+CODESET=e
+REPEAT=30
+DELAY_S=1
+# Small m would take minutes per run (m = 100: 203 s): the sweep starts at 1,000.
+CONCUR=(1000 2000 5000 10000)
+RUNS=1
+WARMUP=0
+OK_EXITS="0"
+TIMEOUT_S=60
+POINT_LIMIT_S=300
+PLOTS="elapsed rss cpu latency"
+
+QUICK_REPEAT=3
+QUICK_CONCUR=(1000 2000)
+QUICK_RUNS=1
+QUICK_WARMUP=0
