@@ -1,0 +1,228 @@
+/* loop.c -- libcurl multi socket API on a libevent event_base. */
+#include "loop.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event_struct.h>
+
+/* One per socket libcurl asked us to watch; attached to the socket with
+ * curl_multi_assign, so libcurl hands it back on every later call. */
+struct loop_sock {
+    struct event ev;
+    struct loop *loop;
+};
+
+static void fail(struct loop *l, int err, const char *what, const char *why)
+{
+    if (l->err == 0) {
+        l->err = err;
+        snprintf(l->msg, sizeof(l->msg), "%s: %s", what, why);
+    }
+    loop_stop(l);
+}
+
+/* Hands every finished transfer to done. Called after each socket_action;
+ * done may add new handles, which is allowed here (no libcurl callback is on
+ * the stack), and may in turn finish more transfers: keep reading until the
+ * queue is empty. */
+static void drain(struct loop *l)
+{
+    CURLMsg *m;
+    int left;
+
+    while ((m = curl_multi_info_read(l->multi, &left)) != NULL) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        /* m is invalid once the handle is removed: copy what we need. */
+        CURL *easy = m->easy_handle;
+        CURLcode rc = m->data.result;
+        CURLMcode mc = curl_multi_remove_handle(l->multi, easy);
+        if (mc != CURLM_OK) {
+            fail(l, -EINVAL, "curl_multi_remove_handle", curl_multi_strerror(mc));
+            return;
+        }
+        l->done(easy, rc, l->arg);
+    }
+}
+
+static void socket_action(struct loop *l, curl_socket_t s, int ev_bitmask)
+{
+    int running;
+    CURLMcode mc = curl_multi_socket_action(l->multi, s, ev_bitmask, &running);
+    if (mc != CURLM_OK) {
+        fail(l, mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EIO, "curl_multi_socket_action",
+             curl_multi_strerror(mc));
+        return;
+    }
+    drain(l);
+}
+
+/* libevent: a watched socket is ready. */
+static void on_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct loop *l = arg;
+    int bits =
+        ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+    socket_action(l, fd, bits);
+}
+
+/* libevent: libcurl's timeout expired. */
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    socket_action(arg, CURL_SOCKET_TIMEOUT, 0);
+}
+
+/* libcurl: watch s for what (CURL_POLL_IN/OUT/INOUT), or stop (REMOVE).
+ * Returns 0, or -1 to make libcurl fail the multi handle (it then returns
+ * CURLM_ABORTED_BY_CALLBACK from socket_action, which ends the loop). */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    struct loop *l = userp;
+    struct loop_sock *ls = socketp;
+    (void)easy;
+
+    if (what == CURL_POLL_REMOVE) {
+        /* libcurl forgets the socket (and our pointer) after this call. */
+        if (ls) {
+            /* Fails only if ev was never assigned (a failed watch): nothing to undo. */
+            (void)event_del(&ls->ev);
+            free(ls);
+        }
+        return 0;
+    }
+
+    if (!ls) {
+        ls = calloc(1, sizeof(*ls));
+        if (!ls) {
+            fail(l, -ENOMEM, "socket context", strerror(ENOMEM));
+            return -1;
+        }
+        ls->loop = l;
+        CURLMcode mc = curl_multi_assign(l->multi, s, ls);
+        if (mc != CURLM_OK) {
+            free(ls);
+            fail(l, -EINVAL, "curl_multi_assign", curl_multi_strerror(mc));
+            return -1;
+        }
+    } else if (event_del(&ls->ev) != 0) {
+        fail(l, -EIO, "event_del", "failed");
+        return -1;
+    }
+
+    /* ls->ev is not pending here (new, or just deleted): it may be reassigned. */
+    short kind = EV_PERSIST;
+    if (what & CURL_POLL_IN)
+        kind |= EV_READ;
+    if (what & CURL_POLL_OUT)
+        kind |= EV_WRITE;
+    if (event_assign(&ls->ev, l->base, s, kind, on_event, l) != 0 ||
+        event_add(&ls->ev, NULL) != 0) {
+        /* The context stays assigned; REMOVE frees it. */
+        fail(l, -EIO, "event_add", "cannot watch a socket");
+        return -1;
+    }
+    return 0;
+}
+
+/* libcurl: call socket_action(TIMEOUT) in timeout_ms, or never (-1). Zero is
+ * served by the loop too: socket_action must not be called from here. */
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct loop *l = userp;
+    (void)multi;
+
+    if (timeout_ms < 0) {
+        if (evtimer_del(l->timer) != 0) {
+            fail(l, -EIO, "evtimer_del", "failed");
+            return -1;
+        }
+        return 0;
+    }
+    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+    if (evtimer_add(l->timer, &tv) != 0) { /* re-adding reschedules it */
+        fail(l, -EIO, "evtimer_add", "failed");
+        return -1;
+    }
+    return 0;
+}
+
+int loop_init(struct loop *l, loop_done_fn done, void *arg)
+{
+    memset(l, 0, sizeof(*l));
+    l->done = done;
+    l->arg = arg;
+    l->base = event_base_new();
+    if (!l->base)
+        goto nomem;
+    l->timer = evtimer_new(l->base, on_timeout, l);
+    if (!l->timer)
+        goto nomem;
+    l->multi = curl_multi_init();
+    if (!l->multi)
+        goto nomem;
+
+    if (curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
+        curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l) != CURLM_OK ||
+        curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_timer) != CURLM_OK ||
+        curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l) != CURLM_OK) {
+        loop_free(l);
+        return -EINVAL;
+    }
+    return 0;
+
+nomem:
+    loop_free(l);
+    return -ENOMEM;
+}
+
+int loop_add(struct loop *l, CURL *easy)
+{
+    CURLMcode mc = curl_multi_add_handle(l->multi, easy);
+    if (mc != CURLM_OK) {
+        snprintf(l->msg, sizeof(l->msg), "curl_multi_add_handle: %s", curl_multi_strerror(mc));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int loop_remove(struct loop *l, CURL *easy)
+{
+    CURLMcode mc = curl_multi_remove_handle(l->multi, easy);
+    if (mc != CURLM_OK) {
+        snprintf(l->msg, sizeof(l->msg), "curl_multi_remove_handle: %s", curl_multi_strerror(mc));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int loop_run(struct loop *l)
+{
+    if (l->err == 0 && event_base_dispatch(l->base) < 0)
+        fail(l, -EIO, "event_base_dispatch", "failed");
+    return l->err;
+}
+
+void loop_stop(struct loop *l)
+{
+    if (l->base)
+        (void)event_base_loopbreak(l->base); /* fails only without a base */
+}
+
+void loop_free(struct loop *l)
+{
+    /* The multi handle first: its cleanup closes cached connections and calls
+     * on_socket(REMOVE), which needs the event base. */
+    if (l->multi)
+        (void)curl_multi_cleanup(l->multi); /* fails only for a bad handle or from a callback */
+    if (l->timer)
+        event_free(l->timer);
+    if (l->base)
+        event_base_free(l->base);
+    l->multi = NULL;
+    l->timer = NULL;
+    l->base = NULL;
+}

@@ -1,0 +1,98 @@
+/* semaphore.c -- an asynchronous counting semaphore with an intrusive FIFO. */
+#include "semaphore.h"
+
+#include <errno.h>
+
+int sem_init(struct sem *s, unsigned permits)
+{
+    if (permits == 0)
+        return -EINVAL;
+    s->permits = permits;
+    s->max = permits;
+    s->head = s->tail = NULL;
+    s->nwaiters = 0;
+    s->dispatching = false;
+    return 0;
+}
+
+static void enqueue(struct sem *s, struct sem_waiter *w)
+{
+    w->next = NULL;
+    w->prev = s->tail;
+    if (s->tail)
+        s->tail->next = w;
+    else
+        s->head = w;
+    s->tail = w;
+    w->queued = true;
+    s->nwaiters++;
+}
+
+static void unlink_waiter(struct sem *s, struct sem_waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        s->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        s->tail = w->prev;
+    w->prev = w->next = NULL;
+    w->queued = false;
+    s->nwaiters--;
+}
+
+bool sem_acquire(struct sem *s, struct sem_waiter *w, sem_fn fn, void *arg)
+{
+    w->fn = fn;
+    w->arg = arg;
+    /* FIFO: a free permit only goes to a newcomer when nobody is ahead of it.
+     * During a dispatch a permit may be free while waiters remain; the
+     * dispatch loop gives it to them. */
+    if (s->permits > 0 && s->head == NULL) {
+        s->permits--;
+        w->queued = false;
+        fn(w, arg);
+        return true;
+    }
+    enqueue(s, w);
+    return false;
+}
+
+int sem_release(struct sem *s)
+{
+    if (s->permits == s->max)
+        return -EOVERFLOW;
+    s->permits++;
+    if (s->dispatching)
+        return 0; /* the sem_release() below us on the stack hands it out */
+
+    s->dispatching = true;
+    while (s->permits > 0 && s->head != NULL) {
+        struct sem_waiter *w = s->head;
+        unlink_waiter(s, w);
+        s->permits--;
+        w->fn(w, w->arg); /* may acquire, release or cancel: re-read the queue */
+    }
+    s->dispatching = false;
+    return 0;
+}
+
+bool sem_cancel(struct sem *s, struct sem_waiter *w)
+{
+    if (!w->queued)
+        return false;
+    unlink_waiter(s, w);
+    return true;
+}
+
+size_t sem_waiters(const struct sem *s)
+{
+    return s->nwaiters;
+}
+
+unsigned sem_permits(const struct sem *s)
+{
+    return s->permits;
+}
