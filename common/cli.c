@@ -1,0 +1,337 @@
+/* cli.c -- argument parsing and validation. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define DEFAULT_OUTPUT     "downloaded"
+#define DEFAULT_TIMEOUT_MS 3100L /* the book's 3.1 s */
+
+/* The book's servers, sorted by label (the usage message lists them so). */
+static const struct {
+    const char *label;
+    const char *url;
+} servers[] = {
+    {"DELAY", "http://localhost:8001/flags"},
+    {"ERROR", "http://localhost:8002/flags"},
+    {"LOCAL", "http://localhost:8000/flags"},
+    {"REMOTE", "https://www.fluentpython.com/data/flags"},
+};
+#define NSERVERS       (sizeof(servers) / sizeof(servers[0]))
+#define DEFAULT_SERVER 2 /* LOCAL */
+
+enum { OPT_OUTPUT = 256, OPT_TIMEOUT, OPT_REPEAT, OPT_JSON, OPT_QUIET, OPT_FRESH };
+
+static const struct option long_opts[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"all", no_argument, NULL, 'a'},
+    {"every", no_argument, NULL, 'e'},
+    {"limit", required_argument, NULL, 'l'},
+    {"max_req", required_argument, NULL, 'm'},
+    {"server", required_argument, NULL, 's'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"output", required_argument, NULL, OPT_OUTPUT},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"repeat", required_argument, NULL, OPT_REPEAT},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"fresh-connect", no_argument, NULL, OPT_FRESH},
+    {NULL, 0, NULL, 0},
+};
+
+/* Formats a usage error into err; always returns -EINVAL. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int
+usage_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(err, errlen, "*** Usage error: ");
+
+    if (n >= 0 && (size_t)n < errlen) {
+        va_start(ap, fmt);
+        vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return -EINVAL;
+}
+
+int flags_parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v;
+
+    /* strtol would skip blanks; a number on our command line has none. */
+    if (!((*s >= '0' && *s <= '9') || *s == '-' || *s == '+'))
+        return -EINVAL;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (end == s || *end != '\0')
+        return -EINVAL;
+    if (errno == ERANGE || v < min || v > max)
+        return -ERANGE;
+    *out = v;
+    return 0;
+}
+
+/* Parses a long-valued option, naming it in the error as "--max_req
+ * CONCURRENT". Range checks with the book's words are the caller's. */
+static int parse_number(const char *arg, const char *what, long *out, char *err, size_t errlen)
+{
+    int rc = flags_parse_long(arg, LONG_MIN, LONG_MAX, out);
+    if (rc == -EINVAL)
+        return usage_error(err, errlen, "%s must be an integer, not '%s'", what, arg);
+    if (rc == -ERANGE)
+        return usage_error(err, errlen, "%s is out of range: '%s'", what, arg);
+    return 0;
+}
+
+static int parse_timeout(const char *arg, long *ms, char *err, size_t errlen)
+{
+    char *end;
+    double s;
+
+    if (!((*arg >= '0' && *arg <= '9') || *arg == '.'))
+        goto bad;
+    errno = 0;
+    s = strtod(arg, &end);
+    if (end == arg || *end != '\0' || errno == ERANGE || !isfinite(s) || s <= 0 ||
+        s > FLAGS_CLI_MAX_TIMEOUT_S)
+        goto bad;
+    *ms = (long)(s * 1000.0 + 0.5);
+    if (*ms < 1)
+        *ms = 1;
+    return 0;
+bad:
+    return usage_error(err, errlen, "--timeout SECONDS must be a number > 0 and <= %.0f, not '%s'",
+                       FLAGS_CLI_MAX_TIMEOUT_S, arg);
+}
+
+int flags_check_url(const char *url)
+{
+    const char *host;
+    size_t i;
+
+    if (strncasecmp(url, "http://", 7) == 0)
+        host = url + 7;
+    else if (strncasecmp(url, "https://", 8) == 0)
+        host = url + 8;
+    else
+        return -EINVAL;
+    for (i = 0; url[i]; i++)
+        if ((unsigned char)url[i] <= ' ' || url[i] == 0x7f)
+            return -EINVAL;
+    /* The authority ends at the first '/', '?' or '#'; after any userinfo and
+     * before any port there must be a host name. */
+    size_t alen = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', alen);
+    if (at) {
+        alen -= (size_t)(at + 1 - host);
+        host = at + 1;
+    }
+    if (alen == 0 || host[0] == ':')
+        return -EINVAL;
+    return 0;
+}
+
+static int parse_server(struct flags_opts *o, const char *arg, char *err, size_t errlen)
+{
+    size_t i, len;
+
+    for (i = 0; i < NSERVERS; i++) {
+        if (strcasecmp(arg, servers[i].label) == 0) {
+            o->server_label = servers[i].label;
+            arg = servers[i].url;
+            goto copy;
+        }
+    }
+    if (strncasecmp(arg, "http://", 7) != 0 && strncasecmp(arg, "https://", 8) != 0) {
+        /* Something URL-like without its scheme gets a URL message. */
+        if (strpbrk(arg, ":/."))
+            return usage_error(err, errlen,
+                               "--server URL must start with http:// or https://: '%s'", arg);
+        return usage_error(err, errlen,
+                           "--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE");
+    }
+    if (flags_check_url(arg) != 0)
+        return usage_error(err, errlen, "--server URL must have a host and no blanks: '%s'", arg);
+    o->server_label = "CUSTOM";
+copy:
+    free(o->base_url);
+    len = strlen(arg);
+    /* Drop trailing slashes: URLs are built as BASE/cc/cc.gif. The scheme's
+     * "//" is safe because a host follows it. */
+    while (len > 0 && arg[len - 1] == '/')
+        len--;
+    o->base_url = malloc(len + 1);
+    if (!o->base_url)
+        return -ENOMEM;
+    memcpy(o->base_url, arg, len);
+    o->base_url[len] = '\0';
+    return 0;
+}
+
+static void opts_init(struct flags_opts *o, unsigned default_concur_req)
+{
+    memset(o, 0, sizeof(*o));
+    o->limit = SIZE_MAX;
+    o->max_req = (long)default_concur_req;
+    o->output_dir = DEFAULT_OUTPUT;
+    o->timeout_ms = DEFAULT_TIMEOUT_MS;
+    o->repeat = 1;
+}
+
+int flags_cli_parse(struct flags_opts *o, int argc, char **argv, unsigned default_concur_req,
+                    char *err, size_t errlen)
+{
+    const char *server = servers[DEFAULT_SERVER].label;
+    bool limit_set = false;
+    long limit = 0, num;
+    int c, rc;
+
+    opts_init(o, default_concur_req);
+    if (errlen > 0)
+        err[0] = '\0';
+
+    /* optind = 0 makes glibc re-initialise getopt fully, so parsing twice in
+     * one process (tests, the fuzzer) behaves the same as once. A leading ':'
+     * reports a missing argument as ':' rather than '?'. */
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":haevl:m:s:", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            return FLAGS_CLI_HELP;
+        case 'a':
+            o->all = true;
+            break;
+        case 'e':
+            o->every = true;
+            break;
+        case 'v':
+            o->verbose = true;
+            break;
+        case 'l':
+            if ((rc = parse_number(optarg, "--limit N", &limit, err, errlen)) != 0)
+                return rc;
+            limit_set = true;
+            break;
+        case 'm':
+            if ((rc = parse_number(optarg, "--max_req CONCURRENT", &o->max_req, err, errlen)) != 0)
+                return rc;
+            break;
+        case 's':
+            server = optarg;
+            break;
+        case OPT_OUTPUT:
+            if (optarg[0] == '\0')
+                return usage_error(err, errlen, "--output DIR must not be empty");
+            o->output_dir = optarg;
+            break;
+        case OPT_TIMEOUT:
+            if ((rc = parse_timeout(optarg, &o->timeout_ms, err, errlen)) != 0)
+                return rc;
+            break;
+        case OPT_REPEAT:
+            if ((rc = parse_number(optarg, "--repeat K", &num, err, errlen)) != 0)
+                return rc;
+            if (num < 1)
+                return usage_error(err, errlen, "--repeat K must be >= 1");
+            if ((unsigned long)num > FLAGS_CLI_MAX_REQUESTS)
+                return usage_error(err, errlen, "--repeat K must be <= %lu",
+                                   FLAGS_CLI_MAX_REQUESTS);
+            o->repeat = (unsigned long)num;
+            break;
+        case OPT_JSON:
+            if (optarg[0] == '\0')
+                return usage_error(err, errlen, "--json FILE must not be empty");
+            o->json_path = optarg;
+            break;
+        case OPT_QUIET:
+            o->quiet = true;
+            break;
+        case OPT_FRESH:
+            o->fresh_connect = true;
+            break;
+        case ':':
+            return usage_error(err, errlen, "option '%s' needs an argument", argv[optind - 1]);
+        default:
+            if (optopt)
+                return usage_error(err, errlen, "unrecognized option '-%c'", optopt);
+            return usage_error(err, errlen, "unrecognized option '%s'", argv[optind - 1]);
+        }
+    }
+
+    /* The book checks in this order: -m, -l, -s, then the CC arguments. */
+    if (o->max_req < 1)
+        return usage_error(err, errlen, "--max_req CONCURRENT must be >= 1");
+    if (limit_set) {
+        if (limit < 1)
+            return usage_error(err, errlen, "--limit N must be >= 1");
+        o->limit = (size_t)limit;
+    }
+    if ((rc = parse_server(o, server, err, errlen)) != 0)
+        return rc;
+
+    rc = flags_codes_expand(o->codes, o->every, o->all, (const char *const *)argv + optind,
+                            (size_t)(argc - optind), o->limit);
+    if (rc < 0)
+        return usage_error(err, errlen, "each CC argument must be A to Z or AA to ZZ.");
+    if (rc == 0)
+        return usage_error(err, errlen, "no country codes to download");
+    o->ncodes = (size_t)rc;
+    if (o->repeat > FLAGS_CLI_MAX_REQUESTS / o->ncodes)
+        return usage_error(err, errlen, "%zu codes x --repeat %lu is more than %lu requests",
+                           o->ncodes, o->repeat, FLAGS_CLI_MAX_REQUESTS);
+    return FLAGS_CLI_RUN;
+}
+
+void flags_opts_free(struct flags_opts *o)
+{
+    free(o->base_url);
+    o->base_url = NULL;
+}
+
+void flags_cli_usage(FILE *f, const char *prog)
+{
+    fprintf(f,
+            "usage: %s [-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL|URL] [-v]\n"
+            "       [--output DIR] [--timeout SECONDS] [--repeat K] [--json FILE]\n"
+            "       [--quiet] [--fresh-connect] [CC ...]\n",
+            prog);
+}
+
+void flags_cli_help(FILE *f, const char *prog, unsigned default_concur_req, unsigned max_concur_req)
+{
+    flags_cli_usage(f, prog);
+    fprintf(f,
+            "\nDownload flags for country codes. Default: top 20 countries by population.\n"
+            "\npositional arguments:\n"
+            "  CC                    country code or 1st letter (eg. B for BA...BZ)\n"
+            "\noptions:\n"
+            "  -h, --help            show this help message and exit\n"
+            "  -a, --all             get all available flags (AD to ZW)\n"
+            "  -e, --every           get flags for every possible code (AA...ZZ)\n"
+            "  -l N, --limit N       limit to N first codes\n"
+            "  -m CONCURRENT, --max_req CONCURRENT\n"
+            "                        maximum concurrent requests (default=%u, max=%u)\n"
+            "  -s LABEL, --server LABEL\n"
+            "                        Server to hit; one of DELAY, ERROR, LOCAL, REMOTE\n"
+            "                        (default=LOCAL), or a URL starting with http:// or https://\n"
+            "  -v, --verbose         output detailed progress info\n"
+            "  --output DIR          save the flags in DIR (default=" DEFAULT_OUTPUT ")\n"
+            "  --timeout SECONDS     per-request timeout (default=3.1)\n"
+            "  --repeat K            request the list K times over (default=1)\n"
+            "  --json FILE           append a JSON record of the run to FILE\n"
+            "  --quiet               print the summary only\n"
+            "  --fresh-connect       a new connection per request (no keep-alive)\n",
+            default_concur_req, max_concur_req);
+}

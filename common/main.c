@@ -1,0 +1,279 @@
+/* main.c -- flags_main, the book's flags2_common.main shared by every backend:
+ * parse, report, run the backend, count what comes back, summarise, record. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cancel.h"
+#include "cli.h"
+#include "fdlimit.h"
+#include "flags.h"
+#include "record.h"
+#include "report.h"
+#include "stats.h"
+#include "xfer.h"
+
+#define EXIT_USAGE       2
+#define EXIT_INTERRUPTED 130
+
+/* What the done callback accumulates; main-thread only. */
+struct run {
+    const struct flags_job *job;
+    const struct flags_opts *opts;
+    struct flags_counts counts;
+    size_t received;      /* results so far */
+    unsigned char *seen;  /* per request index: its result arrived */
+    double *latencies_ms; /* of requests that ended OK or not found */
+    size_t nlatencies;
+    unsigned long long bytes;
+    long connections;
+    struct flags_progress progress;
+};
+
+static void on_done(const struct flags_result *res, void *arg)
+{
+    struct run *run = arg;
+    const struct flags_job *job = run->job;
+
+    /* The backend contract: each index exactly once. Breaking it is a bug in
+     * the backend; counting on would print a wrong summary. */
+    if (res->index >= job->requests || run->seen[res->index]) {
+        fprintf(stderr, "*** bug: result for request %zu %s\n", res->index,
+                res->index >= job->requests ? "out of range" : "delivered twice");
+        abort();
+    }
+    run->seen[res->index] = 1;
+    run->received++;
+
+    switch (res->status) {
+    case FLAGS_OK:
+        run->counts.ok++;
+        break;
+    case FLAGS_NOT_FOUND:
+        run->counts.not_found++;
+        break;
+    case FLAGS_ERROR:
+        run->counts.errors++;
+        break;
+    case FLAGS_CANCELLED:
+        run->counts.cancelled++;
+        break;
+    default:
+        fprintf(stderr, "*** bug: result %zu has status %d\n", res->index, (int)res->status);
+        abort();
+    }
+    if (res->status == FLAGS_OK || res->status == FLAGS_NOT_FOUND)
+        run->latencies_ms[run->nlatencies++] = res->latency_s * 1000.0;
+    run->bytes += res->bytes;
+    run->connections += res->connects;
+
+    if (run->opts->verbose && !run->opts->quiet) {
+        char url[PATH_MAX];
+        if (flags_url(url, sizeof(url), job, res->index) < 0)
+            snprintf(url, sizeof(url), "(URL too long)");
+        flags_report_result(stdout, job->codes[res->index % job->ncodes], res, url);
+    }
+    flags_progress_step(&run->progress);
+}
+
+/* mkdir -p: creates path and its missing parents (mode 0755). Returns 0 or
+ * -errno. */
+static int make_dirs(const char *path)
+{
+    size_t len = strlen(path);
+    char *p = malloc(len + 1);
+    int rc = 0;
+
+    if (!p)
+        return -ENOMEM;
+    memcpy(p, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (p[i] != '/' && p[i] != '\0')
+            continue;
+        char saved = p[i];
+        p[i] = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+            rc = -errno;
+            break;
+        }
+        p[i] = saved;
+    }
+    free(p);
+    return rc;
+}
+
+static const char *prog_name(const char *argv0)
+{
+    const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+    return slash ? slash + 1 : argv0 ? argv0 : "flags";
+}
+
+static unsigned concur_in_use(long max_req, unsigned max_concur_req, size_t requests)
+{
+    unsigned long m = (unsigned long)max_req; /* >= 1 after parsing */
+    if (m > max_concur_req)
+        m = max_concur_req;
+    if (m > requests)
+        m = (unsigned long)requests;
+    return (unsigned)m;
+}
+
+int flags_main(int argc, char **argv, const char *backend, flags_download_many_fn download_many,
+               unsigned default_concur_req, unsigned max_concur_req)
+{
+    const char *prog = prog_name(argc > 0 ? argv[0] : NULL);
+    struct flags_opts *opts = NULL;
+    struct flags_job job = {0};
+    struct run run = {0};
+    char err[512];
+    bool curl_ready = false;
+    int status = 1, rc;
+    double t0, elapsed;
+
+    job.outdir_fd = -1;
+    /* struct flags_opts holds the 676 possible codes: keep it off the stack. */
+    opts = calloc(1, sizeof(*opts));
+    if (!opts) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return 1;
+    }
+    rc = flags_cli_parse(opts, argc, argv, default_concur_req, err, sizeof(err));
+    if (rc == FLAGS_CLI_HELP) {
+        flags_cli_help(stdout, prog, default_concur_req, max_concur_req);
+        status = 0;
+        goto out;
+    }
+    if (rc == -EINVAL) {
+        fprintf(stderr, "%s\n", err);
+        flags_cli_usage(stderr, prog);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s\n", prog, strerror(-rc));
+        goto out;
+    }
+
+    job.codes = (const char(*)[3])opts->codes;
+    job.ncodes = opts->ncodes;
+    job.requests = opts->ncodes * opts->repeat; /* bounded by the parser */
+    job.base_url = opts->base_url;
+    job.concur_req = concur_in_use(opts->max_req, max_concur_req, job.requests);
+    job.timeout_ms = opts->timeout_ms;
+    job.fresh_connect = opts->fresh_connect;
+
+    if ((rc = flags_fdlimit_ensure(job.concur_req, err, sizeof(err))) != 0) {
+        fprintf(stderr, "%s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+
+    if ((rc = make_dirs(opts->output_dir)) != 0 ||
+        (job.outdir_fd = open(opts->output_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        fprintf(stderr, "%s: cannot use output directory %s: %s\n", prog, opts->output_dir,
+                strerror(rc ? -rc : errno));
+        goto out;
+    }
+
+    run.job = &job;
+    run.opts = opts;
+    run.seen = calloc(job.requests, 1);
+    run.latencies_ms = malloc(job.requests * sizeof(*run.latencies_ms));
+    if (!run.seen || !run.latencies_ms) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        goto out;
+    }
+
+    /* Before any thread exists: curl_global_init is not thread-safe, and the
+     * signal handlers and mask must be in place before backends start threads
+     * that inherit them. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "%s: curl_global_init failed\n", prog);
+        goto out;
+    }
+    curl_ready = true;
+    if ((rc = flags_cancel_install()) != 0) {
+        fprintf(stderr, "%s: cannot install signal handlers: %s\n", prog, strerror(-rc));
+        goto out;
+    }
+
+    if (!opts->quiet) {
+        flags_report_header(stdout, opts->server_label, opts->base_url, job.codes, job.ncodes,
+                            opts->repeat, job.concur_req);
+        fflush(stdout);
+    }
+    flags_progress_init(&run.progress, stderr,
+                        !opts->verbose && !opts->quiet && isatty(STDERR_FILENO), job.requests);
+
+    t0 = flags_now();
+    rc = download_many(&job, on_done, &run);
+    elapsed = flags_now() - t0;
+    flags_progress_end(&run.progress);
+
+    struct flags_counts *c = &run.counts;
+    if (run.received != job.requests ||
+        c->ok + c->not_found + c->errors + c->cancelled != job.requests) {
+        fprintf(stderr, "*** bug: %s returned %zu results for %zu requests\n", backend,
+                run.received, job.requests);
+        abort();
+    }
+
+    flags_report_summary(stdout, c, elapsed);
+    fflush(stdout);
+    if (rc < 0)
+        fprintf(stderr, "%s: the %s backend failed: %s\n", prog, backend, strerror(-rc));
+
+    if (opts->json_path) {
+        struct flags_record rec = {
+            .backend = backend,
+            .concur_req = job.concur_req,
+            .requests = job.requests,
+            .ok = c->ok,
+            .not_found = c->not_found,
+            .errors = c->errors,
+            .cancelled = c->cancelled,
+            .elapsed_s = elapsed,
+            .bytes = run.bytes,
+            .flags_per_s = elapsed > 0 ? (double)c->ok / elapsed : 0,
+            .latency_ms = flags_latency_summary(run.latencies_ms, run.nlatencies),
+            .connections = run.connections,
+            .server = opts->server_label,
+            .url = opts->base_url,
+            .libcurl = curl_version_info(CURLVERSION_NOW)->version,
+        };
+        int urc = flags_record_usage(&rec);
+        if (urc != 0)
+            fprintf(stderr, "%s: getrusage: %s\n", prog, strerror(-urc));
+        int jrc = flags_record_append(opts->json_path, &rec);
+        if (jrc != 0) {
+            fprintf(stderr, "%s: cannot append to %s: %s\n", prog, opts->json_path, strerror(-jrc));
+            rc = rc ? rc : jrc;
+        }
+    }
+
+    if (flags_cancelled())
+        status = EXIT_INTERRUPTED;
+    else if (rc < 0 || c->errors > 0)
+        status = 1;
+    else
+        status = 0;
+
+out:
+    if (curl_ready)
+        curl_global_cleanup();
+    if (job.outdir_fd >= 0)
+        close(job.outdir_fd);
+    free(run.seen);
+    free(run.latencies_ms);
+    if (opts)
+        flags_opts_free(opts);
+    free(opts);
+    return status;
+}

@@ -1,0 +1,46 @@
+/* record.h -- the JSON record of one run, one line appended per run to
+ * --json FILE; scripts/bench.sh reads these with jq.
+ */
+#ifndef FLAGS_RECORD_H
+#define FLAGS_RECORD_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "stats.h"
+
+struct flags_record {
+    const char *backend; /* "threadpool", "asyncloop", ... */
+    unsigned concur_req; /* in use: min(-m, maximum, requests) */
+    size_t requests;     /* codes x --repeat */
+    size_t ok, not_found, errors, cancelled;
+    double elapsed_s;                /* download_many's wall time, monotonic */
+    unsigned long long bytes;        /* body bytes received, all requests */
+    double flags_per_s;              /* ok / elapsed_s */
+    struct flags_latency latency_ms; /* over requests that ended OK or not found */
+    double cpu_user_s, cpu_sys_s;    /* getrusage(RUSAGE_SELF) */
+    long max_rss_kb;
+    long connections;    /* new connections opened (CURLINFO_NUM_CONNECTS summed) */
+    const char *server;  /* the -s label: LOCAL, DELAY, ... or CUSTOM */
+    const char *url;     /* the base URL */
+    const char *libcurl; /* curl_version_info()->version */
+};
+
+/* Fills cpu_user_s, cpu_sys_s and max_rss_kb from getrusage(RUSAGE_SELF).
+ * Returns 0 or -errno (the fields are then 0). */
+int flags_record_usage(struct flags_record *r);
+
+/* Writes r as one JSON object and a newline to f, strings escaped. Returns 0
+ * or -EIO. */
+int flags_record_write(FILE *f, const struct flags_record *r);
+
+/* Appends r as one line to the file at path (created 0644), with a single
+ * write(2) so concurrent runs never interleave their lines. Returns 0 or a
+ * negative errno code. */
+int flags_record_append(const char *path, const struct flags_record *r);
+
+/* Writes s to f as a JSON string literal, quotes included: '"', '\\' and
+ * control characters escaped, other bytes (UTF-8) as they are. */
+void flags_json_string(FILE *f, const char *s);
+
+#endif /* FLAGS_RECORD_H */
