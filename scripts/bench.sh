@@ -200,7 +200,7 @@ write_meta() {
     sanitize=$(sed -n 's/^FLAGBENCH_SANITIZE:[A-Z]*=//p' "$build_dir/CMakeCache.txt" 2>/dev/null)
     jq -n --arg cpu "${cpu:-unknown}" --argjson cores "$cores" --arg kernel "$kernel" \
         --arg libcurl "$libcurl" --arg libevent "$libevent" --arg hyperfine "$hf" \
-        --arg curl "$(curl --version | head -n 1)" \
+        --arg curl "$(curl --version | awk 'NR == 1 { print $2 }')" \
         --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" --argjson quick "$quick" \
         --arg build_type "${build_type:-unknown}" --arg sanitize "${sanitize:-}" \
         --arg commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
