@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The real client binary, no server needed: usage errors and their exit
+# status, -h, the compiled-in code list from another directory, the fd limit,
+# connection refused with a --json record read back by jq.
+# Environment: FLAGS_CLIENT (a backend binary), FB_LIB (tests/lib.sh).
+source "$FB_LIB"
+cd "$FB_TMP"
+refused=http://127.0.0.1:1/flags   # nothing listens on port 1
+
+# usage ARGS... : expects exit 2, the message as the first stderr line, the
+# usage line after it, and nothing on stdout.
+usage() {
+  local msg=$1 out rc; shift
+  out=$("$FLAGS_CLIENT" "$@" 2>err.txt); rc=$?
+  fb_eq "exit 2: $*" "$rc" 2
+  fb_eq "message: $*" "$(head -n 1 err.txt)" "$msg"
+  fb_eq "usage line: $*" "$(sed -n 2p err.txt | cut -c1-7)" "usage: "
+  fb_eq "no stdout: $*" "$out" ""
+}
+usage "*** Usage error: --max_req CONCURRENT must be >= 1" -m 0
+usage "*** Usage error: --limit N must be >= 1" -l 0
+usage "*** Usage error: --server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE" -s nope
+usage "*** Usage error: each CC argument must be A to Z or AA to ZZ." BR USA
+usage "*** Usage error: --max_req CONCURRENT must be an integer, not 'ten'" -m ten
+usage "*** Usage error: --max_req CONCURRENT is out of range: '9223372036854775808'" \
+  -m 9223372036854775808
+usage "*** Usage error: --limit N must be an integer, not '5x'" --limit 5x
+usage "*** Usage error: unrecognized option '--nope'" --nope
+usage "*** Usage error: --server URL must start with http:// or https://: '127.0.0.1:80/flags'" \
+  -s 127.0.0.1:80/flags
+usage "*** Usage error: --server URL must have a host and no blanks: 'https://'" -s https://
+fb_ok "usage errors create no output directory" test ! -e downloaded
+
+out=$("$FLAGS_CLIENT" -h); rc=$?
+fb_eq "-h exits 0" "$rc" 0
+fb_eq "-h starts with usage" "$(printf '%s\n' "$out" | head -n 1 | cut -c1-7)" "usage: "
+fb_ok "-h lists --max_req" grep -q -- '--max_req CONCURRENT' <<<"$out"
+
+# -a from a directory with no data/ nearby: the codes are compiled in.
+mkdir elsewhere && cd elsewhere
+out=$("$FLAGS_CLIENT" -a -s "$refused" -m 4 --timeout 2 --json run.json); rc=$?
+fb_eq "connection refused exits 1" "$rc" 1
+fb_eq "-a header" "$(sed -n 2p <<<"$out")" "Searching for 194 flags: from AD to ZW"
+fb_eq "-m 4 header" "$(sed -n 3p <<<"$out")" "4 concurrent connections will be used."
+fb_eq "194 errors" "$(grep -c '^194 errors\.$' <<<"$out")" 1
+fb_eq "no flags downloaded" "$(grep -c '^  0 flags downloaded\.$' <<<"$out")" 1
+fb_ok "JSON parses" jq -e . run.json >/dev/null
+fb_eq "JSON counts" "$(jq -r '[.requests,.ok,.not_found,.errors,.cancelled,.concur_req] | @csv' run.json)" \
+  "194,0,0,194,0,4"
+fb_eq "JSON backend/server" "$(jq -r '[.server,.url,(.libcurl|length>0)] | @csv' run.json)" \
+  "\"CUSTOM\",\"$refused\",true"
+fb_eq "no files saved" "$(ls -A downloaded | wc -l)" 0
+"$FLAGS_CLIENT" BR -s "$refused" --quiet --json run.json >quiet.out; rc=$?
+fb_eq "second run appends a line" "$(wc -l <run.json)" 2
+fb_eq "--quiet prints the summary only" "$(head -n 1 quiet.out)" "--------------------"
+fb_eq "--quiet: one error, exit 1" "$(sed -n 3p quiet.out) $rc" "  1 error. 1"
+cd ..
+
+# -v error line for a refused connection.
+out=$("$FLAGS_CLIENT" -v BR -s "$refused"); rc=$?
+fb_ok "-v error line" grep -Eq '^BR error: .*(refused|Failed to connect)' <<<"$out"
+
+# The fd limit: -m 1000 with a hard limit of 200 is one clear line and exit 2;
+# with a hard limit of 2000 the soft limit is raised and it runs.
+out=$(ulimit -n 200; "$FLAGS_CLIENT" -e --repeat 2 -m 1000 -s "$refused" 2>&1); rc=$?
+fb_eq "fd hard limit too low exits 2" "$rc" 2
+fb_eq "fd limit message" "$out" \
+  "*** 1000 concurrent connections need 1064 file descriptors, but the hard limit is 200 (ulimit -Hn); use a smaller -m"
+out=$(ulimit -Sn 100; ulimit -Hn 2000; "$FLAGS_CLIENT" -e -m 600 -s "$refused" --quiet 2>&1); rc=$?
+fb_eq "soft limit raised: runs, all refused" "$rc $(grep -c '^676 errors\.$' <<<"$out")" "1 1"
+
+# An output directory that cannot be created is a clear error, exit 1.
+touch afile
+out=$("$FLAGS_CLIENT" BR -s "$refused" --output afile/sub 2>&1); rc=$?
+fb_eq "bad output dir exits 1" "$rc" 1
+fb_ok "bad output dir message" grep -q 'cannot use output directory afile/sub' <<<"$out"
+
+fb_finish

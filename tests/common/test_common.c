@@ -1,0 +1,400 @@
+/* test_common.c -- unit tests of common/: codes, CLI, URLs, report text,
+ * percentiles, JSON, fd limit planning. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cli.h"
+#include "codes.h"
+#include "fdlimit.h"
+#include "record.h"
+#include "report.h"
+#include "stats.h"
+#include "xfer.h"
+
+static char codes[FLAGS_CODES_MAX][3];
+
+static void test_codes(void)
+{
+    const char *one[] = {"b"};
+    const char *mix[] = {"zz", "BR", "br", "Ab", "c"};
+    const char *bad3[] = {"BRA"};
+    const char *bad_digit[] = {"B1"};
+    const char *bad_empty[] = {""};
+    const char *bad_utf8[] = {"\xc3\xa9"};
+    int n;
+
+    CHECK_EQ_LONG(flags_country_codes_len, 194);
+    CHECK_EQ_STR(flags_country_codes[0], "AD");
+    CHECK_EQ_STR(flags_country_codes[193], "ZW");
+
+    n = flags_codes_expand(codes, false, false, one, 1, SIZE_MAX);
+    CHECK_EQ_LONG(n, 26);
+    CHECK_EQ_STR(codes[0], "BA");
+    CHECK_EQ_STR(codes[25], "BZ");
+
+    /* dedupe, case-insensitive, sorted */
+    n = flags_codes_expand(codes, false, false, mix, 5, SIZE_MAX);
+    CHECK_EQ_LONG(n, 2 + 1 + 26);
+    CHECK_EQ_STR(codes[0], "AB");
+    CHECK_EQ_STR(codes[1], "BR");
+    CHECK_EQ_STR(codes[2], "CA");
+    CHECK_EQ_STR(codes[28], "ZZ");
+
+    n = flags_codes_expand(codes, false, false, mix, 5, 3);
+    CHECK_EQ_LONG(n, 3);
+    CHECK_EQ_STR(codes[2], "CA");
+
+    CHECK_EQ_LONG(flags_codes_expand(codes, false, false, bad3, 1, SIZE_MAX), -EINVAL);
+    CHECK_EQ_LONG(flags_codes_expand(codes, false, false, bad_digit, 1, SIZE_MAX), -EINVAL);
+    CHECK_EQ_LONG(flags_codes_expand(codes, false, false, bad_empty, 1, SIZE_MAX), -EINVAL);
+    CHECK_EQ_LONG(flags_codes_expand(codes, false, false, bad_utf8, 1, SIZE_MAX), -EINVAL);
+
+    /* no args: the 20 most populous, sorted */
+    n = flags_codes_expand(codes, false, false, NULL, 0, SIZE_MAX);
+    CHECK_EQ_LONG(n, 20);
+    CHECK_EQ_STR(codes[0], "BD");
+    CHECK_EQ_STR(codes[19], "VN");
+
+    /* -e wins over -a wins over args */
+    CHECK_EQ_LONG(flags_codes_expand(codes, true, true, one, 1, SIZE_MAX), 676);
+    CHECK_EQ_STR(codes[0], "AA");
+    CHECK_EQ_STR(codes[675], "ZZ");
+    CHECK_EQ_LONG(flags_codes_expand(codes, false, true, one, 1, SIZE_MAX), 194);
+    CHECK_EQ_LONG(flags_codes_expand(codes, false, true, bad3, 1, 10), 10);
+}
+
+/* Parses a NULL-terminated argument list; returns flags_cli_parse's result. */
+static int parse(struct flags_opts *o, char *err, const char **args)
+{
+    char *argv[32];
+    int argc = 0;
+
+    argv[argc++] = "flags_test";
+    for (; *args; args++)
+        argv[argc++] = (char *)*args;
+    argv[argc] = NULL;
+    flags_opts_free(o);
+    return flags_cli_parse(o, argc, argv, 30, err, 256);
+}
+
+#define EXPECT_USAGE(msg, ...)                                                                     \
+    do {                                                                                           \
+        const char *args_[] = {__VA_ARGS__, NULL};                                                 \
+        CHECK_EQ_LONG(parse(o, err, args_), -EINVAL);                                              \
+        CHECK_EQ_STR(err, msg);                                                                    \
+    } while (0)
+
+static void test_cli(void)
+{
+    static struct flags_opts opts;
+    struct flags_opts *o = &opts;
+    char err[256];
+
+    {
+        const char *a[] = {NULL};
+        CHECK_EQ_LONG(parse(o, err, a), FLAGS_CLI_RUN);
+        CHECK_EQ_LONG(o->ncodes, 20);
+        CHECK_EQ_LONG(o->max_req, 30);
+        CHECK_EQ_STR(o->server_label, "LOCAL");
+        CHECK_EQ_STR(o->base_url, "http://localhost:8000/flags");
+        CHECK_EQ_STR(o->output_dir, "downloaded");
+        CHECK_EQ_LONG(o->timeout_ms, 3100);
+        CHECK_EQ_LONG(o->repeat, 1);
+        CHECK(!o->verbose && !o->quiet && !o->fresh_connect && o->json_path == NULL);
+    }
+    {
+        const char *a[] = {
+            "-v",      "-s",     "remote",    "-m",       "7",        "b",
+            "-l",      "3",      "--timeout", "0.5",      "--repeat", "4",
+            "--quiet", "--json", "r.json",    "--output", "out/x",    "--fresh-connect",
+            NULL};
+        CHECK_EQ_LONG(parse(o, err, a), FLAGS_CLI_RUN);
+        CHECK(o->verbose && o->quiet && o->fresh_connect);
+        CHECK_EQ_STR(o->server_label, "REMOTE");
+        CHECK_EQ_STR(o->base_url, "https://www.fluentpython.com/data/flags");
+        CHECK_EQ_LONG(o->max_req, 7);
+        CHECK_EQ_LONG(o->ncodes, 3);
+        CHECK_EQ_STR(o->codes[2], "BC");
+        CHECK_EQ_LONG(o->timeout_ms, 500);
+        CHECK_EQ_LONG(o->repeat, 4);
+        CHECK_EQ_STR(o->json_path, "r.json");
+        CHECK_EQ_STR(o->output_dir, "out/x");
+    }
+    {
+        const char *a[] = {"--server", "HTTP://127.0.0.1:8080/x/flags//", "--max_req=2", NULL};
+        CHECK_EQ_LONG(parse(o, err, a), FLAGS_CLI_RUN);
+        CHECK_EQ_STR(o->server_label, "CUSTOM");
+        CHECK_EQ_STR(o->base_url, "HTTP://127.0.0.1:8080/x/flags");
+        CHECK_EQ_LONG(o->max_req, 2);
+    }
+    {
+        const char *a[] = {"-h", NULL};
+        CHECK_EQ_LONG(parse(o, err, a), FLAGS_CLI_HELP);
+    }
+    {
+        const char *a[] = {"-a", "-e", NULL};
+        CHECK_EQ_LONG(parse(o, err, a), FLAGS_CLI_RUN);
+        CHECK_EQ_LONG(o->ncodes, 676);
+    }
+
+    /* The book's messages. */
+    EXPECT_USAGE("*** Usage error: --max_req CONCURRENT must be >= 1", "-m", "0");
+    EXPECT_USAGE("*** Usage error: --max_req CONCURRENT must be >= 1", "-m", "-3");
+    EXPECT_USAGE("*** Usage error: --limit N must be >= 1", "-l", "0");
+    EXPECT_USAGE("*** Usage error: --server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE", "-s",
+                 "nowhere");
+    EXPECT_USAGE("*** Usage error: each CC argument must be A to Z or AA to ZZ.", "BRA");
+    EXPECT_USAGE("*** Usage error: each CC argument must be A to Z or AA to ZZ.", "B", "1");
+    /* -m is checked before -l, as in the book */
+    EXPECT_USAGE("*** Usage error: --max_req CONCURRENT must be >= 1", "-l", "0", "-m", "0");
+    /* Numbers. */
+    EXPECT_USAGE("*** Usage error: --max_req CONCURRENT must be an integer, not 'abc'", "-m",
+                 "abc");
+    EXPECT_USAGE("*** Usage error: --max_req CONCURRENT must be an integer, not '10x'", "-m",
+                 "10x");
+    EXPECT_USAGE("*** Usage error: --max_req CONCURRENT must be an integer, not ''", "-m", "");
+    EXPECT_USAGE("*** Usage error: --max_req CONCURRENT must be an integer, not ' 5'", "-m", " 5");
+    EXPECT_USAGE("*** Usage error: --max_req CONCURRENT is out of range: "
+                 "'99999999999999999999999'",
+                 "-m", "99999999999999999999999");
+    EXPECT_USAGE("*** Usage error: --limit N must be an integer, not '1.5'", "-l", "1.5");
+    EXPECT_USAGE("*** Usage error: --repeat K must be >= 1", "--repeat", "0");
+    EXPECT_USAGE("*** Usage error: --repeat K must be <= 10000000", "--repeat", "10000001");
+    EXPECT_USAGE("*** Usage error: 676 codes x --repeat 100000 is more than 10000000 requests",
+                 "-e", "--repeat", "100000");
+    EXPECT_USAGE("*** Usage error: --timeout SECONDS must be a number > 0 and <= 86400, not '0'",
+                 "--timeout", "0");
+    EXPECT_USAGE("*** Usage error: --timeout SECONDS must be a number > 0 and <= 86400, not "
+                 "'nan'",
+                 "--timeout", "nan");
+    EXPECT_USAGE("*** Usage error: --timeout SECONDS must be a number > 0 and <= 86400, not "
+                 "'1e9'",
+                 "--timeout", "1e9");
+    /* Options. */
+    EXPECT_USAGE("*** Usage error: unrecognized option '--bogus'", "--bogus");
+    EXPECT_USAGE("*** Usage error: unrecognized option '-x'", "-x");
+    EXPECT_USAGE("*** Usage error: option '-m' needs an argument", "-m");
+    EXPECT_USAGE("*** Usage error: option '--json' needs an argument", "--json");
+    EXPECT_USAGE("*** Usage error: --output DIR must not be empty", "--output", "");
+    /* URLs. */
+    EXPECT_USAGE("*** Usage error: --server URL must start with http:// or https://: "
+                 "'localhost:8000/flags'",
+                 "-s", "localhost:8000/flags");
+    EXPECT_USAGE("*** Usage error: --server URL must start with http:// or https://: "
+                 "'ftp://x/flags'",
+                 "-s", "ftp://x/flags");
+    EXPECT_USAGE("*** Usage error: --server URL must have a host and no blanks: 'http://'", "-s",
+                 "http://");
+    EXPECT_USAGE("*** Usage error: --server URL must have a host and no blanks: 'http:///flags'",
+                 "-s", "http:///flags");
+    EXPECT_USAGE("*** Usage error: --server URL must have a host and no blanks: "
+                 "'http://a b/flags'",
+                 "-s", "http://a b/flags");
+
+    CHECK_EQ_LONG(flags_check_url("https://h"), 0);
+    CHECK_EQ_LONG(flags_check_url("http://u:p@h:1/x"), 0);
+    CHECK_EQ_LONG(flags_check_url("http://:80/x"), -EINVAL);
+    CHECK_EQ_LONG(flags_check_url("http://u@/x"), -EINVAL);
+    CHECK_EQ_LONG(flags_check_url("http:/h/x"), -EINVAL);
+
+    long v = 0;
+    CHECK_EQ_LONG(flags_parse_long("42", 1, 100, &v), 0);
+    CHECK_EQ_LONG(v, 42);
+    CHECK_EQ_LONG(flags_parse_long("101", 1, 100, &v), -ERANGE);
+    CHECK_EQ_LONG(flags_parse_long("4 2", 1, 100, &v), -EINVAL);
+    CHECK_EQ_LONG(flags_parse_long("-", 0, 100, &v), -EINVAL);
+    flags_opts_free(o);
+}
+
+static void test_url(void)
+{
+    const char cc[][3] = {"BR", "CN"};
+    struct flags_job job = {.codes = cc, .ncodes = 2, .requests = 4, .base_url = "http://h:1/f"};
+    char buf[64];
+
+    CHECK_EQ_LONG(flags_url(buf, sizeof(buf), &job, 0), (long)strlen("http://h:1/f/br/br.gif"));
+    CHECK_EQ_STR(buf, "http://h:1/f/br/br.gif");
+    CHECK_EQ_LONG(flags_url(buf, sizeof(buf), &job, 3), (long)strlen("http://h:1/f/cn/cn.gif"));
+    CHECK_EQ_STR(buf, "http://h:1/f/cn/cn.gif");
+    CHECK_EQ_LONG(flags_url(buf, 10, &job, 0), -ENOSPC);
+}
+
+/* Runs fn into a memory stream and returns the text (caller frees). */
+#define CAPTURE(text, call)                                                                        \
+    do {                                                                                           \
+        size_t len_;                                                                               \
+        FILE *f_ = open_memstream(&(text), &len_);                                                 \
+        CHECK(f_ != NULL);                                                                         \
+        if (!f_)                                                                                   \
+            break;                                                                                 \
+        call;                                                                                      \
+        fclose(f_);                                                                                \
+    } while (0)
+
+static void test_report(void)
+{
+    char *t = NULL;
+    const char many[][3] = {"BD", "BR", "CN", "DE", "EG", "ET", "FR", "ID", "IN", "IR", "VN"};
+    struct flags_counts c = {.ok = 20, .not_found = 3, .errors = 1};
+    struct flags_result res = {.status = FLAGS_OK};
+
+    CAPTURE(t, flags_report_header(f_, "LOCAL", "http://localhost:8000/flags", many, 11, 1, 20));
+    CHECK_EQ_STR(t, "LOCAL site: http://localhost:8000/flags\n"
+                    "Searching for 11 flags: from BD to VN\n"
+                    "20 concurrent connections will be used.\n");
+    free(t);
+    t = NULL;
+    CAPTURE(t, flags_report_header(f_, "DELAY", "http://x/flags", many, 10, 1, 1));
+    CHECK_EQ_STR(t, "DELAY site: http://x/flags\n"
+                    "Searching for 10 flags: BD, BR, CN, DE, EG, ET, FR, ID, IN, IR\n"
+                    "1 connection will be used.\n");
+    free(t);
+    t = NULL;
+    CAPTURE(t, flags_report_header(f_, "LOCAL", "http://x/flags", many, 1, 3, 3));
+    CHECK_EQ_STR(t, "LOCAL site: http://x/flags\n"
+                    "Searching for 1 flag: BD\n"
+                    "Each 3 times over: 3 requests.\n"
+                    "3 concurrent connections will be used.\n");
+    free(t);
+    t = NULL;
+
+    CAPTURE(t, flags_report_summary(f_, &c, 0.0912));
+    CHECK_EQ_STR(t, "--------------------\n"
+                    " 20 flags downloaded.\n"
+                    "  3 not found.\n"
+                    "  1 error.\n"
+                    "Elapsed time: 0.09s\n");
+    free(t);
+    t = NULL;
+    c = (struct flags_counts){.ok = 1, .errors = 2, .cancelled = 5};
+    CAPTURE(t, flags_report_summary(f_, &c, 12.345));
+    CHECK_EQ_STR(t, "--------------------\n"
+                    "  1 flag downloaded.\n"
+                    "  2 errors.\n"
+                    "  5 cancelled.\n"
+                    "Elapsed time: 12.35s\n");
+    free(t);
+    t = NULL;
+    c = (struct flags_counts){.ok = 0, .not_found = 676};
+    CAPTURE(t, flags_report_summary(f_, &c, 1));
+    CHECK_EQ_STR(t, "--------------------\n"
+                    "  0 flags downloaded.\n"
+                    "676 not found.\n"
+                    "Elapsed time: 1.00s\n");
+    free(t);
+    t = NULL;
+
+    CAPTURE(t, flags_report_result(f_, "BR", &res, "http://x/flags/br/br.gif"));
+    CHECK_EQ_STR(t, "BR OK\n");
+    free(t);
+    t = NULL;
+    res.status = FLAGS_NOT_FOUND;
+    CAPTURE(t, flags_report_result(f_, "XX", &res, "http://x/flags/xx/xx.gif"));
+    CHECK_EQ_STR(t, "XX not found: http://x/flags/xx/xx.gif\n");
+    free(t);
+    t = NULL;
+    res.status = FLAGS_ERROR;
+    snprintf(res.msg, sizeof(res.msg), "HTTP error 500 - Internal Server Error");
+    CAPTURE(t, flags_report_result(f_, "XX", &res, "u"));
+    CHECK_EQ_STR(t, "XX error: HTTP error 500 - Internal Server Error\n");
+    free(t);
+}
+
+static void test_stats(void)
+{
+    double one[] = {7};
+    double ten[] = {10, 9, 8, 7, 6, 5, 4, 3, 2, 1};
+    double hundred[100], big[1000];
+    struct flags_latency l;
+
+    l = flags_latency_summary(one, 0);
+    CHECK(l.p50 == 0 && l.max == 0);
+    l = flags_latency_summary(one, 1);
+    CHECK(l.p50 == 7 && l.p90 == 7 && l.p99 == 7 && l.max == 7);
+    /* nearest rank on 1..10: p50 = 5th, p90 = 9th, p99 = 10th */
+    l = flags_latency_summary(ten, 10);
+    CHECK(ten[0] == 1 && ten[9] == 10); /* sorted in place */
+    CHECK(l.p50 == 5 && l.p90 == 9 && l.p99 == 10 && l.max == 10);
+    for (int i = 0; i < 100; i++)
+        hundred[i] = 100 - i;
+    l = flags_latency_summary(hundred, 100);
+    CHECK(l.p50 == 50 && l.p90 == 90 && l.p99 == 99 && l.max == 100);
+    for (int i = 0; i < 1000; i++)
+        big[i] = i + 1;
+    CHECK(flags_percentile(big, 1000, 99) == 990);
+    CHECK(flags_percentile(big, 1000, 0) == 1);
+    CHECK(flags_percentile(big, 1000, 100) == 1000);
+    CHECK(flags_percentile(big, 3, 50) == 2);
+    CHECK(flags_percentile(big, 2, 50) == 1);
+}
+
+static void test_json(void)
+{
+    char *t = NULL;
+    struct flags_record r = {
+        .backend = "threadpool",
+        .concur_req = 7,
+        .requests = 50,
+        .ok = 40,
+        .not_found = 9,
+        .errors = 1,
+        .elapsed_s = 0.5,
+        .bytes = 1234,
+        .flags_per_s = 80,
+        .latency_ms = {1, 2, 3, 4},
+        .max_rss_kb = 99,
+        .connections = 7,
+        .server = "CUSTOM",
+        .url = "http://h/\"q\"\\\n\x01",
+        .libcurl = "7.88.1",
+    };
+
+    CAPTURE(t, flags_json_string(f_, "a\"b\\c\td\x1f\xc3\xa9"));
+    CHECK_EQ_STR(t, "\"a\\\"b\\\\c\\td\\u001f\xc3\xa9\"");
+    free(t);
+    t = NULL;
+    CAPTURE(t, CHECK_EQ_LONG(flags_record_write(f_, &r), 0));
+    CHECK_EQ_STR(t, "{\"backend\":\"threadpool\",\"concur_req\":7,\"requests\":50,\"ok\":40,"
+                    "\"not_found\":9,\"errors\":1,\"cancelled\":0,\"elapsed_s\":0.500000,"
+                    "\"bytes\":1234,\"flags_per_s\":80.000,\"latency_ms\":{\"p50\":1.000,"
+                    "\"p90\":2.000,\"p99\":3.000,\"max\":4.000},\"cpu_user_s\":0.000000,"
+                    "\"cpu_sys_s\":0.000000,\"max_rss_kb\":99,\"connections\":7,"
+                    "\"server\":\"CUSTOM\",\"url\":\"http://h/\\\"q\\\"\\\\\\n\\u0001\","
+                    "\"libcurl\":\"7.88.1\"}\n");
+    free(t);
+    CHECK_EQ_LONG(flags_record_usage(&r), 0);
+    CHECK(r.max_rss_kb > 0);
+}
+
+static void test_fdlimit(void)
+{
+    rlim_t s = 0;
+
+    CHECK_EQ_LONG(flags_fdlimit_plan(1024, 4096, 100, &s), 0);
+    CHECK_EQ_LONG(s, 1024);
+    CHECK_EQ_LONG(flags_fdlimit_plan(1024, 4096, 2000, &s), 0);
+    CHECK_EQ_LONG(s, 2000);
+    CHECK_EQ_LONG(flags_fdlimit_plan(1024, 4096, 4096, &s), 0);
+    CHECK_EQ_LONG(s, 4096);
+    CHECK_EQ_LONG(flags_fdlimit_plan(1024, 4096, 4097, &s), -EMFILE);
+    CHECK_EQ_LONG(flags_fdlimit_plan(1024, RLIM_INFINITY, 100000, &s), 0);
+    CHECK_EQ_LONG(s, 100000);
+    CHECK_EQ_LONG(flags_fdlimit_plan(RLIM_INFINITY, RLIM_INFINITY, 100000, &s), 0);
+    CHECK(s == RLIM_INFINITY);
+}
+
+int main(void)
+{
+    test_codes();
+    test_cli();
+    test_url();
+    test_report();
+    test_stats();
+    test_json();
+    test_fdlimit();
+    return CHECK_DONE();
+}

@@ -1,0 +1,98 @@
+/* test_pool.c -- the generic pool: every job runs exactly once, on a valid
+ * worker, with 1 and with many workers; destroy with jobs still queued runs
+ * them all; submit from the main thread while workers run. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "check.h"
+#include "pool.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+struct job {
+    struct pool_work work;
+    atomic_int runs;
+    atomic_uint worker;
+    unsigned sleep_us;
+};
+
+static atomic_int concurrent, peak;
+
+static void run_job(struct pool_work *w, unsigned worker)
+{
+    struct job *j = container_of(w, struct job, work);
+    int now = atomic_fetch_add(&concurrent, 1) + 1;
+    int p = atomic_load(&peak);
+
+    while (now > p && !atomic_compare_exchange_weak(&peak, &p, now))
+        ;
+    if (j->sleep_us) {
+        struct timespec ts = {0, (long)j->sleep_us * 1000};
+        nanosleep(&ts, NULL);
+    }
+    atomic_store(&j->worker, worker);
+    atomic_fetch_add(&j->runs, 1);
+    atomic_fetch_sub(&concurrent, 1);
+}
+
+/* Submits njobs jobs to a pool of nthreads, destroys it, checks each ran once
+ * on a worker < nthreads and that at most nthreads ran at once. */
+static void exactly_once(unsigned nthreads, size_t njobs, unsigned sleep_us)
+{
+    struct job *jobs = calloc(njobs, sizeof(*jobs));
+    struct pool *p = NULL;
+    size_t once = 0, valid = 0;
+
+    CHECK(jobs != NULL);
+    if (!jobs)
+        return;
+    atomic_store(&peak, 0);
+    CHECK_EQ_LONG(pool_create(&p, nthreads, 0), 0);
+    if (!p) {
+        free(jobs);
+        return;
+    }
+    CHECK_EQ_LONG(pool_size(p), nthreads);
+    for (size_t i = 0; i < njobs; i++) {
+        jobs[i].work.run = run_job;
+        jobs[i].sleep_us = sleep_us;
+        pool_submit(p, &jobs[i].work);
+    }
+    pool_destroy(p); /* runs everything queued, joins */
+    for (size_t i = 0; i < njobs; i++) {
+        once += atomic_load(&jobs[i].runs) == 1;
+        valid += atomic_load(&jobs[i].worker) < nthreads;
+    }
+    CHECK_EQ_LONG(once, njobs);
+    CHECK_EQ_LONG(valid, njobs);
+    CHECK(atomic_load(&peak) >= 1 && atomic_load(&peak) <= (int)nthreads);
+    free(jobs);
+}
+
+int main(void)
+{
+    struct pool *p = (struct pool *)&p;
+
+    CHECK_EQ_LONG(pool_create(&p, 0, 0), -EINVAL);
+    CHECK(p == NULL);
+    pool_destroy(NULL);
+
+    exactly_once(1, 1000, 0);    /* one worker, FIFO */
+    exactly_once(8, 100000, 0);  /* contention */
+    exactly_once(64, 2000, 100); /* many workers, jobs that block */
+    exactly_once(1000, 5000, 0); /* many more workers than cores */
+    /* Queued at destroy: one slow worker, 50 jobs still waiting when destroy
+     * is called; all run. */
+    exactly_once(1, 50, 2000);
+    /* Workers reach full concurrency when jobs block. */
+    exactly_once(16, 64, 20000);
+    CHECK_EQ_LONG(atomic_load(&peak), 16);
+
+    /* A pool created and destroyed without work joins cleanly. */
+    CHECK_EQ_LONG(pool_create(&p, 4, 64 * 1024), 0);
+    pool_destroy(p);
+    return CHECK_DONE();
+}
