@@ -1,0 +1,57 @@
+/* stats.h -- flagserver's counters and their JSON form (GET /stats).
+ *
+ * Counters count flag requests only: /stats requests are never counted.
+ * Gauges (in_flight, connections) are live values; their peaks are the
+ * largest values seen since start or the last stats_reset().
+ */
+#ifndef FLAGSERVER_STATS_H
+#define FLAGSERVER_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STATS_STATUS_MIN 100
+#define STATS_STATUS_MAX 599
+
+struct stats {
+    uint64_t requests;        /* flag requests received */
+    uint64_t errors_injected; /* requests given an injected error */
+    uint64_t in_flight;       /* received, response not finished */
+    uint64_t peak_in_flight;
+    uint64_t connections; /* open connections that sent a request */
+    uint64_t peak_connections;
+    uint64_t by_status[STATS_STATUS_MAX - STATS_STATUS_MIN + 1];
+};
+
+/* Zeroes every counter and gauge of S. */
+void stats_init(struct stats *s);
+
+/* A flag request was received and handed to the server's handler. */
+void stats_request_begin(struct stats *s);
+
+/* The response of a flag request carries STATUS (its headers are being sent).
+ * Statuses outside [STATS_STATUS_MIN, STATS_STATUS_MAX] are not counted. */
+void stats_request_status(struct stats *s, int status);
+
+/* A flag request finished: its response was sent or its connection died. */
+void stats_request_end(struct stats *s);
+
+/* A request was given an injected error. */
+void stats_error_injected(struct stats *s);
+
+/* A client connection opened / closed. */
+void stats_conn_open(struct stats *s);
+void stats_conn_close(struct stats *s);
+
+/* Zeroes the counters; the peaks restart from the live gauges, which are
+ * kept (requests still in flight will finish and be subtracted). */
+void stats_reset(struct stats *s);
+
+/* Writes S as one JSON object, NUL-terminated, into BUF of SIZE bytes:
+ * {"requests":n,"in_flight":n,"peak_in_flight":n,"connections":n,
+ *  "peak_connections":n,"by_status":{"200":n,...},"errors_injected":n}
+ * with only the statuses seen in by_status. Returns the length written
+ * (without the NUL), or -ENOSPC if BUF is too small. */
+int stats_json(const struct stats *s, char *buf, size_t size);
+
+#endif /* FLAGSERVER_STATS_H */
