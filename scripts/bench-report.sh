@@ -24,7 +24,9 @@ die() {
     exit 2
 }
 out=$1
-[ -f "$out/meta.json" ] && [ -f "$out/scenarios.txt" ] || die "$out holds no bench.sh data"
+if [ ! -f "$out/meta.json" ] || [ ! -f "$out/scenarios.txt" ]; then
+    die "$out holds no bench.sh data"
+fi
 
 if gnuplot -e 'set terminal' 2>&1 | grep -qw pngcairo; then term=pngcairo; else term=png; fi
 

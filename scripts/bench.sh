@@ -161,8 +161,10 @@ ensure_built() {
     FLAGSERVER=$(find_binary flagserver)
     BIN_threadpool=$(find_binary flags_threadpool)
     BIN_asyncloop=$(find_binary flags_asyncloop)
-    [ -n "$FLAGSERVER" ] && [ -n "$BIN_threadpool" ] && [ -n "$BIN_asyncloop" ] ||
+    if [ -z "$FLAGSERVER" ] || [ -z "$BIN_threadpool" ] || [ -z "$BIN_asyncloop" ]; then
         die "the programs are not in $build_dir after building"
+    fi
+    log "programs: $FLAGSERVER $BIN_threadpool $BIN_asyncloop"
 }
 
 find_binary() {
@@ -374,7 +376,7 @@ run_scenario() {
     log "[$name] $SCEN_DESC; m = ${CONCUR[*]}; $RUNS run(s) + $WARMUP warmup per point"
     start_server || ok=0
     if [ "$ok" -eq 1 ]; then
-        log "[$name] flagserver ${SERVER_ARGS[*]} at $base_url"
+        log "[$name] flagserver pid $server_pid at $base_url, options: ${SERVER_ARGS[*]:-none}"
         write_curl_config "$work_dir/curl.cfg" "$work_dir/dl"
     fi
     for m in "${CONCUR[@]}"; do
@@ -405,7 +407,7 @@ main() {
     mapfile -t scenarios < <(list_scenarios)
     for name in "${scenarios[@]}"; do
         [ -f "$ROOT/bench/$name.sh" ] || {
-            log "no scenario '$name'; there are: $(cd "$ROOT/bench" && ls -- *.sh | sed 's/\.sh$//' | tr '\n' ' ')"
+            log "no scenario '$name'; see bench/*.sh"
             exit 2
         }
     done

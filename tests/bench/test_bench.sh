@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# test_bench.sh -- runs scripts/bench.sh --quick into a temporary directory and
+# checks what it produced: REPORT.md, every plot it embeds is a real PNG, every
+# JSON file parses, every scenario has points and none is INVALID. Then checks
+# that SIGTERM in the middle of a sweep stops bench.sh and its flagserver.
+#
+# Environment (set by ctest): FLAGBENCH_SOURCE, FLAGBENCH_BUILD (the build dir
+# whose programs are benchmarked; bench.sh builds nothing when they exist).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
+
+src=${FLAGBENCH_SOURCE:-$(cd "$here/../.." && pwd)}
+build=${FLAGBENCH_BUILD:-$src/build}
+out="$FB_TMP/out"
+errlog="$FB_TMP/bench.err"
+
+# ---- the quick sweep
+t0=$(fb_now)
+bash "$src/scripts/bench.sh" --quick --out "$out" --build "$build" 2>"$errlog"
+rc=$?
+fb_log "bench.sh --quick took $(fb_elapsed "$t0") s"
+fb_eq "bench.sh --quick exits 0" "$rc" 0
+if [ "$rc" -ne 0 ]; then tail -n 30 "$errlog" | sed 's/^/#   /'; fi
+
+report="$out/REPORT.md"
+fb_ok "REPORT.md exists and is not empty" test -s "$report"
+
+# Every scenario of bench/ has a section and a non-empty points.json.
+for f in "$src"/bench/*.sh; do
+    name=$(basename "$f" .sh)
+    fb_ok "REPORT.md has a section for $name" grep -q "^## $name\$" "$report"
+    n=$(jq 'length' "$out/$name/points.json" 2>/dev/null || echo 0)
+    fb_ok "$name has measured points ($n)" test "$n" -gt 0
+done
+
+# Every plot the report embeds exists and starts with the PNG signature.
+is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
+plots=$(grep -o '!\[[^]]*\]([^)]*)' "$report" 2>/dev/null | sed 's/.*(\(.*\))/\1/')
+nplots=$(printf '%s\n' "$plots" | grep -c . || true)
+fb_ok "REPORT.md embeds a plot per scenario at least ($nplots)" \
+    test "$nplots" -ge "$(find "$src/bench" -name '*.sh' | wc -l)"
+bad=""
+for p in $plots; do
+    if [ ! -f "$out/$p" ] || ! is_png "$out/$p"; then bad+=" $p"; fi
+done
+fb_eq "every embedded plot is a PNG file" "${bad:-none}" none
+svgs=$(find "$out" -name '*.svg' | wc -l)
+bad_svg=$(find "$out" -name '*.svg' -exec grep -L '<svg' {} + | tr '\n' ' ')
+fb_ok "SVG plots were written ($svgs)" test "$svgs" -gt 0
+fb_eq "every SVG holds an <svg> element" "${bad_svg:-none}" none
+
+# Every JSON file parses.
+njson=$(find "$out" -name '*.json' | wc -l)
+bad=""
+while IFS= read -r f; do
+    jq empty "$f" 2>/dev/null || bad+=" ${f#"$out"/}"
+done < <(find "$out" -name '*.json')
+fb_ok "JSON files were written ($njson)" test "$njson" -gt 0
+fb_eq "every JSON file parses" "${bad:-none}" none
+
+# No point is INVALID, by the summaries and by the report.
+invalid=$(jq -r '.[] | select(.valid | not) | "\(.backend) m=\(.m): \(.reasons | join("; "))"' \
+    "$out"/*/points.json 2>/dev/null)
+fb_eq "no point is INVALID in points.json" "${invalid:-none}" none
+fb_eq "REPORT.md marks no point INVALID" "$(grep -cE '\*\*INVALID\*\*:|point\(s\) INVALID' "$report")" 0
+fb_ok "REPORT.md has a computed verdict per scenario" \
+    test "$(grep -c '^\*\*Verdict\.\*\* .*m = ' "$report")" -eq "$(find "$src/bench" -name '*.sh' | wc -l)"
+fb_eq "bench.sh left no flagserver running" \
+    "$(grep -o 'flagserver pid [0-9]*' "$errlog" | awk '{ print $3 }' |
+        while read -r pid; do kill -0 "$pid" 2>/dev/null && echo "$pid"; done)" ""
+
+# ---- SIGTERM in the middle of a sweep: exit 130, its flagserver gone
+errlog2="$FB_TMP/bench-term.err"
+bash "$src/scripts/bench.sh" --quick --scenario DELAY --concur 10 --out "$FB_TMP/out-term" \
+    --build "$build" 2>"$errlog2" &
+bench_pid=$!
+server=""
+for _ in $(seq 1 200); do
+    server=$(grep -o 'flagserver pid [0-9]*' "$errlog2" | awk '{ print $3 }')
+    [ -n "$server" ] && break
+    sleep 0.05
+done
+fb_ok "bench.sh started a flagserver ($server)" test -n "$server"
+sleep 1 # a point is running now
+kill -TERM "$bench_pid"
+wait "$bench_pid"
+fb_eq "bench.sh exits 130 on SIGTERM" "$?" 130
+if [ -n "$server" ]; then
+    gone=yes
+    for _ in $(seq 1 40); do kill -0 "$server" 2>/dev/null || break; sleep 0.05; done
+    kill -0 "$server" 2>/dev/null && gone=no
+    fb_eq "its flagserver is gone" "$gone" yes
+fi
+
+fb_finish
