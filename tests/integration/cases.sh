@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# cases.sh GROUP -- the integration cases, run against one backend.
+#
+# Environment (set by ctest): FLAGS_CLIENT (the backend binary), FLAGSERVER,
+# FB_LIB (tests/lib.sh), FB_CODES (data/country_codes.txt). Each group is a
+# function case_GROUP below; tests/integration/CMakeLists.txt lists them.
+# Every client run is bounded by `timeout`; all traffic is on 127.0.0.1.
+source "$FB_LIB"
+cd "$FB_TMP" || exit 1
+
+# 40 real codes are on the server; ZX ZY ZZ never are.
+mapfile -t PRESENT < <(head -n 40 "$FB_CODES")
+MISSING=(ZX ZY ZZ)
+fb_make_dataset "$FB_TMP/ds" "${PRESENT[@]}"
+REFUSED=http://127.0.0.1:1/flags # nothing listens on port 1
+
+# client OUT ARGS... : runs the client in $FB_TMP with stdout to OUT and
+# stderr to OUT.err, bounded to 60 s; returns its exit status.
+client() {
+  local out=$1; shift
+  timeout -s KILL 60 "$FLAGS_CLIENT" "$@" >"$out" 2>"$out.err"
+}
+
+# line N FILE : the Nth line of FILE.
+line() { sed -n "${1}p" "$2"; }
+
+# no_parts DIR : passes when DIR holds no temporary *.part file.
+no_parts() {
+  fb_eq "no *.part left in $1" "$(find "$1" -name '*.part' | wc -l)" 0
+}
+
+case_counts() {
+  fb_start_server --dir ds --quiet || return
+  client out -s "$FB_BASE" -m 4 "${PRESENT[@]:0:8}" "${MISSING[@]}"
+  fb_eq "exit 0 with only OK and not found" "$?" 0
+  fb_eq "site line" "$(line 1 out)" "CUSTOM site: $FB_BASE"
+  fb_eq "search line" "$(line 2 out)" "Searching for 11 flags: from ${PRESENT[0]} to ZZ"
+  fb_eq "connections line" "$(line 3 out)" "4 concurrent connections will be used."
+  fb_eq "summary" "$(sed -n '4,6p' out)" $'--------------------\n  8 flags downloaded.\n  3 not found.'
+  fb_ok "elapsed line" grep -Eq '^Elapsed time: [0-9]+\.[0-9]{2}s$' out
+  fb_eq "nothing on stderr (not a tty)" "$(cat out.err)" ""
+  client out1 -s "$FB_BASE" -m 1 "${PRESENT[0]}"
+  fb_eq "one flag, one connection" "$?|$(sed -n '2,5p' out1)" \
+    "0|Searching for 1 flag: ${PRESENT[0]}"$'\n1 connection will be used.\n--------------------\n  1 flag downloaded.'
+}
+
+case_files() {
+  fb_start_server --dir ds --quiet || return
+  mkdir -p got && printf 'keep me\n' >got/unrelated.txt && printf 'old\n' >got/ZZ.gif
+  client out -s "$FB_BASE" -m 8 --output got "${PRESENT[@]}" "${MISSING[@]}"
+  fb_eq "exit 0" "$?" 0
+  local cc lc same=0
+  for cc in "${PRESENT[@]}"; do
+    lc=$(tr 'A-Z' 'a-z' <<<"$cc")
+    cmp -s "got/$cc.gif" "ds/flags/$lc/$lc.gif" && same=$((same + 1))
+  done
+  fb_eq "all ${#PRESENT[@]} files byte-identical" "$same" "${#PRESENT[@]}"
+  fb_eq "no file for missing codes" "$(ls got | grep -c -E '^Z[XY]\.gif$')" 0
+  fb_eq "unrelated file untouched" "$(cat got/unrelated.txt)" "keep me"
+  fb_eq "a 404 leaves an existing file alone" "$(cat got/ZZ.gif)" "old"
+  fb_eq "nothing else in the directory" "$(ls -A got | wc -l)" $((${#PRESENT[@]} + 2))
+  no_parts got
+  client out2 -s "$FB_BASE" --output deep/er/dir "${PRESENT[0]}"
+  fb_eq "--output creates parents" "$?|$(ls deep/er/dir)" "0|${PRESENT[0]}.gif"
+}
+
+case_verbose() {
+  fb_start_server --dir ds --quiet || return
+  local a=${PRESENT[0]} b=${PRESENT[1]} al bl
+  client out -v -s "$FB_BASE" -m 3 "$a" "$b" ZZ
+  fb_eq "exit 0" "$?" 0
+  fb_eq "-v lines (any order)" "$(sed -n '4,6p' out | sort)" \
+    "$(printf '%s\n' "$a OK" "$b OK" "ZZ not found: $FB_BASE/zz/zz.gif" | sort)"
+  fb_eq "-v then the summary" "$(line 7 out)" "--------------------"
+  client out2 -v -s "$REFUSED" "$a"
+  fb_eq "-v error line, exit 1" "$?|$(line 4 out2 | cut -d: -f1)" "1|$a error"
+}
+
+case_errors() {
+  fb_start_server --dir ds --quiet --error-rate 1 --error-kind status || return
+  mkdir -p got && printf 'keep\n' >got/mine.txt
+  client out -v -s "$FB_BASE" -m 5 --output got "${PRESENT[@]:0:10}"
+  fb_eq "all errors: exit 1" "$?" 1
+  fb_eq "summary" "$(sed -n '14,16p' out)" $'--------------------\n  0 flags downloaded.\n 10 errors.'
+  fb_eq "every -v line is an HTTP error" "$(grep -c ' error: HTTP error 5[0-9][0-9]' out)" 10
+  fb_eq "no flag saved, own file kept" "$(ls -A got)" "mine.txt"
+  no_parts got
+  fb_stop_server
+  fb_start_server --dir ds --quiet --error-rate 1 --error-kind reset || return
+  client out2 -s "$FB_BASE" -m 5 --output got "${PRESENT[@]:0:10}"
+  fb_eq "resets: exit 1, 10 errors" "$?|$(grep -c '^ 10 errors\.$' out2)" "1|1"
+  fb_eq "no flag saved after resets" "$(ls -A got)" "mine.txt"
+  no_parts got
+}
+
+case_timeout() {
+  fb_start_server --dir ds --quiet --error-rate 1 --error-kind stall || return
+  local t0 el
+  t0=$(fb_now)
+  client out -v -s "$FB_BASE" -m 3 --timeout 1 --output got "${PRESENT[@]:0:3}"
+  local rc=$?
+  el=$(fb_elapsed "$t0")
+  fb_eq "stalls: exit 1, 3 errors" "$rc|$(grep -c '^  3 errors\.$' out)" "1|1"
+  fb_eq "timeout messages" "$(grep -ci 'error: .*timed out' out)" 3
+  fb_le "timeout fires after about 1 s (>= 0.9)" 0.9 "$el"
+  fb_le "timeout fires after about 1 s (<= 3)" "$el" 3
+  fb_eq "nothing saved" "$(ls -A got | wc -l)" 0
+}
+
+case_refused() {
+  client out -s "$REFUSED" -m 4 --output got "${PRESENT[@]:0:6}"
+  fb_eq "refused: exit 1" "$?" 1
+  fb_eq "refused: 6 errors" "$(sed -n '5,6p' out)" $'  0 flags downloaded.\n  6 errors.'
+  fb_eq "nothing saved" "$(ls -A got | wc -l)" 0
+}
+
+case_cap() {
+  fb_start_server --dir ds --quiet --delay 200 || return
+  client out -s "$FB_BASE" -m 7 --json run.json "${PRESENT[@]:0:10}" --repeat 5
+  fb_eq "exit 0" "$?" 0
+  fb_eq "peak in flight == -m" "$(fb_stats .peak_in_flight)" 7
+  local conns
+  conns=$(jq -r .connections run.json)
+  fb_le "keep-alive: at least 7 connections" 7 "$conns"
+  fb_le "keep-alive: far fewer connections than 50 requests" "$conns" 14
+  fb_stats_reset
+  client out2 -s "$FB_BASE" -m 3 --fresh-connect --json run2.json "${PRESENT[@]:0:12}"
+  fb_eq "fresh-connect: exit 0" "$?" 0
+  fb_eq "fresh-connect: peak in flight == 3" "$(fb_stats .peak_in_flight)" 3
+  fb_eq "fresh-connect: a connection per request" "$(jq -r .connections run2.json)" 12
+}
+
+case_repeat() {
+  fb_start_server --dir ds --quiet || return
+  local a=${PRESENT[0]} b=${PRESENT[1]} c=${PRESENT[2]}
+  client out -s "$FB_BASE" -m 4 --repeat 3 --json run.json "$a" "$b" "$c" ZY ZZ
+  fb_eq "exit 0" "$?" 0
+  fb_eq "repeat line" "$(line 3 out)" "Each 3 times over: 15 requests."
+  fb_eq "counts" "$(sed -n '6,7p' out)" $'  9 flags downloaded.\n  6 not found.'
+  fb_ok "record parses" jq -e . run.json >/dev/null
+  fb_eq "record counts" \
+    "$(jq -r '[.requests,.ok,.not_found,.errors,.cancelled,.concur_req]|@csv' run.json)" \
+    "15,9,6,0,0,4"
+  fb_eq "record types" "$(jq -r '[(.backend|type),(.elapsed_s|type),(.bytes>0),
+    (.latency_ms.p50<=.latency_ms.p90 and .latency_ms.p90<=.latency_ms.p99 and
+     .latency_ms.p99<=.latency_ms.max),(.max_rss_kb>0),(.libcurl|length>0)]|@csv' run.json)" \
+    '"string","number",true,true,true,true'
+  fb_eq "server requests == 15" "$(fb_stats .requests)" 15
+}
+
+case_sigint() {
+  fb_start_server --dir ds --quiet --delay 1000 || return
+  mkdir -p got
+  timeout -s KILL 60 "$FLAGS_CLIENT" -s "$FB_BASE" -m 2 --output got --json run.json \
+    "${PRESENT[@]}" >out 2>out.err &
+  local pid=$! t0 el rc
+  sleep 1.5
+  t0=$(fb_now)
+  kill -INT "$pid"
+  wait "$pid"
+  rc=$?
+  el=$(fb_elapsed "$t0")
+  fb_eq "exit 130" "$rc" 130
+  fb_le "stops within about a second of SIGINT" "$el" 2.5
+  fb_ok "summary printed" grep -q '^--------------------$' out
+  fb_ok "cancelled line" grep -Eq '^ *[0-9]+ cancelled\.$' out
+  fb_eq "record: every request accounted for" \
+    "$(jq -r '.ok + .not_found + .errors + .cancelled' run.json)|$(jq -r .requests run.json)" "40|40"
+  fb_le "most requests cancelled" 30 "$(jq -r .cancelled run.json)"
+  no_parts got
+}
+
+case_usage() {
+  local args
+  for args in "-m 0" "-l 0" "-s NOPE" "BRA" "-m x1" "--bogus" "-s localhost/flags"; do
+    # shellcheck disable=SC2086
+    client out $args
+    fb_eq "usage error exits 2: $args" "$?|$(head -c 17 out.err)" "2|*** Usage error: "
+  done
+}
+
+case_timing() {
+  fb_start_server --dir ds --quiet --delay 100 || return
+  local t0 el
+  t0=$(fb_now)
+  client out -s "$FB_BASE" -m 100 "${PRESENT[@]:0:20}" --repeat 5
+  fb_eq "100 requests: exit 0, 100 flags" "$?|$(grep -c '^100 flags downloaded\.$' out)" "0|1"
+  el=$(fb_elapsed "$t0")
+  fb_log "100 x 100 ms at -m 100: ${el}s"
+  fb_le "far below 100 x 100 ms" "$el" 4
+}
+
+group=${1:?usage: cases.sh GROUP}
+if ! declare -F "case_$group" >/dev/null; then
+  fb_fail "no such case group: $group"
+  fb_finish
+fi
+fb_log "backend $(basename "$FLAGS_CLIENT"), group $group"
+"case_$group"
+fb_finish
