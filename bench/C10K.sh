@@ -3,7 +3,7 @@
 # RSS and CPU time of a thread per transfer against one event loop.
 # Sourced by scripts/bench.sh; every variable is described in docs/bench.md.
 
-SCEN_DESC="a fixed 1 s delay; the 676 codes AA..ZZ (-e) 30 times over: 20,280 requests per run"
+SCEN_DESC="a fixed 1 s delay; the 676 codes AA..ZZ (-e) repeated, over 20,000 requests per run in the full sweep"
 SERVER_ARGS=(--delay 1000)
 CODESET=e
 REPEAT=30

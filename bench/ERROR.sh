@@ -4,12 +4,12 @@
 # A client exits 1 when any request failed, which is the expected outcome here.
 # Sourced by scripts/bench.sh; every variable is described in docs/bench.md.
 
-SCEN_DESC="a 100 ms delay and 25% injected HTTP 500 errors (fixed seed); the 194 flags (-a) twice"
+SCEN_DESC="a 100 ms delay and 25% injected HTTP 500 errors (fixed seed); the 194 flags (-a)"
 SERVER_ARGS=(--delay 100 --error-rate 0.25 --error-kind status --seed 42)
 CODESET=a
 REPEAT=2
 DELAY_S=0.1
-CONCUR=(5 10 20 50 100 200)
+CONCUR=(10 20 50 100 200)
 RUNS=3
 WARMUP=1
 OK_EXITS="0 1"

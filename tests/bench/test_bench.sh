@@ -8,7 +8,7 @@
 # whose programs are benchmarked; bench.sh builds nothing when they exist).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../lib.sh
+# shellcheck source=/dev/null
 source "$here/../lib.sh"
 
 src=${FLAGBENCH_SOURCE:-$(cd "$here/../.." && pwd)}
