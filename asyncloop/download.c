@@ -11,6 +11,30 @@
 #include "semaphore.h"
 #include "xfer.h"
 
+/* Built with -DASYNCLOOP_PROFILE (cmake -DFLAGBENCH_ASYNCLOOP_PROFILE=ON), the
+ * loop thread times its calls to flags_xfer_finish (classify and save) and
+ * prints the total: how much of the one thread's time saving takes. */
+#ifdef ASYNCLOOP_PROFILE
+#include <time.h>
+static double profile_finish_s;
+static size_t profile_finishes;
+static double profile_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+#define PROFILE_START() double profile_t0_ = profile_now()
+#define PROFILE_STOP()  (profile_finish_s += profile_now() - profile_t0_, profile_finishes++)
+#define PROFILE_REPORT()                                                                           \
+    fprintf(stderr, "asyncloop profile: %zu finishes, %.3f s in flags_xfer_finish\n",              \
+            profile_finishes, profile_finish_s)
+#else
+#define PROFILE_START()  ((void)0)
+#define PROFILE_STOP()   ((void)0)
+#define PROFILE_REPORT() ((void)0)
+#endif
+
 /* A reusable transfer. busy: its easy handle is in the multi handle. */
 struct slot {
     struct flags_xfer x; /* x.backend points back to the slot */
@@ -151,7 +175,9 @@ static void on_done(CURL *easy, CURLcode rc, void *arg)
     }
     struct flags_xfer *x = (struct flags_xfer *)(void *)priv; /* set by flags_xfer_init */
     struct slot *s = x->backend;
+    PROFILE_START();
     flags_xfer_finish(x, r->job, rc, &res);
+    PROFILE_STOP();
     put_slot(r, s);
     report(r, &res);
     release(r);
@@ -250,6 +276,7 @@ int asyncloop_download_many(const struct flags_job *job, flags_done_fn done, voi
         }
     }
     finish_all(&r);
+    PROFILE_REPORT();
     goto out;
 
 unstarted:
