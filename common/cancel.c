@@ -4,30 +4,34 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "flags.h"
 
-static volatile sig_atomic_t cancelled;
+/* Written by the handler, read by every thread: volatile sig_atomic_t is only
+ * safe within one thread, so an atomic; lock-free, so the handler may use it. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic_int must be lock-free for a signal handler");
+static atomic_int cancelled;
 static int pipe_fds[2] = {-1, -1};
 
 static void on_signal(int sig)
 {
+    int saved = errno;
+
     (void)sig;
-    if (cancelled)
+    if (atomic_exchange(&cancelled, 1))
         _exit(130); /* second signal: the user insists */
-    cancelled = 1;
     if (pipe_fds[1] >= 0) {
-        int saved = errno;
         ssize_t w = write(pipe_fds[1], "x", 1);
         (void)w; /* a full pipe is already readable */
-        errno = saved;
     }
+    errno = saved;
 }
 
 bool flags_cancelled(void)
 {
-    return cancelled != 0;
+    return atomic_load(&cancelled) != 0;
 }
 
 int flags_cancel_fd(void)
