@@ -100,7 +100,9 @@ plots_for() {
     local name=$1 dir="$out/$1" s="$out/$1/scenario.json" n d p what lo hi made=()
     n=$(jq .requests "$s")
     d=$(jq .delay_s "$s")
-    what=$(jq -r '"\(.requests) requests" + (if .delay_s > 0 then ", \(.delay_s * 1000) ms delay" else ", no delay" end)' "$s")
+    what=$(jq -r '"\(.requests) requests, " +
+        (if .delay_s > 0 then "\(.delay_s * 1000) ms delay" else "no delay" end) +
+        "; median of \(.runs) run\(if .runs > 1 then "s" else "" end)"' "$s")
     write_dat "$dir" elapsed .elapsed 1
     write_dat "$dir" flags_per_s .flags_per_s 1
     write_dat "$dir" rss .rss_kb "$(awk 'BEGIN { print 1 / 1024 }')"
