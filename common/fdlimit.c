@@ -20,7 +20,7 @@ int flags_fdlimit_plan(rlim_t soft, rlim_t hard, rlim_t need, rlim_t *new_soft)
 int flags_fdlimit_ensure(unsigned concur_req, char *err, size_t errlen)
 {
     struct rlimit rl;
-    rlim_t need = (rlim_t)concur_req + FLAGS_FD_MARGIN, soft;
+    rlim_t need = (rlim_t)concur_req * FLAGS_FD_PER_TRANSFER + FLAGS_FD_MARGIN, soft;
     int rc;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {

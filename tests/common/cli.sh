@@ -65,7 +65,7 @@ fb_ok "-v error line" grep -Eq '^BR error: .*(refused|Failed to connect)' <<<"$o
 out=$(ulimit -n 200; "$FLAGS_CLIENT" -e --repeat 2 -m 1000 -s "$refused" 2>&1); rc=$?
 fb_eq "fd hard limit too low exits 2" "$rc" 2
 fb_eq "fd limit message" "$out" \
-  "*** 1000 concurrent connections need 1064 file descriptors, but the hard limit is 200 (ulimit -Hn); use a smaller -m"
+  "*** 1000 concurrent connections need 2064 file descriptors, but the hard limit is 200 (ulimit -Hn); use a smaller -m"
 out=$(ulimit -Sn 100; ulimit -Hn 2000; "$FLAGS_CLIENT" -e -m 600 -s "$refused" --quiet 2>&1); rc=$?
 fb_eq "soft limit raised: runs, all refused" "$rc $(grep -c '^676 errors\.$' <<<"$out")" "1 1"
 
