@@ -151,7 +151,10 @@ case_repeat() {
 case_sigint() {
   fb_start_server --dir ds --quiet --delay 1000 || return
   mkdir -p got
-  timeout -s KILL 60 "$FLAGS_CLIENT" -s "$FB_BASE" -m 2 --output got --json run.json \
+  # --foreground: timeout forwards our one SIGINT to the client only; without
+  # it, it also signals its process group and the client sees a second SIGINT
+  # (which by design exits at once, without the summary).
+  timeout --foreground -s KILL 60 "$FLAGS_CLIENT" -s "$FB_BASE" -m 2 --output got --json run.json \
     "${PRESENT[@]}" >out 2>out.err &
   local pid=$! t0 el rc
   sleep 1.5
