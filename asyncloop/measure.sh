@@ -13,26 +13,29 @@
 # Raw data goes to OUT (default: a new temporary directory), Markdown tables to
 # stdout. Not a test: nothing is asserted; it is a benchmark and takes minutes.
 #
-# Usage: asyncloop/measure.sh [--build DIR] [--out DIR] [save|delay|c10k|local ...]
+# Usage: asyncloop/measure.sh [--build DIR] [--flagserver BIN] [--out DIR]
+#                             [save|delay|c10k|local ...]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$ROOT/build"
+flagserver=""
 out=""
 steps=()
 while [ $# -gt 0 ]; do
     case "$1" in
     --build) build=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --flagserver) flagserver=$2; shift 2 ;;
     save | delay | c10k | local) steps+=("$1"); shift ;;
-    *) echo "usage: $0 [--build DIR] [--out DIR] [save|delay|c10k|local ...]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--build DIR] [--flagserver BIN] [--out DIR] [save|delay|c10k|local ...]" >&2; exit 2 ;;
     esac
 done
 [ ${#steps[@]} -gt 0 ] || steps=(save delay c10k local)
 [ -n "$out" ] || out=$(mktemp -d "${TMPDIR:-/tmp}/flagbench-measure.XXXXXX")
 mkdir -p "$out"
 
-FLAGSERVER="$build/server/flagserver"
+FLAGSERVER=${flagserver:-$build/server/flagserver}
 BACKENDS=(threadpool asyncloop)
 bin() { echo "$build/$1/flags_$1"; }
 for b in "${BACKENDS[@]}"; do [ -x "$(bin "$b")" ] || { echo "missing $(bin "$b")" >&2; exit 1; }; done
