@@ -40,7 +40,11 @@ $scen[0] as $s
     (if $p.server_started | not then "flagserver did not start" else empty end),
     (if $p.server_started and $p.timed_out then "timed out" else empty end),
     (if $p.server_started and ($p.timed_out | not) and $p.hyperfine_rc != 0
-     then "hyperfine failed (exit \($p.hyperfine_rc)): \($p.hyperfine_log // "")" else empty end),
+     then "hyperfine failed (exit \($p.hyperfine_rc)): "
+          + ($p.hyperfine_log // "" | split(". Use the")[0] | ltrimstr("Error: "))
+     else empty end),
+    ([$p.records[].errors] | add // 0
+     | if . > 0 and $s.ok_exits == [0] then "the client reported \(.) failed requests" else empty end),
     (if $p.server_started and $p.hyperfine_rc == 0 and ($hf.times | length) != $s.runs
      then "\($hf.times | length) timed runs, expected \($s.runs)" else empty end),
     ([($hf.exit_codes // [])[] | select(. as $c | $s.ok_exits | index($c) | not)]
@@ -69,7 +73,7 @@ $scen[0] as $s
     valid: ($reasons | length == 0),
     reasons: $reasons,
     elapsed: $elapsed,
-    flags_per_s: (if $elapsed.median == null then spread
+    flags_per_s: (if $elapsed.median == null then {median: null, min: null, max: null}
                   else {median: ($s.requests / $elapsed.median),
                         min: ($s.requests / $elapsed.max),
                         max: ($s.requests / $elapsed.min)} end),

@@ -42,7 +42,13 @@ $scen[0] as $s
          | select($decided[$i].w != $decided[$i - 1].w)
          | "between m = \($decided[$i - 1].m) and m = \($decided[$i].m)"]) as $x
        | if ($x | length) == 0 then "No crossover in this range of m."
-         else "Crossover \($x | join(", and again ")): below it \($decided[0].w) wins, above it \($decided[-1].w)."
+         elif ($x | length) == 1 then
+           "Crossover \($x[0]): below it \($decided[0].w) wins, above it \($decided[-1].w)."
+         else
+           ([range(1; $decided | length) | select($decided[.].w != $decided[. - 1].w)]
+            | $decided[.[-1]].m) as $from
+           | "The faster backend changes \($x | length) times (\($x | join("; "))), so there is"
+             + " no single crossover; from m = \($from) up \($decided[-1].w) wins at every m."
          end
      else empty end),
     ("Best throughput: " + ([["threadpool", "asyncloop", "curl"][] as $b
