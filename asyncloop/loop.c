@@ -11,8 +11,7 @@
 /* One per socket libcurl asked us to watch; attached to the socket with
  * curl_multi_assign, so libcurl hands it back on every later call. */
 struct loop_sock {
-    struct event ev;
-    struct loop *loop;
+    struct event ev; /* its callback gets the struct loop */
 };
 
 static void fail(struct loop *l, int err, const char *what, const char *why)
@@ -24,10 +23,9 @@ static void fail(struct loop *l, int err, const char *what, const char *why)
     loop_stop(l);
 }
 
-/* Hands every finished transfer to done. Called after each socket_action;
- * done may add new handles, which is allowed here (no libcurl callback is on
- * the stack), and may in turn finish more transfers: keep reading until the
- * queue is empty. */
+/* Hands every finished transfer to done. Called after each socket_action,
+ * so no libcurl callback is on the stack and done may add new handles (they
+ * start on a later socket_action, never inside this drain). */
 static void drain(struct loop *l)
 {
     CURLMsg *m;
@@ -101,7 +99,6 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
             fail(l, -ENOMEM, "socket context", strerror(ENOMEM));
             return -1;
         }
-        ls->loop = l;
         CURLMcode mc = curl_multi_assign(l->multi, s, ls);
         if (mc != CURLM_OK) {
             free(ls);
