@@ -101,12 +101,13 @@ fb_eq "in_flight == 0 after a client left mid-delay" "$(fb_stats .in_flight)" 0
 fb_eq "connections == 0 once clients are gone" "$(fb_stats .connections)" 0
 
 # SIGTERM with requests in flight: exit 0 at once.
-for i in 1 2 3; do curl -s --max-time 5 -o /dev/null "$FB_BASE/br/br.gif" & done
+clients=()
+for i in 1 2 3; do curl -s --max-time 5 -o /dev/null "$FB_BASE/br/br.gif" & clients+=($!); done
 sleep 0.1
 t0=$(fb_now)
 fb_stop_server; rc=$?
 fb_eq "SIGTERM with requests in flight -> exit 0" "$rc" 0
 fb_le "... promptly ($(fb_elapsed "$t0") s)" "$(fb_elapsed "$t0")" 1
-wait
+wait "${clients[@]}"
 
 fb_finish
