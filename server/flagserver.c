@@ -309,6 +309,11 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         }
     }
 
+    {
+        unsigned char addr[sizeof(struct in6_addr)];
+        if (inet_pton(AF_INET, cfg->bind, addr) != 1 && inet_pton(AF_INET6, cfg->bind, addr) != 1)
+            return usage_error("--bind: '%s' is not a numeric IPv4 or IPv6 address", cfg->bind);
+    }
     cfg->port = preset->port;
     cfg->delay_min = cfg->delay_max = preset->delay_ms;
     cfg->error_rate = preset->error_rate;
