@@ -26,6 +26,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
@@ -371,6 +372,18 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
     conn_destroy(conn);
 }
 
+/* A response is written in pieces (headers, then the body in several
+ * segments); with Nagle's algorithm the last piece waits for the client's
+ * delayed ACK, 40 ms on Linux. Best effort: a failure costs latency only. */
+static void set_nodelay(const struct server *srv, struct evhttp_connection *evcon)
+{
+    evutil_socket_t fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
+    int one = 1;
+
+    if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+        logmsg(srv, "TCP_NODELAY: %s", strerror(errno));
+}
+
 /* Returns the conn of EVCON, creating it on its first request, or NULL when
  * memory runs out. */
 static struct conn *conn_get(struct server *srv, struct evhttp_connection *evcon)
@@ -396,6 +409,7 @@ static struct conn *conn_get(struct server *srv, struct evhttp_connection *evcon
     }
     stats_conn_open(&srv->stats);
     evhttp_connection_set_closecb(evcon, on_conn_close, conn);
+    set_nodelay(srv, evcon);
     return conn;
 }
 

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# bench-server.sh -- flagserver's request rate next to nginx's, in one run.
+#
+# Both serve the same dataset (scripts/make-dataset.sh) on 127.0.0.1, each
+# pinned to CPU 0, one worker / one thread; wrk runs pinned to CPU 1 and
+# cycles through the 194 flag URLs (a Lua script), so both servers do the same
+# work: keep-alive GETs of 1-90 kB GIFs. Then, unless --no-c10k, 10,000
+# connections each with one 1-second-delayed request in flight at once.
+#
+# usage: scripts/bench-server.sh [--duration S] [--connections N] [--no-c10k] [DATASET_DIR]
+# Writes the figures and the exact commands to results/server/README.md.
+# Stops both servers on exit and on Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=10 conns=50 c10k=1 dataset=dataset
+while [ $# -gt 0 ]; do
+  case $1 in
+    --duration) duration=$2; shift 2 ;;
+    --connections) conns=$2; shift 2 ;;
+    --no-c10k) c10k=0; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -*) echo "bench-server.sh: unknown option $1" >&2; exit 2 ;;
+    *) dataset=$1; shift ;;
+  esac
+done
+
+for tool in wrk nginx taskset curl jq; do
+  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] ||
+    { echo "bench-server.sh: $tool not found (scripts/setup.sh)" >&2; exit 1; }
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+FLAGSERVER=${FLAGSERVER:-}
+if [ -z "$FLAGSERVER" ]; then
+  cmake -S . -B build -DFLAGBENCH_WERROR=ON >/dev/null
+  cmake --build build --target flagserver >/dev/null
+  FLAGSERVER=build/server/flagserver
+fi
+[ -d "$dataset/flags" ] || bash scripts/make-dataset.sh "$dataset"
+dataset=$(cd "$dataset" && pwd)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-server.XXXXXX")
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { # first port from 18080 nobody listens on
+  local p
+  for p in $(seq 18080 18200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  return 1
+}
+
+wait_http() { # url: up to 5 s
+  local i
+  for i in $(seq 1 100); do
+    curl -s --max-time 1 -o /dev/null "$1" && return 0
+    sleep 0.05
+  done
+  echo "bench-server.sh: $1 did not come up" >&2
+  return 1
+}
+
+# --- the wrk script: every flag in turn ---------------------------------------
+{
+  printf 'codes = {'
+  tr -s ' \n' '\n\n' <data/country_codes.txt | tr 'A-Z' 'a-z' | grep . | sed 's/.*/"&",/' | tr -d '\n'
+  printf '}\ni = 0\nrequest = function()\n  i = i %% #codes + 1\n'
+  printf '  local cc = codes[i]\n  return wrk.format("GET", "/flags/" .. cc .. "/" .. cc .. ".gif")\nend\n'
+} >"$tmp/cycle.lua"
+
+# --- nginx ------------------------------------------------------------------
+nport=$(free_port)
+mkdir -p "$tmp/nginx"
+cat >"$tmp/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/nginx/body;
+  proxy_temp_path $tmp/nginx/proxy;
+  fastcgi_temp_path $tmp/nginx/fastcgi;
+  uwsgi_temp_path $tmp/nginx/uwsgi;
+  scgi_temp_path $tmp/nginx/scgi;
+  types { image/gif gif; }
+  sendfile on;
+  tcp_nopush on;
+  open_file_cache max=1000;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$nport backlog=4096;
+    root $dataset;
+  }
+}
+CONF
+taskset -c 0 "$NGINX" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" 2>"$tmp/nginx/stderr" &
+pids+=($!)
+wait_http "http://127.0.0.1:$nport/flags/br/br.gif"
+
+# --- flagserver ----------------------------------------------------------------
+taskset -c 0 "$FLAGSERVER" --port 0 --dir "$dataset" --quiet >"$tmp/fs.out" 2>"$tmp/fs.err" &
+pids+=($!)
+for i in $(seq 1 100); do [ -s "$tmp/fs.out" ] && break; sleep 0.05; done
+fsurl=$(sed -n 's/^flagserver listening on \(http:[^ ]*\)\/flags$/\1/p' "$tmp/fs.out")
+[ -n "$fsurl" ] || { echo "bench-server.sh: flagserver did not start: $(cat "$tmp/fs.err")" >&2; exit 1; }
+wait_http "$fsurl/flags/br/br.gif"
+
+# Same bytes from both?
+curl -s -o "$tmp/a.gif" "http://127.0.0.1:$nport/flags/br/br.gif"
+curl -s -o "$tmp/b.gif" "$fsurl/flags/br/br.gif"
+cmp -s "$tmp/a.gif" "$tmp/b.gif" || { echo "bench-server.sh: nginx and flagserver disagree" >&2; exit 1; }
+
+run_wrk() { # name url
+  local cmd=(taskset -c 1 wrk -t1 -c"$conns" -d"${duration}s" --latency -s "$tmp/cycle.lua" "$2")
+  echo "== $1: ${cmd[*]}" >&2
+  "${cmd[@]}" >"$tmp/$1.wrk"
+  cat "$tmp/$1.wrk" >&2
+}
+# warm-up, then the measured runs
+taskset -c 1 wrk -t1 -c"$conns" -d2s -s "$tmp/cycle.lua" "http://127.0.0.1:$nport" >/dev/null
+taskset -c 1 wrk -t1 -c"$conns" -d2s -s "$tmp/cycle.lua" "$fsurl" >/dev/null
+run_wrk nginx "http://127.0.0.1:$nport"
+run_wrk flagserver "$fsurl"
+
+rps() { awk '/^Requests\/sec/ {print $2}' "$tmp/$1.wrk"; }
+lat() { awk -v p="$2" '$1 == p {print $2}' "$tmp/$1.wrk"; }
+avg() { awk '$1 == "Latency" {print $2; exit}' "$tmp/$1.wrk"; }
+n_rps=$(rps nginx) f_rps=$(rps flagserver)
+ratio=$(awk -v a="$f_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", a / b }')
+
+# --- 10,000 delayed requests in flight at once -------------------------------
+c10k_line="(skipped: --no-c10k)"
+if [ "$c10k" -eq 1 ]; then
+  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
+  taskset -c 0 "$FLAGSERVER" --port 0 --dir "$dataset" --quiet --delay 1000 >"$tmp/fs2.out" 2>"$tmp/fs2.err" &
+  pids+=($!)
+  for i in $(seq 1 100); do [ -s "$tmp/fs2.out" ] && break; sleep 0.05; done
+  fsurl2=$(sed -n 's/^flagserver listening on \(http:[^ ]*\)\/flags$/\1/p' "$tmp/fs2.out")
+  c10k_cmd=(taskset -c 1 wrk -t1 -c10000 -d5s --timeout 10s "$fsurl2/flags/br/br.gif")
+  echo "== c10k: flagserver --delay 1000; ${c10k_cmd[*]}" >&2
+  ( ulimit -n 20000 2>/dev/null || true; "${c10k_cmd[@]}" ) >"$tmp/c10k.wrk" 2>&1 || true
+  cat "$tmp/c10k.wrk" >&2
+  sleep 1.5
+  stats=$(curl -s --max-time 5 "$fsurl2/stats")
+  echo "== /stats after: $stats" >&2
+  c10k_line="peak_in_flight $(jq .peak_in_flight <<<"$stats"), peak_connections $(jq .peak_connections <<<"$stats"), $(jq .requests <<<"$stats") requests, by_status $(jq -c .by_status <<<"$stats"); wrk: $(grep -E 'requests in|Socket errors|Latency' "$tmp/c10k.wrk" | tr -s ' ' | tr '\n' ';')"
+fi
+
+mkdir -p results/server
+{
+  echo "# flagserver vs nginx (scripts/bench-server.sh)"
+  echo
+  echo "Run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')),"
+  echo "$($NGINX -v 2>&1), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), libevent $(pkg-config --modversion libevent)."
+  echo "Both servers pinned to CPU 0 (nginx: 1 worker, access_log off, sendfile;"
+  echo "flagserver: one thread, files in memory), wrk pinned to CPU 1, cycling through"
+  echo "the 194 flags of the dataset (make-dataset.sh, 4 MB of GIFs) over $conns keep-alive connections."
+  echo
+  echo "| server | requests/s | avg latency | p50 | p99 |"
+  echo "|---|---:|---:|---:|---:|"
+  echo "| nginx | $n_rps | $(avg nginx) | $(lat nginx 50%) | $(lat nginx 99%) |"
+  echo "| flagserver | $f_rps | $(avg flagserver) | $(lat flagserver 50%) | $(lat flagserver 99%) |"
+  echo
+  echo "flagserver / nginx = **$ratio**."
+  echo
+  echo "10,000 connections, each with one request delayed 1 s in flight (flagserver --delay 1000):"
+  echo "$c10k_line"
+  echo
+  echo "Command: \`scripts/bench-server.sh --duration $duration --connections $conns\`; each measurement is"
+  echo "\`taskset -c 1 wrk -t1 -c$conns -d${duration}s --latency -s cycle.lua URL\` after a 2 s warm-up."
+} >results/server/README.md
+cat results/server/README.md
