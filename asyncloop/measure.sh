@@ -14,12 +14,13 @@
 # stdout. Not a test: nothing is asserted; it is a benchmark and takes minutes.
 #
 # Usage: asyncloop/measure.sh [--build DIR] [--flagserver BIN] [--out DIR]
-#                             [save|delay|c10k|local ...]
+#                             [--c10k-m M] [save|delay|c10k|local ...]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$ROOT/build"
 flagserver=""
+c10k_m=10000
 out=""
 steps=()
 while [ $# -gt 0 ]; do
@@ -27,8 +28,9 @@ while [ $# -gt 0 ]; do
     --build) build=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --flagserver) flagserver=$2; shift 2 ;;
+    --c10k-m) c10k_m=$2; shift 2 ;;
     save | delay | c10k | local) steps+=("$1"); shift ;;
-    *) echo "usage: $0 [--build DIR] [--flagserver BIN] [--out DIR] [save|delay|c10k|local ...]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--build DIR] [--flagserver BIN] [--out DIR] [--c10k-m M] [save|delay|c10k|local ...]" >&2; exit 2 ;;
     esac
 done
 [ ${#steps[@]} -gt 0 ] || steps=(save delay c10k local)
@@ -150,11 +152,11 @@ step_delay() {
 
 step_c10k() {
     start_server --delay 1000
-    echo "### 10,000 in flight: 1 s delay, -e --repeat 30 (20,280 requests), -m 10000"
+    echo "### $c10k_m in flight: 1 s delay, -e --repeat 30 (20,280 requests), -m $c10k_m"
     echo
     echo '```'
     echo "flagserver --bind 127.0.0.1 --port 0 --dir DATA --delay 1000 --quiet"
-    echo "flags_BACKEND -s \$BASE -e --repeat 30 -m 10000 --quiet --output DIR --json REC"
+    echo "flags_BACKEND -s \$BASE -e --repeat 30 -m $c10k_m --quiet --output DIR --timeout 30 --json REC"
     echo '```'
     echo
     echo "| backend | elapsed s | ideal s | ok+404 | errors | peak RSS MiB | user s | sys s | server peak |"
@@ -163,12 +165,14 @@ step_c10k() {
         local rec="$out/c10k-$b.json"
         rm -f "$rec"
         stats_reset
-        "$(bin "$b")" -s "$BASE" -e --repeat 30 -m 10000 --quiet --output "$shm_dir" \
+        "$(bin "$b")" -s "$BASE" -e --repeat 30 -m "$c10k_m" --quiet --output "$shm_dir" \
             --timeout 30 --json "$rec" >/dev/null || true
         local peak
         peak=$(stats .peak_in_flight)
-        jq -r --arg b "$b" --arg p "$peak" \
-            '"| \($b) | \(.elapsed_s*1000|round/1000) | 3.0 | \(.ok + .not_found) | \(.errors) | \(.max_rss_kb/1024|round) | \(.cpu_user_s*100|round/100) | \(.cpu_sys_s*100|round/100) | \($p) |"' "$rec"
+        local ideal
+        ideal=$(awk -v m="$c10k_m" 'BEGIN { printf "%.1f", int((20280 + m - 1) / m) }')
+        jq -r --arg b "$b" --arg p "$peak" --arg i "$ideal" \
+            '"| \($b) | \(.elapsed_s*1000|round/1000) | \($i) | \(.ok + .not_found) | \(.errors) | \(.max_rss_kb/1024|round) | \(.cpu_user_s*100|round/100) | \(.cpu_sys_s*100|round/100) | \($p) |"' "$rec"
     done
     echo
 }
