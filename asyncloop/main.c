@@ -1,9 +1,20 @@
-/* main.c -- flags_asyncloop: the common main with the async-loop backend.
- * Default 5 transfers in flight (the book's asyncio default), at most 10,000. */
+/* flags_asyncloop -- the book's flags2_asyncio.py: one thread, an event loop,
+ * transfers capped by an asynchronous semaphore. */
 #include "download.h"
 #include "flags.h"
 
+/* A transfer in flight holds its connection only: the one multi handle and
+ * event loop are shared, and files are saved one at a time on the loop thread
+ * (both within the common margin). */
+static const struct flags_backend asyncloop = {
+    .name = "asyncloop",
+    .download_many = asyncloop_download_many,
+    .default_concur_req = 5, /* the book's asyncio default */
+    .max_concur_req = 10000,
+    .fds_per_transfer = 1,
+};
+
 int main(int argc, char **argv)
 {
-    return flags_main(argc, argv, "asyncloop", asyncloop_download_many, 5, 10000);
+    return flags_main(argc, argv, &asyncloop);
 }

@@ -17,10 +17,10 @@ int flags_fdlimit_plan(rlim_t soft, rlim_t hard, rlim_t need, rlim_t *new_soft)
     return 0;
 }
 
-int flags_fdlimit_ensure(unsigned concur_req, char *err, size_t errlen)
+int flags_fdlimit_ensure(unsigned concur_req, unsigned fds_per_transfer, char *err, size_t errlen)
 {
     struct rlimit rl;
-    rlim_t need = (rlim_t)concur_req * FLAGS_FD_PER_TRANSFER + FLAGS_FD_MARGIN, soft;
+    rlim_t need = (rlim_t)concur_req * fds_per_transfer + FLAGS_FD_MARGIN, soft;
     int rc;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
@@ -31,9 +31,13 @@ int flags_fdlimit_ensure(unsigned concur_req, char *err, size_t errlen)
     rc = flags_fdlimit_plan(rl.rlim_cur, rl.rlim_max, need, &soft);
     if (rc != 0) {
         snprintf(err, errlen,
-                 "*** %u concurrent connections need %llu file descriptors, but the hard "
-                 "limit is %llu (ulimit -Hn); use a smaller -m",
-                 concur_req, (unsigned long long)need, (unsigned long long)rl.rlim_max);
+                 "*** %u concurrent transfers need %llu file descriptors (%u each), but the "
+                 "hard limit is %llu (ulimit -Hn); use -m %llu or less",
+                 concur_req, (unsigned long long)need, fds_per_transfer,
+                 (unsigned long long)rl.rlim_max,
+                 rl.rlim_max > FLAGS_FD_MARGIN
+                     ? (unsigned long long)((rl.rlim_max - FLAGS_FD_MARGIN) / fds_per_transfer)
+                     : 0ULL);
         return rc;
     }
     if (soft == rl.rlim_cur)

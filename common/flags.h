@@ -58,12 +58,21 @@ typedef void (*flags_done_fn)(const struct flags_result *res, void *arg);
  * the accounting holds. */
 typedef int (*flags_download_many_fn)(const struct flags_job *job, flags_done_fn done, void *arg);
 
+/* What a backend tells the common main about itself. */
+struct flags_backend {
+    const char *name;                     /* "threadpool", "asyncloop": the JSON record */
+    flags_download_many_fn download_many; /* the scheduler */
+    unsigned default_concur_req;          /* -m's default (the book's) */
+    unsigned max_concur_req;              /* -m is clamped to this */
+    unsigned fds_per_transfer;            /* descriptors each transfer in flight holds */
+};
+
 /* The common main (the book's main(download_many, DEFAULT_CONCUR_REQ,
- * MAX_CONCUR_REQ)). backend names the program in the JSON record. Returns the
+ * MAX_CONCUR_REQ)). Before running, makes sure RLIMIT_NOFILE allows
+ * backend->fds_per_transfer descriptors per transfer in flight. Returns the
  * process exit status: 0 all downloaded or not found, 1 any error, 2 usage
- * error, 130 interrupted. */
-int flags_main(int argc, char **argv, const char *backend, flags_download_many_fn download_many,
-               unsigned default_concur_req, unsigned max_concur_req);
+ * error or too few file descriptors, 130 interrupted. */
+int flags_main(int argc, char **argv, const struct flags_backend *backend);
 
 /* True once SIGINT or SIGTERM arrived. Async-signal-safe, callable from any
  * thread; backends poll it to stop starting new transfers. */

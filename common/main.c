@@ -125,8 +125,7 @@ static unsigned concur_in_use(long max_req, unsigned max_concur_req, size_t requ
     return (unsigned)m;
 }
 
-int flags_main(int argc, char **argv, const char *backend, flags_download_many_fn download_many,
-               unsigned default_concur_req, unsigned max_concur_req)
+int flags_main(int argc, char **argv, const struct flags_backend *backend)
 {
     const char *prog = prog_name(argc > 0 ? argv[0] : NULL);
     struct flags_opts *opts = NULL;
@@ -144,9 +143,9 @@ int flags_main(int argc, char **argv, const char *backend, flags_download_many_f
         fprintf(stderr, "%s: out of memory\n", prog);
         return 1;
     }
-    rc = flags_cli_parse(opts, argc, argv, default_concur_req, err, sizeof(err));
+    rc = flags_cli_parse(opts, argc, argv, backend->default_concur_req, err, sizeof(err));
     if (rc == FLAGS_CLI_HELP) {
-        flags_cli_help(stdout, prog, default_concur_req, max_concur_req);
+        flags_cli_help(stdout, prog, backend->default_concur_req, backend->max_concur_req);
         status = 0;
         goto out;
     }
@@ -165,11 +164,12 @@ int flags_main(int argc, char **argv, const char *backend, flags_download_many_f
     job.ncodes = opts->ncodes;
     job.requests = opts->ncodes * opts->repeat; /* bounded by the parser */
     job.base_url = opts->base_url;
-    job.concur_req = concur_in_use(opts->max_req, max_concur_req, job.requests);
+    job.concur_req = concur_in_use(opts->max_req, backend->max_concur_req, job.requests);
     job.timeout_ms = opts->timeout_ms;
     job.fresh_connect = opts->fresh_connect;
 
-    if ((rc = flags_fdlimit_ensure(job.concur_req, err, sizeof(err))) != 0) {
+    if ((rc = flags_fdlimit_ensure(job.concur_req, backend->fds_per_transfer, err, sizeof(err))) !=
+        0) {
         fprintf(stderr, "%s\n", err);
         status = EXIT_USAGE;
         goto out;
@@ -213,14 +213,14 @@ int flags_main(int argc, char **argv, const char *backend, flags_download_many_f
                         !opts->verbose && !opts->quiet && isatty(STDERR_FILENO), job.requests);
 
     t0 = flags_now();
-    rc = download_many(&job, on_done, &run);
+    rc = backend->download_many(&job, on_done, &run);
     elapsed = flags_now() - t0;
     flags_progress_end(&run.progress);
 
     struct flags_counts *c = &run.counts;
     if (run.received != job.requests ||
         c->ok + c->not_found + c->errors + c->cancelled != job.requests) {
-        fprintf(stderr, "*** bug: %s returned %zu results for %zu requests\n", backend,
+        fprintf(stderr, "*** bug: %s returned %zu results for %zu requests\n", backend->name,
                 run.received, job.requests);
         abort();
     }
@@ -228,11 +228,11 @@ int flags_main(int argc, char **argv, const char *backend, flags_download_many_f
     flags_report_summary(stdout, c, elapsed);
     fflush(stdout);
     if (rc < 0)
-        fprintf(stderr, "%s: the %s backend failed: %s\n", prog, backend, strerror(-rc));
+        fprintf(stderr, "%s: the %s backend failed: %s\n", prog, backend->name, strerror(-rc));
 
     if (opts->json_path) {
         struct flags_record rec = {
-            .backend = backend,
+            .backend = backend->name,
             .concur_req = job.concur_req,
             .requests = job.requests,
             .ok = c->ok,

@@ -3,11 +3,18 @@
 #include "download.h"
 #include "flags.h"
 
-#define DEFAULT_CONCUR_REQ 30
-#define MAX_CONCUR_REQ     10000
+/* Each worker holds its connection, the 2-descriptor wakeup socketpair of the
+ * multi handle libcurl keeps inside every easy handle for curl_easy_perform
+ * (libcurl >= 7.68), and, while saving, the file: 4 descriptors. */
+static const struct flags_backend threadpool = {
+    .name = "threadpool",
+    .download_many = tp_download_many,
+    .default_concur_req = 30, /* the book's */
+    .max_concur_req = 10000,
+    .fds_per_transfer = 4,
+};
 
 int main(int argc, char **argv)
 {
-    return flags_main(argc, argv, "threadpool", tp_download_many, DEFAULT_CONCUR_REQ,
-                      MAX_CONCUR_REQ);
+    return flags_main(argc, argv, &threadpool);
 }
