@@ -160,7 +160,8 @@ table_for() {
          " | \(if .rss_kb.median == null then "–" else (.rss_kb.median / 1024 | f(1)) end)" +
          " | \(.cpu_per_1k.median | f(3)) | \(.connections | int)" +
          " | \(.ok | int) / \(.not_found | int) / \(.errors | int) | \(.peak_in_flight | int)" +
-         " | \(if .valid then "valid" else "**INVALID**: \(.reasons | join("; "))" end) |")
+         " | \(if .valid then "valid" elif .unsupported then "not run here: \(.reasons[0])"
+               else "**INVALID**: \(.reasons | join("; "))" end) |")
     ' "$1"
 }
 

@@ -6,7 +6,9 @@
 # $scen[0]: the scenario (bench.sh write_scenario_json).
 # Output: medians and min-max ranges over the timed runs, the ideal bound, and
 # valid/reasons. A point is INVALID when the server did not start, a run failed,
-# a run's ok + not_found + errors != requests, or peak_in_flight > m.
+# a run's ok + not_found + errors != requests, or peak_in_flight > m. A point
+# the client refused to run on this machine (exit 2, too few file descriptors
+# for that m) is `unsupported` instead: not valid, not broken, and said why.
 
 def median:
   sort
@@ -62,8 +64,10 @@ $scen[0] as $s
      then "flagserver counted \($st.requests) requests, expected \($s.requests * $nruns)"
      else empty end)
   ] as $reasons
+| ($p.client_rc == 2 and (($p.client_err // "") | test("file descriptors"))) as $unsupported
+| (if $unsupported then [$p.client_err | ltrimstr("*** ")] else $reasons end) as $reasons
 # whole-process time from hyperfine; rates follow from it
-| ($hf.times // [] | spread) as $elapsed
+| (if $unsupported then [] else $hf.times // [] end | spread) as $elapsed
 | {
     backend: $p.backend,
     m: $p.m,
@@ -71,6 +75,7 @@ $scen[0] as $s
     requests: $s.requests,
     runs: ($hf.times // [] | length),
     valid: ($reasons | length == 0),
+    unsupported: $unsupported,
     reasons: $reasons,
     elapsed: $elapsed,
     flags_per_s: (if $elapsed.median == null then {median: null, min: null, max: null}

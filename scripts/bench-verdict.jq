@@ -74,7 +74,9 @@ $scen[0] as $s
          + " errors per run of \($s.requests) requests, with ok + not found + errors ="
          + " requests in every valid run."
      else empty end),
-    ((map(select(.valid | not)) | length) as $n
+    (map(select(.unsupported)) | .[]
+     | "\(.backend) did not run m = \(.m) on this machine: \(.reasons[0])."),
+    ((map(select((.valid or .unsupported) | not)) | length) as $n
      | if $n > 0 then "**\($n) point(s) INVALID** (see the table); they are not plotted."
        else empty end)
   ]

@@ -144,20 +144,17 @@ list_scenarios() {
 
 # ---------------------------------------------------------------- setup
 
-# Builds the three programs when one is missing; sets FLAGSERVER and BIN_*.
+# Configures build_dir if needed and brings the three programs up to date
+# (incremental: nothing to do when the sources did not change, and a sweep
+# never measures stale binaries); sets FLAGSERVER and BIN_*.
 ensure_built() {
-    local target missing=()
-    for target in flagserver flags_threadpool flags_asyncloop; do
-        if [ -z "$(find_binary "$target")" ]; then missing+=("$target"); fi
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        if [ ! -f "$build_dir/CMakeCache.txt" ]; then
-            log "configuring $build_dir (Release)"
-            cmake -S "$ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >&2
-        fi
-        log "building ${missing[*]} in $build_dir"
-        cmake --build "$build_dir" -j "$(nproc)" --target "${missing[@]}" >&2
+    if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+        log "configuring $build_dir (Release)"
+        cmake -S "$ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >&2
     fi
+    log "building flagserver flags_threadpool flags_asyncloop in $build_dir"
+    cmake --build "$build_dir" -j "$(nproc)" --target flagserver flags_threadpool \
+        flags_asyncloop >&2
     FLAGSERVER=$(find_binary flagserver)
     BIN_threadpool=$(find_binary flags_threadpool)
     BIN_asyncloop=$(find_binary flags_asyncloop)
@@ -334,16 +331,28 @@ run_point() {
     child_pid=""
     if [ "$rc" -eq 124 ]; then timed_out=true; fi
     curl -s --max-time 5 "$stats_url" >"$stats" || : >"$stats"
+    # hyperfine hides the program's stderr: when a client point failed, run it
+    # once more to learn why. A client that refuses this m on this machine
+    # (exit 2: too few file descriptors) is reported as such, not as broken.
+    local client_rc=null client_err=""
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$backend" != curl ]; then
+        client_rc=0
+        timeout "$POINT_LIMIT_S" bash -c "${cmd//\{m\}/$m}" >/dev/null 2>"$dir/probe-$tag.err" ||
+            client_rc=$?
+        client_err=$(head -n 1 "$dir/probe-$tag.err")
+    fi
     jq empty "$stats" 2>/dev/null || : >"$stats"
     if ! jq empty "$recs" 2>/dev/null; then : >"$recs"; fi
     [ -s "$hf" ] && jq empty "$hf" 2>/dev/null || hf=/dev/null
 
     jq -n --arg backend "$backend" --argjson m "$m" --argjson rc "$rc" \
         --argjson timed_out "$timed_out" --arg command "$cmd" \
+        --argjson client_rc "$client_rc" --arg client_err "$client_err" \
         --arg log "$(tail -n 5 "$hflog" | tr -s '\n' ' ')" \
         --slurpfile hf "$hf" --slurpfile recs "$recs" --slurpfile stats "$stats" \
         '{backend: $backend, m: $m, server_started: true, command: $command,
           hyperfine_rc: $rc, timed_out: $timed_out,
+          client_rc: $client_rc, client_err: $client_err,
           hyperfine_log: (if $rc == 0 then "" else $log end),
           hyperfine: ($hf[0].results[0] // null), records: $recs,
           stats: ($stats[0] // null)}'
@@ -363,6 +372,7 @@ log_point() {
         (if .valid then "median \(.elapsed.median * 1000 | round / 1000) s" +
            " (\(.elapsed.min * 1000 | round / 1000)-\(.elapsed.max * 1000 | round / 1000))," +
            " peak in flight \(.peak_in_flight)"
+         elif .unsupported then "not run here: \(.reasons[0])"
          else "INVALID: \(.reasons | join("; "))" end)' >&2
 }
 

@@ -61,7 +61,7 @@ fb_ok "JSON files were written ($njson)" test "$njson" -gt 0
 fb_eq "every JSON file parses" "${bad:-none}" none
 
 # No point is INVALID, by the summaries and by the report.
-invalid=$(jq -r '.[] | select(.valid | not) | "\(.backend) m=\(.m): \(.reasons | join("; "))"' \
+invalid=$(jq -r '.[] | select((.valid or .unsupported) | not) | "\(.backend) m=\(.m): \(.reasons | join("; "))"' \
     "$out"/*/points.json 2>/dev/null)
 fb_eq "no point is INVALID in points.json" "${invalid:-none}" none
 fb_eq "REPORT.md marks no point INVALID" "$(grep -cE '\*\*INVALID\*\*:|point\(s\) INVALID' "$report")" 0
