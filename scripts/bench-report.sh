@@ -182,6 +182,7 @@ write_report() {
             "| CPU | \(.cpu) |", "| cores | \(.cores) |", "| kernel | \(.kernel) |",
             "| libcurl | \(.libcurl) |", "| libevent | \(.libevent) |",
             "| curl (reference) | \(.curl) |", "| hyperfine | \(.hyperfine) |",
+            "| downloads saved on | \(.save_fs // "unknown") |",
             "| build | \(.build_type)\(if .sanitize != "" then ", sanitizer \(.sanitize) (timings not representative)" else "" end) |",
             "",
             "Each point is one hyperfine invocation (`-N`, whole-process wall time) of one",
