@@ -155,9 +155,13 @@ list_scenarios() {
 # (incremental: nothing to do when the sources did not change, and a sweep
 # never measures stale binaries); sets FLAGSERVER and BIN_*.
 ensure_built() {
+    # Configure every time: it is cheap, and a tree configured before a target
+    # existed (or before a pull) would otherwise not know how to build it.
     if [ ! -f "$build_dir/CMakeCache.txt" ]; then
         log "configuring $build_dir (Release)"
         cmake -S "$ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >&2
+    else
+        cmake -S "$ROOT" -B "$build_dir" >/dev/null
     fi
     log "building flagserver flags_threadpool flags_asyncloop in $build_dir"
     cmake --build "$build_dir" -j "$(nproc)" --target flagserver flags_threadpool \
