@@ -72,7 +72,13 @@ plot() {
         END { printf "%g %g %d", lo / 1.5, hi * 1.5, (ylo > 0 && yhi / ylo > 30) }')
     read -r xmin xmax logy <<<"$range"
     mlist=$(jq -r '[.[].m] | unique | map(tostring) | join(" ")' "$dir/points.json")
-    if [ "$name" = elapsed ] && [ -f "$dir/ideal.dat" ]; then ideal="$dir/ideal.dat"; fi
+    # Elapsed against the ideal on log-log axes: ceil(N/m) x d is then a
+    # straight line, and a backend leaving it shows at every m, not only at
+    # the small m where the seconds are large.
+    if [ "$name" = elapsed ] && [ -f "$dir/ideal.dat" ]; then
+        ideal="$dir/ideal.dat"
+        logy=1
+    fi
     local term_out
     for term_out in "$term:$dir/$name.png" ${svg:+svg:$dir/$name.svg}; do
         if [ "$svg" -eq 0 ] && [ "${term_out%%:*}" = svg ]; then continue; fi
