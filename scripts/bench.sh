@@ -423,6 +423,9 @@ run_scenario() {
 main() {
     local name scenarios t0
     parse_args "$@"
+    # The Debian packages (a no-op when present), so that a fresh machine
+    # needs nothing but this command.
+    bash "$ROOT/scripts/setup.sh" >&2 || die "scripts/setup.sh could not install the packages"
     for tool in cmake hyperfine jq curl gnuplot timeout; do
         command -v "$tool" >/dev/null || die "$tool is not installed (scripts/setup.sh)"
     done
