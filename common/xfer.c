@@ -60,6 +60,7 @@ int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job)
     CURLcode rc = CURLE_OK;
 
     memset(x, 0, sizeof(*x));
+    x->pid = (long)getpid();
     x->url = malloc(strlen(job->base_url) + URL_SUFFIX);
     x->easy = curl_easy_init();
     if (!x->url || !x->easy) {
@@ -139,7 +140,7 @@ static int save_flag(const struct flags_xfer *x, const struct flags_job *job, co
     int rc;
 
     snprintf(final, sizeof(final), "%s.gif", cc);
-    snprintf(tmp, sizeof(tmp), ".%s.gif.%ld.%zu.part", cc, (long)getpid(), x->index);
+    snprintf(tmp, sizeof(tmp), ".%s.gif.%ld.%zu.part", cc, x->pid, x->index);
 
     int fd = openat(job->outdir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)

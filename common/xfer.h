@@ -32,6 +32,7 @@ struct flags_xfer {
     size_t body_cap;    /* allocated size of body */
     bool body_overflow; /* the current body exceeded FLAGS_XFER_MAX_BODY */
     char errbuf[CURL_ERROR_SIZE];
+    long pid;      /* this process, for temporary file names (no getpid per save) */
     void *backend; /* free for the backend's use (list links, owner) */
 };
 
