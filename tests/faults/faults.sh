@@ -216,7 +216,8 @@ expect "-m above the soft fd limit: raised" "$out" 0 32 644 0
 fb_start_server --dir "$DATA" --delay 1000 --quiet || fb_fail "slow flagserver starts"
 SLOW=$FB_BASE
 out=$(new_outdir sigint)
-"$CLIENT" --output "$out" -m 2 -s "$SLOW" A >"$FB_TMP/sigint.stdout" 2>&1 &
+REC=$FB_TMP/sigint.json
+"$CLIENT" --output "$out" --json "$REC" -m 2 -s "$SLOW" A >"$FB_TMP/sigint.stdout" 2>&1 &
 pid=$!
 sleep 1.5
 t0=$(fb_now)
@@ -231,6 +232,9 @@ fb_ok "SIGINT: prints the summary so far" grep -q 'Elapsed time:' <<<"$OUT"
 counted=$(sed -nE 's/^ *([0-9]+) (flags? downloaded|not found|errors?|cancelled)\..*/\1/p' \
   <<<"$OUT" | awk '{ n += $1 } END { print n + 0 }')
 fb_eq "SIGINT: every request accounted once in the summary" "${counted:-0}" 26
+fb_eq "SIGINT: and in the --json record" \
+  "$(($(num .ok) + $(num .not_found) + $(num .errors) + $(num .cancelled)))/$(num .requests)" 26/26
+fb_le "SIGINT: queued requests were cancelled, not run" 20 "$(num .cancelled)"
 no_debris SIGINT "$out"
 
 out=$(new_outdir sigint2)

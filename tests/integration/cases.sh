@@ -107,13 +107,6 @@ case_timeout() {
   fb_eq "nothing saved" "$(ls -A got | wc -l)" 0
 }
 
-case_refused() {
-  client out -s "$REFUSED" -m 4 --output got "${PRESENT[@]:0:6}"
-  fb_eq "refused: exit 1" "$?" 1
-  fb_eq "refused: 6 errors" "$(sed -n '5,6p' out)" $'  0 flags downloaded.\n  6 errors.'
-  fb_eq "nothing saved" "$(ls -A got | wc -l)" 0
-}
-
 case_cap() {
   fb_start_server --dir ds --quiet --delay 200 || return
   client out -s "$FB_BASE" -m 7 --json run.json "${PRESENT[@]:0:10}" --repeat 5
@@ -146,40 +139,6 @@ case_repeat() {
      .latency_ms.p99<=.latency_ms.max),(.max_rss_kb>0),(.libcurl|length>0)]|@csv' run.json)" \
     '"string","number",true,true,true,true'
   fb_eq "server requests == 15" "$(fb_stats .requests)" 15
-}
-
-case_sigint() {
-  fb_start_server --dir ds --quiet --delay 1000 || return
-  mkdir -p got
-  # --foreground: timeout forwards our one SIGINT to the client only; without
-  # it, it also signals its process group and the client sees a second SIGINT
-  # (which by design exits at once, without the summary).
-  timeout --foreground -s KILL 60 "$FLAGS_CLIENT" -s "$FB_BASE" -m 2 --output got --json run.json \
-    "${PRESENT[@]}" >out 2>out.err &
-  local pid=$! t0 el rc
-  sleep 1.5
-  t0=$(fb_now)
-  kill -INT "$pid"
-  wait "$pid"
-  rc=$?
-  el=$(fb_elapsed "$t0")
-  fb_eq "exit 130" "$rc" 130
-  fb_le "stops within about a second of SIGINT" "$el" 2.5
-  fb_ok "summary printed" grep -q '^--------------------$' out
-  fb_ok "cancelled line" grep -Eq '^ *[0-9]+ cancelled\.$' out
-  fb_eq "record: every request accounted for" \
-    "$(jq -r '.ok + .not_found + .errors + .cancelled' run.json)|$(jq -r .requests run.json)" "40|40"
-  fb_le "most requests cancelled" 30 "$(jq -r .cancelled run.json)"
-  no_parts got
-}
-
-case_usage() {
-  local args
-  for args in "-m 0" "-l 0" "-s NOPE" "BRA" "-m x1" "--bogus" "-s localhost/flags"; do
-    # shellcheck disable=SC2086
-    client out $args
-    fb_eq "usage error exits 2: $args" "$?|$(head -c 17 out.err)" "2|*** Usage error: "
-  done
 }
 
 case_timing() {
