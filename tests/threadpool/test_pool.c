@@ -84,6 +84,15 @@ int main(void)
     exactly_once(8, 100000, 0);  /* contention */
     exactly_once(64, 2000, 100); /* many workers, jobs that block */
     exactly_once(1000, 5000, 0); /* many more workers than cores */
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    /* -m's maximum: 10,000 workers with the default stack fit and all run.
+     * Each job holds its worker 200 ms, so most of them are busy at once.
+     * (Not under sanitizers: their per-thread shadow memory makes this a test
+     * of theirs.) */
+    exactly_once(10000, 10000, 200000);
+    printf("# 10,000 workers: peak %d jobs at once\n", atomic_load(&peak));
+    CHECK(atomic_load(&peak) > 5000);
+#endif
     /* Queued at destroy: one slow worker, 50 jobs still waiting when destroy
      * is called; all run. */
     exactly_once(1, 50, 2000);
