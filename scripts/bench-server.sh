@@ -25,9 +25,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+bash "$(dirname "$0")/setup.sh" --server-bench >&2
 for tool in wrk nginx taskset curl jq; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] ||
-    { echo "bench-server.sh: $tool not found (scripts/setup.sh)" >&2; exit 1; }
+    { echo "bench-server.sh: $tool not found (scripts/setup.sh --server-bench)" >&2; exit 1; }
 done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 FLAGSERVER=${FLAGSERVER:-}

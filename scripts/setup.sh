@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages flagbench needs; does nothing when they are all
 # present. Needs root (or sudo) only when something is missing.
+#
+# Usage: scripts/setup.sh [--server-bench]
+#   --server-bench  also wrk and nginx-light, for scripts/bench-server.sh only.
+#                   Kept out of the default set: Debian's nginx package starts a
+#                   system nginx on port 80, which the tests and the main
+#                   benchmark have no business doing.
 set -euo pipefail
 
 packages=(
@@ -11,8 +17,12 @@ packages=(
   curl jq                               # tests and scripts talk HTTP and read JSON
   hyperfine gnuplot-nox                 # scripts/bench.sh: timing and plots
   imagemagick iso-flags-png-320x240     # scripts/make-dataset.sh: the real flags
-  wrk nginx-light                       # scripts/bench-server.sh: flagserver vs nginx
 )
+case "${1:-}" in
+  "") ;;
+  --server-bench) packages+=(wrk nginx-light) ;; # scripts/bench-server.sh: flagserver vs nginx
+  *) echo "usage: scripts/setup.sh [--server-bench]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
