@@ -15,7 +15,7 @@ WARMUP=1
 OK_EXITS="0"
 TIMEOUT_S=30
 POINT_LIMIT_S=300
-PLOTS="elapsed flags_per_s latency cpu rss"
+PLOTS="elapsed requests_per_s latency cpu rss"
 
 QUICK_REPEAT=1
 QUICK_CONCUR=(50 500)

@@ -110,7 +110,7 @@ plots_for() {
         (if .delay_s > 0 then "\(.delay_s * 1000) ms delay" else "no delay" end) +
         "; median of \(.runs) run\(if .runs > 1 then "s" else "" end)"' "$s")
     write_dat "$dir" elapsed .elapsed 1
-    write_dat "$dir" flags_per_s .flags_per_s 1
+    write_dat "$dir" requests_per_s .requests_per_s 1
     write_dat "$dir" rss .rss_kb "$(awk 'BEGIN { print 1 / 1024 }')"
     write_dat "$dir" cpu .cpu_per_1k 1
     write_dat "$dir" p50 .p50_ms 1
@@ -126,9 +126,9 @@ plots_for() {
             plot "$dir" elapsed "$name: elapsed time vs concur\\_req ($what)" \
                 "elapsed time per run (s), median, bars min-max" elapsed "" 1 && made+=(elapsed)
             ;;
-        flags_per_s)
-            plot "$dir" flags_per_s "$name: throughput vs concur\\_req ($what)" \
-                "flags per second (requests / elapsed s)" flags_per_s "" 1 && made+=(flags_per_s)
+        requests_per_s)
+            plot "$dir" requests_per_s "$name: throughput vs concur\\_req ($what)" \
+                "requests per second (requests / elapsed s; 404s count)" requests_per_s "" 1 && made+=(requests_per_s)
             ;;
         rss)
             plot "$dir" rss "$name: peak memory vs concur\\_req ($what)" \
@@ -156,13 +156,13 @@ table_for() {
     jq -r '
         def f($d): if . == null then "–" else (. * pow(10; $d) | round / pow(10; $d) | tostring) end;
         def int: if . == null then "–" else (round | tostring) end;
-        "| m | backend | median elapsed (s) | min–max (s) | efficiency | flags/s | p50 / p99 (ms) | peak RSS (MiB) | CPU s / 1k req | connections | ok / 404 / err | peak in flight | valid |",
+        "| m | backend | median elapsed (s) | min–max (s) | efficiency | requests/s | p50 / p99 (ms) | peak RSS (MiB) | CPU s / 1k req | connections | ok / 404 / err | peak in flight | valid |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         (sort_by(.m, ({threadpool: 0, asyncloop: 1, curl: 2}[.backend])) | .[] |
          "| \(.m)\(if .concur_req != null and .concur_req != .m then " (\(.concur_req))" else "" end)" +
          " | \(.backend) | \(.elapsed.median | f(3)) | \(.elapsed.min | f(3))–\(.elapsed.max | f(3))" +
          " | \(if .efficiency == null then "–" else "\(.efficiency * 100 | round)%" end)" +
-         " | \(.flags_per_s.median | int) | \(.p50_ms.median | f(1)) / \(.p99_ms.median | f(1))" +
+         " | \(.requests_per_s.median | int) | \(.p50_ms.median | f(1)) / \(.p99_ms.median | f(1))" +
          " | \(if .rss_kb.median == null then "–" else (.rss_kb.median / 1024 | f(1)) end)" +
          " | \(.cpu_per_1k.median | f(3)) | \(.connections | int)" +
          " | \(.ok | int) / \(.not_found | int) / \(.errors | int) | \(.peak_in_flight | int)" +

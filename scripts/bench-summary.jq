@@ -78,7 +78,7 @@ $scen[0] as $s
     unsupported: $unsupported,
     reasons: $reasons,
     elapsed: $elapsed,
-    flags_per_s: (if $elapsed.median == null then {median: null, min: null, max: null}
+    requests_per_s: (if $elapsed.median == null then {median: null, min: null, max: null}
                   else {median: ($s.requests / $elapsed.median),
                         min: ($s.requests / $elapsed.max),
                         max: ($s.requests / $elapsed.min)} end),

@@ -52,8 +52,8 @@ $scen[0] as $s
          end
      else empty end),
     ("Best throughput: " + ([["threadpool", "asyncloop", "curl"][] as $b
-        | [$v[] | select(.backend == $b)] | max_by(.flags_per_s.median)
-        | select(. != null) | "\(.backend) \(.flags_per_s.median | round) flags/s at m = \(.m)"]
+        | [$v[] | select(.backend == $b)] | max_by(.requests_per_s.median)
+        | select(. != null) | "\(.backend) \(.requests_per_s.median | round) requests/s at m = \(.m)"]
         | join(", ")) + "."),
     (if $s.delay_s > 0 and ($pairs | length) > 0 then
        ($pairs[-1]) as $p
