@@ -264,11 +264,14 @@ fb_ok "SIGPIPE: not killed by it (exit $RC)" test "$RC" -ne 141 -a "$RC" -lt 124
 # --- c10k: -m 10000 works, or says clearly why not ----------------------------
 # 10,140 requests held 0.5 s each by flagserver: the cap is reached exactly.
 # Skipped under sanitizers, whose per-thread shadow memory makes 10,000
-# threads a test of the sanitizer rather than of the program.
+# threads a test of the sanitizer rather than of the program. --timeout 30:
+# this case checks completeness and the cap, not speed (bench/C10K.sh measures
+# that). With the default 3.1 s, opening 10,000 connections on a loaded 2-core
+# machine (ctest -j plus other work) timed out 4,381 requests in one run.
 if [ -z "${FB_SANITIZE:-}" ]; then
   fb_start_server --dir "$DATA" --delay 500 --quiet || fb_fail "c10k flagserver starts"
   out=$(new_outdir c10k)
-  run c10k "$out" --quiet -s "$FB_BASE" -e --repeat 15 -m 10000
+  run c10k "$out" --quiet -s "$FB_BASE" -e --repeat 15 -m 10000 --timeout 30
   if [ "$RC" -eq 2 ]; then
     fb_log "c10k: refused with: $ERR"
     fb_eq "-m 10000: refused in one line" "$(wc -l <<<"$ERR")" 1
