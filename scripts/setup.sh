@@ -2,9 +2,14 @@
 # Installs the Debian packages flagbench needs; does nothing when they are all
 # present. Needs root (or sudo) only when something is missing.
 #
+# The default set is everything the two README commands (scripts/test.sh,
+# scripts/bench.sh) call, tests included: scripts/fresh-check.sh proves it on
+# a minimal Debian 12. A tool any test calls belongs here, and the test checks
+# for it first (fb_need in tests/lib.sh).
+#
 # Usage: scripts/setup.sh [--server-bench]
-#   --server-bench  also wrk and nginx-light, for scripts/bench-server.sh only.
-#                   Kept out of the default set: Debian's nginx package starts a
+#   --server-bench  also nginx-light, for scripts/bench-server.sh only. Kept
+#                   out of the default set: Debian's nginx package starts a
 #                   system nginx on port 80, which the tests and the main
 #                   benchmark have no business doing.
 set -euo pipefail
@@ -15,12 +20,15 @@ packages=(
   libevent-dev                          # the async loop and flagserver's HTTP
   clang libclang-rt-14-dev              # libFuzzer targets and sanitizer runtimes
   curl jq                               # tests and scripts talk HTTP and read JSON
+  wrk                                   # tests/server/limits.sh: 1,000 connections at once
+  python3 python3-requests python3-aiohttp  # the report program; the book's programs (peers/python)
+  openssl                               # test certificates
   hyperfine gnuplot-nox                 # scripts/bench.sh: timing and plots
   imagemagick iso-flags-png-320x240     # scripts/make-dataset.sh: the real flags
 )
 case "${1:-}" in
   "") ;;
-  --server-bench) packages+=(wrk nginx-light) ;; # scripts/bench-server.sh: flagserver vs nginx
+  --server-bench) packages+=(nginx-light) ;; # scripts/bench-server.sh: flagserver vs nginx
   *) echo "usage: scripts/setup.sh [--server-bench]" >&2; exit 2 ;;
 esac
 

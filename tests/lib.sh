@@ -48,6 +48,21 @@ fb_le() {
   fi
 }
 
+# fb_need TOOL:PACKAGE... : a test calls this before using an external tool.
+# When a tool is missing it ends the test at once, with one failed check per
+# missing tool naming its Debian package, instead of a "command not found" in
+# the middle of a case. scripts/setup.sh installs every one of them.
+fb_need() {
+  local spec missing=0
+  for spec in "$@"; do
+    if ! command -v "${spec%%:*}" >/dev/null 2>&1; then
+      fb_fail "needs ${spec%%:*}: install the Debian package ${spec#*:} (scripts/setup.sh does)"
+      missing=1
+    fi
+  done
+  if [ "$missing" -ne 0 ]; then fb_finish; fi
+}
+
 fb_finish() {
   printf '%d passed, %d failed\n' "$FB_PASS" "$FB_FAIL"
   [ "$FB_FAIL" -eq 0 ] && [ "$FB_PASS" -gt 0 ]
@@ -105,3 +120,6 @@ fb_stop_server() {
 # fb_stats FIELD : one integer field of the last server's /stats (jq path).
 fb_stats() { curl -s --max-time 5 "$FB_URL/stats" | jq -r "$1"; }
 fb_stats_reset() { curl -s --max-time 5 -o /dev/null "$FB_URL/stats?reset=1"; }
+
+# What this file's own helpers call.
+fb_need curl:curl jq:jq timeout:coreutils

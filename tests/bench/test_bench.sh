@@ -10,6 +10,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=/dev/null
 source "$here/../lib.sh"
+fb_need hyperfine:hyperfine gnuplot:gnuplot-nox
 
 src=${FLAGBENCH_SOURCE:-$(cd "$here/../.." && pwd)}
 build=${FLAGBENCH_BUILD:-$src/build}

@@ -4,6 +4,7 @@
 # requests at once -- and flagserver keeps serving everyone else.
 # Usage: limits.sh PATH/TO/tests/lib.sh   (FLAGSERVER in the environment)
 source "$1"
+fb_need wrk:wrk
 
 IDLE=${FB_IDLE_CONNECTIONS:-2000}
 BURST=${FB_BURST:-1000}
