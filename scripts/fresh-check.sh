@@ -22,7 +22,6 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-args=("$@")
 cache_dir="$ROOT/build/fresh"
 mirror=""
 keep=0
@@ -46,38 +45,37 @@ Needs root: debootstrap, chroot and bind mounts do.
 EOF
 }
 
-while [ $# -gt 0 ]; do
-    case $1 in
-    --cache | --mirror | --only)
-        [ $# -ge 2 ] || { log "$1 needs a value"; usage >&2; exit 2; }
+pristine="" # the cached minimal root, never run in
+debs=""     # the cached .deb files, mounted as the root's apt archive
+work=""     # this run's folder: the used root and the logs
+head=""     # the commit checked
+mounts=()
+
+results=()
+passed=0
+failed=0
+
+parse_args() {
+    while [ $# -gt 0 ]; do
         case $1 in
-        --cache) cache_dir=$2 ;;
-        --mirror) mirror=$2 ;;
-        --only)
-            case $2 in test | bench) only=$2 ;; *) die 2 "--only takes 'test' or 'bench', not '$2'" ;; esac
+        --cache | --mirror | --only)
+            [ $# -ge 2 ] || { log "$1 needs a value"; usage >&2; exit 2; }
+            case $1 in
+            --cache) cache_dir=$2 ;;
+            --mirror) mirror=$2 ;;
+            --only)
+                case $2 in test | bench) only=$2 ;; *) die 2 "--only takes 'test' or 'bench', not '$2'" ;; esac
+                ;;
+            esac
+            shift
             ;;
+        --keep) keep=1 ;;
+        -h | --help) usage; exit 0 ;;
+        *) log "unknown argument: $1"; usage >&2; exit 2 ;;
         esac
         shift
-        ;;
-    --keep) keep=1 ;;
-    -h | --help) usage; exit 0 ;;
-    *) log "unknown argument: $1"; usage >&2; exit 2 ;;
-    esac
-    shift
-done
-
-[ "$(id -u)" -eq 0 ] || die 2 "must run as root: debootstrap, chroot and bind mounts need it (try: sudo $0)"
-for tool in git chroot mount umount unshare; do
-    command -v "$tool" >/dev/null || die 2 "$tool is not installed"
-done
-
-# Mounts made below must never outlive this script, even if it is killed:
-# run the rest in a private mount namespace of its own. The EXIT trap still
-# unmounts and removes everything on any ordinary exit.
-if [ -z "${FRESH_CHECK_IN_NS:-}" ]; then
-    export FRESH_CHECK_IN_NS=1
-    exec unshare --mount --propagation private -- bash "$0" "${args[@]}"
-fi
+    done
+}
 
 # The Debian mirror this machine's apt reads bookworm from: a deb822
 # .sources stanza whose Suites name bookworm, or a one-line 'deb URL bookworm'.
@@ -91,19 +89,9 @@ host_mirror() {
                      if ($i ~ /^URIs:/) { sub(/^URIs: */, "", $i); split($i, u, " "); print u[1]; exit }
              }' "$f"
     done
-    cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+    { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true; } |
         awk '$1 == "deb" && $0 ~ / bookworm / { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }'
 }
-
-if [ -z "$mirror" ]; then
-    mirror=$(host_mirror | head -n 1)
-    [ -n "$mirror" ] || die 2 "no bookworm mirror in /etc/apt/sources.list*; give one with --mirror URL"
-fi
-
-pristine="$cache_dir/root"
-debs="$cache_dir/debs"
-work=""
-mounts=()
 
 cleanup() {
     local i
@@ -118,64 +106,73 @@ cleanup() {
         fi
     fi
 }
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM HUP
-
-# ---------------------------------------------------------------- the root
-
-mkdir -p "$cache_dir" "$debs"
-if [ ! -f "$pristine/.flagbench-pristine" ]; then
-    command -v debootstrap >/dev/null || {
-        log "installing debootstrap (Debian package debootstrap)"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null ||
-            die 3 "could not install debootstrap"
-    }
-    log "making a minimal Debian 12 root in $pristine (debootstrap --variant=minbase bookworm)"
-    rm -rf --one-file-system "$pristine"
-    t=$SECONDS
-    debootstrap --variant=minbase bookworm "$pristine" "$mirror" >"$cache_dir/debootstrap.log" 2>&1 ||
-        die 3 "debootstrap failed; see $cache_dir/debootstrap.log"
-    # Reach Debian's registry the way this machine does: its apt sources and
-    # its Acquire settings. Nothing else of the host goes in.
-    rm -f "$pristine"/etc/apt/sources.list
-    cp /etc/apt/sources.list "$pristine/etc/apt/" 2>/dev/null || true
-    find /etc/apt/sources.list.d -maxdepth 1 \( -name '*.sources' -o -name '*.list' \) \
-        -exec cp -t "$pristine/etc/apt/sources.list.d/" {} +
-    grep -l '^ *Acquire::' /etc/apt/apt.conf.d/* 2>/dev/null |
-        xargs -r cp -t "$pristine/etc/apt/apt.conf.d/"
-    date -u '+%Y-%m-%d %H:%M UTC' >"$pristine/.flagbench-pristine"
-    log "root made in $((SECONDS - t)) s ($(du -sh "$pristine" | cut -f1))"
-else
-    log "using the cached minimal root made $(cat "$pristine/.flagbench-pristine")"
-fi
-
-work=$(mktemp -d "$cache_dir/run.XXXXXX")
-t=$SECONDS
-cp -a "$pristine" "$work/root"
-rm -f "$work/root/.flagbench-pristine"
-cp -L /etc/resolv.conf "$work/root/etc/resolv.conf"
-log "copied the root in $((SECONDS - t)) s"
-
-# The committed HEAD, as a clone does it: nothing uncommitted, nothing ignored.
-head=$(git -C "$ROOT" rev-parse HEAD)
-if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no)" ]; then
-    log "note: the work tree has uncommitted changes; they are NOT checked (HEAD is $head)"
-fi
-git clone -q --no-hardlinks "$ROOT" "$work/root/src/flagbench"
-git -C "$work/root/src/flagbench" checkout -q --detach "$head"
-log "cloned $(git -C "$ROOT" log -1 --format='%h %s' "$head")"
 
 bind() { # source target
     mkdir -p "$2"
     mount --bind "$1" "$2"
     mounts+=("$2")
 }
-mount -t proc proc "$work/root/proc" && mounts+=("$work/root/proc")
-bind /sys "$work/root/sys"
-bind /dev "$work/root/dev"
-bind /dev/shm "$work/root/dev/shm"
-bind /dev/pts "$work/root/dev/pts"
-bind "$debs" "$work/root/var/cache/apt/archives"
+
+# ---------------------------------------------------------------- the root
+
+# make_root: the pristine minimal root, made once and cached; never run in.
+make_root() {
+    local t
+    mkdir -p "$cache_dir" "$debs"
+    if [ ! -f "$pristine/.flagbench-pristine" ]; then
+        command -v debootstrap >/dev/null || {
+            log "installing debootstrap (Debian package debootstrap)"
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null ||
+                die 3 "could not install debootstrap"
+        }
+        log "making a minimal Debian 12 root in $pristine (debootstrap --variant=minbase bookworm)"
+        rm -rf --one-file-system "$pristine"
+        t=$SECONDS
+        debootstrap --variant=minbase bookworm "$pristine" "$mirror" >"$cache_dir/debootstrap.log" 2>&1 ||
+            die 3 "debootstrap failed; see $cache_dir/debootstrap.log"
+        # Reach Debian's registry the way this machine does: its apt sources and
+        # its Acquire settings. Nothing else of the host goes in.
+        rm -f "$pristine"/etc/apt/sources.list
+        cp /etc/apt/sources.list "$pristine/etc/apt/" 2>/dev/null || true
+        find /etc/apt/sources.list.d -maxdepth 1 \( -name '*.sources' -o -name '*.list' \) \
+            -exec cp -t "$pristine/etc/apt/sources.list.d/" {} +
+        grep -l '^ *Acquire::' /etc/apt/apt.conf.d/* 2>/dev/null |
+            xargs -r cp -t "$pristine/etc/apt/apt.conf.d/"
+        date -u '+%Y-%m-%d %H:%M UTC' >"$pristine/.flagbench-pristine"
+        log "root made in $((SECONDS - t)) s ($(du -sh "$pristine" | cut -f1))"
+    else
+        log "using the cached minimal root made $(cat "$pristine/.flagbench-pristine")"
+    fi
+}
+
+# prepare_run: a copy of the pristine root with the committed HEAD cloned
+# into /src/flagbench and the kernel file systems mounted.
+prepare_run() {
+    local t
+    work=$(mktemp -d "$cache_dir/run.XXXXXX")
+    t=$SECONDS
+    cp -a "$pristine" "$work/root"
+    rm -f "$work/root/.flagbench-pristine"
+    cp -L /etc/resolv.conf "$work/root/etc/resolv.conf"
+    log "copied the root in $((SECONDS - t)) s"
+
+    # The committed HEAD, as a clone does it: nothing uncommitted, nothing ignored.
+    head=$(git -C "$ROOT" rev-parse HEAD)
+    if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no)" ]; then
+        log "note: the work tree has uncommitted changes; they are NOT checked (HEAD is $head)"
+    fi
+    git clone -q --no-hardlinks "$ROOT" "$work/root/src/flagbench"
+    git -C "$work/root/src/flagbench" checkout -q --detach "$head"
+    log "cloned $(git -C "$ROOT" log -1 --format='%h %s' "$head")"
+
+    mount -t proc proc "$work/root/proc"
+    mounts+=("$work/root/proc")
+    bind /sys "$work/root/sys"
+    bind /dev "$work/root/dev"
+    bind /dev/shm "$work/root/dev/shm"
+    bind /dev/pts "$work/root/dev/pts"
+    bind "$debs" "$work/root/var/cache/apt/archives"
+}
 
 # ---------------------------------------------------------------- the commands
 
@@ -187,8 +184,6 @@ in_root() {
         bash -c "cd /src/flagbench && $1"
 }
 
-results=()
-failed=0
 run() { # label command
     local rc t0=$SECONDS
     log "running: $2"
@@ -197,12 +192,47 @@ run() { # label command
     rc=${PIPESTATUS[0]}
     set -e
     results+=("$(printf '%-40s exit %d in %d s' "$2" "$rc" $((SECONDS - t0)))")
-    [ "$rc" -eq 0 ] || failed=1
+    if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 }
 
-if [ "$only" != bench ]; then run test "scripts/test.sh"; fi
-if [ "$only" != test ]; then run bench "scripts/bench.sh --quick --out /tmp/fresh-bench"; fi
+main() {
+    parse_args "$@"
+    [ "$(id -u)" -eq 0 ] || die 2 "must run as root: debootstrap, chroot and bind mounts need it (try: sudo $0)"
+    for tool in git chroot mount umount unshare; do
+        command -v "$tool" >/dev/null || die 2 "$tool is not installed"
+    done
 
-printf '\n==== fresh-check on a minimal Debian 12 (HEAD %s) ====\n' "${head:0:7}"
-printf '%s\n' "${results[@]}"
-exit "$failed"
+    # Neither the mounts nor the processes started below may outlive this
+    # script, even if it is killed: run the rest in private mount and PID
+    # namespaces of its own (when the script ends, the kernel ends every process
+    # the tests left). The EXIT trap still unmounts and removes everything on any
+    # ordinary exit.
+    if [ -z "${FRESH_CHECK_IN_NS:-}" ]; then
+        export FRESH_CHECK_IN_NS=1
+        exec unshare --mount --propagation private --pid --fork -- bash "$0" "$@"
+    fi
+
+    if [ -z "$mirror" ]; then
+        mirror=$(host_mirror | head -n 1 || true)
+        [ -n "$mirror" ] || die 2 "no bookworm mirror in /etc/apt/sources.list*; give one with --mirror URL"
+    fi
+
+    cache_dir=$(mkdir -p "$cache_dir" && cd "$cache_dir" && pwd)
+    pristine="$cache_dir/root"
+    debs="$cache_dir/debs"
+    trap cleanup EXIT
+    trap 'log "interrupted"; exit 130' INT TERM HUP
+
+    make_root
+    prepare_run
+
+    if [ "$only" != bench ]; then run test "scripts/test.sh"; fi
+    if [ "$only" != test ]; then run bench "scripts/bench.sh --quick --out /tmp/fresh-bench"; fi
+
+    printf '\n==== fresh-check on a minimal Debian 12 (HEAD %s) ====\n' "${head:0:7}"
+    printf '%s\n' "${results[@]}"
+    printf 'fresh-check: %d passed, %d failed\n' "$passed" "$failed"
+    [ "$failed" -eq 0 ]
+}
+
+main "$@"
