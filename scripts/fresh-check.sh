@@ -77,22 +77,6 @@ parse_args() {
     done
 }
 
-# The Debian mirror this machine's apt reads bookworm from: a deb822
-# .sources stanza whose Suites name bookworm, or a one-line 'deb URL bookworm'.
-host_mirror() {
-    local f
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] || continue
-        awk 'BEGIN { RS = ""; FS = "\n" }
-             /(^|\n)Suites:[^\n]*(^| )bookworm( |$|\n)/ && !/Enabled: *no/ {
-                 for (i = 1; i <= NF; i++)
-                     if ($i ~ /^URIs:/) { sub(/^URIs: */, "", $i); split($i, u, " "); print u[1]; exit }
-             }' "$f"
-    done
-    { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true; } |
-        awk '$1 == "deb" && $0 ~ / bookworm / { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }'
-}
-
 cleanup() {
     local i
     for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
@@ -213,8 +197,8 @@ main() {
     fi
 
     if [ -z "$mirror" ]; then
-        mirror=$(host_mirror | head -n 1 || true)
-        [ -n "$mirror" ] || die 2 "no bookworm mirror in /etc/apt/sources.list*; give one with --mirror URL"
+        mirror=$(bash "$ROOT/scripts/debian-mirror.sh") ||
+            die 2 "no bookworm mirror in /etc/apt/sources.list*; give one with --mirror URL"
     fi
 
     cache_dir=$(mkdir -p "$cache_dir" && cd "$cache_dir" && pwd)
@@ -235,4 +219,4 @@ main() {
     [ "$failed" -eq 0 ]
 }
 
-main "$@"
+main "$@"; exit

@@ -7,11 +7,17 @@
 # a minimal Debian 12. A tool any test calls belongs here, and the test checks
 # for it first (fb_need in tests/lib.sh).
 #
-# Usage: scripts/setup.sh [--server-bench]
+# Usage: scripts/setup.sh [--server-bench] [--libcurl8 [DIR]]
 #   --server-bench  also nginx-light, for scripts/bench-server.sh only. Kept
 #                   out of the default set: Debian's nginx package starts a
 #                   system nginx on port 80, which the tests and the main
 #                   benchmark have no business doing.
+#   --libcurl8 DIR  also fetch libcurl 8 (Debian's bookworm-backports libcurl4
+#                   package) with `apt-get download` and unpack it with
+#                   `dpkg-deb -x` under DIR (default: build/libcurl8). Its own
+#                   apt lists live there too: the system's apt sources and its
+#                   libcurl are never touched. Prints the library directory
+#                   for LD_LIBRARY_PATH (scripts/bench.sh --libcurl DIR).
 set -euo pipefail
 
 packages=(
@@ -26,11 +32,45 @@ packages=(
   hyperfine gnuplot-nox                 # scripts/bench.sh: timing and plots
   imagemagick iso-flags-png-320x240     # scripts/make-dataset.sh: the real flags
 )
-case "${1:-}" in
-  "") ;;
-  --server-bench) packages+=(nginx-light) ;; # scripts/bench-server.sh: flagserver vs nginx
-  *) echo "usage: scripts/setup.sh [--server-bench]" >&2; exit 2 ;;
-esac
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+libcurl8_dir=""
+usage() { echo "usage: scripts/setup.sh [--server-bench] [--libcurl8 [DIR]]" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case $1 in
+    --server-bench) packages+=(nginx-light) ;; # scripts/bench-server.sh: flagserver vs nginx
+    --libcurl8)
+      libcurl8_dir=$ROOT/build/libcurl8
+      if [ $# -ge 2 ] && [ "${2#-}" = "$2" ]; then libcurl8_dir=$2; shift; fi
+      ;;
+    *) usage ;;
+  esac
+  shift
+done
+
+# fetch_libcurl8 DIR: bookworm-backports' libcurl4 (libcurl 8) unpacked under
+# DIR/root, through a private apt configuration in DIR/apt.
+fetch_libcurl8() {
+  local dir=$1 mirror apt_opts deb libdir
+  mirror=$(bash "$ROOT/scripts/debian-mirror.sh") || {
+    echo "setup: no bookworm mirror in /etc/apt/sources.list*" >&2
+    return 1
+  }
+  mkdir -p "$dir/apt/lists/partial" "$dir/apt/cache/archives/partial" "$dir/debs"
+  dir=$(cd "$dir" && pwd)
+  printf 'deb %s bookworm-backports main\n' "$mirror" >"$dir/apt/sources.list"
+  apt_opts=(-o "Dir::Etc::SourceList=$dir/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o "Dir::State::Lists=$dir/apt/lists" -o "Dir::Cache=$dir/apt/cache"
+    -o Acquire::Check-Valid-Until=false -o APT::Sandbox::User=root)
+  apt-get "${apt_opts[@]}" -qq update
+  (cd "$dir/debs" && rm -f ./*.deb && apt-get "${apt_opts[@]}" -qq download libcurl4/bookworm-backports)
+  deb=$(ls "$dir"/debs/libcurl4_*.deb)
+  rm -rf "$dir/root"
+  dpkg-deb -x "$deb" "$dir/root"
+  libdir=$(dirname "$(find "$dir/root" -name 'libcurl.so.4' | head -n 1)")
+  [ -e "$libdir/libcurl.so.4" ] || { echo "setup: no libcurl.so.4 in $deb" >&2; return 1; }
+  echo "setup: libcurl4 $(dpkg-deb -f "$deb" Version) unpacked in $libdir" >&2
+  echo "$libdir"
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -41,6 +81,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages present"
+  if [ -n "$libcurl8_dir" ]; then fetch_libcurl8 "$libcurl8_dir"; fi
   exit 0
 fi
 
@@ -53,3 +94,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ -n "$libcurl8_dir" ]; then fetch_libcurl8 "$libcurl8_dir"; fi
