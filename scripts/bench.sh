@@ -29,6 +29,11 @@ runs_override=""
 out_dir="$ROOT/results"
 build_dir="$ROOT/build"
 server_url="" # --server-url: an already running flagserver
+# The interpreter of the book's programs (peers/python): FLAGBENCH_PYTHON, else
+# Debian's /usr/bin/python3 (where python3-aiohttp and python3-requests are
+# installed), else python3 on PATH. The report program needs no module.
+PEER_PYTHON=${FLAGBENCH_PYTHON:-}
+python_unavailable="" # why the python lines cannot run here, if they cannot
 scen=""       # the scenario being run, for the log
 
 work_dir=""   # scratch space, removed on exit
@@ -212,6 +217,18 @@ ensure_dataset() {
     [ -f "$dataset/flags/br/br.gif" ] || die "no flags in $dataset after make-dataset.sh"
 }
 
+# Picks PEER_PYTHON and checks it can import what the book's programs need.
+find_peer_python() {
+    if [ -z "$PEER_PYTHON" ]; then
+        PEER_PYTHON=python3
+        if [ -x /usr/bin/python3 ]; then PEER_PYTHON=/usr/bin/python3; fi
+    fi
+    if ! "$PEER_PYTHON" -c 'import aiohttp, requests' 2>/dev/null; then
+        python_unavailable="$PEER_PYTHON cannot import aiohttp and requests"
+        log "python lines: $python_unavailable"
+    fi
+}
+
 # Many transfers in flight need many descriptors: raise the soft limit.
 raise_fd_limit() {
     local hard
@@ -234,7 +251,7 @@ write_meta() {
         echo "libevent=$(pkg-config --modversion libevent 2>/dev/null || echo unknown)"
         echo "hyperfine=$(hyperfine --version | awk '{ print $2 }')"
         echo "curl=$(curl --version | awk 'NR == 1 { print $2 }')"
-        echo "python=$(python3 --version 2>&1 | awk '{ print $2 }')"
+        echo "python=$PEER_PYTHON $("$PEER_PYTHON" --version 2>&1 | awk '{ print $2 }')"
         echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
         echo "quick=$quick"
         echo "build_type=${build_type:-unknown}"
@@ -258,6 +275,7 @@ load_scenario() {
     if [ "$quick" -eq 1 ]; then args+=(--quick); fi
     if [ -n "$concur_override" ]; then args+=(--concur "$concur_override"); fi
     if [ -n "$runs_override" ]; then args+=(--runs "$runs_override"); fi
+    if [ -n "$python_unavailable" ]; then args+=(--python-unavailable "$python_unavailable"); fi
     local assignments
     assignments=$(report resolve "$ROOT/bench/$name.json" --out "$raw/scenario.json" "${args[@]}") ||
         die "$name: bench/$name.json does not resolve"
@@ -301,8 +319,8 @@ line_command() {
         case $line in
         threadpool) prog="$q$BIN_threadpool$q" ;;
         asyncloop) prog="$q$BIN_asyncloop$q" ;;
-        py-threadpool) prog="python3 $q$ROOT/peers/python/flags2_threadpool.py$q" ;;
-        py-asyncio) prog="python3 $q$ROOT/peers/python/flags2_asyncio.py$q" ;;
+        py-threadpool) prog="$q$PEER_PYTHON$q $q$ROOT/peers/python/flags2_threadpool.py$q" ;;
+        py-asyncio) prog="$q$PEER_PYTHON$q $q$ROOT/peers/python/flags2_asyncio.py$q" ;;
         esac
         echo "$prog -m {m} -$CODESET --repeat $REPEAT -s $base_url --output $q$save_dir$q" \
             "--timeout $TIMEOUT_S --json $q$pdir/records.jsonl$q" \
@@ -446,6 +464,7 @@ main() {
     ensure_built
     if [ -z "$server_url" ]; then ensure_dataset; fi
     raise_fd_limit
+    find_peer_python
     rm -f "$out_dir/meta.json" "$out_dir/REPORT.md" "$out_dir/verdicts.json"
     write_meta
     printf '%s\n' "${scenarios[@]}" >"$out_dir/scenarios.txt"

@@ -239,7 +239,7 @@ def server_args(server):
     return args
 
 
-def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None):
+def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, python_unavailable=None):
     """The scenario as bench.sh runs it: --quick's values merged over the
     defaults, --concur/--runs applied, every point listed with its runs or the
     reason it is not run here."""
@@ -279,6 +279,8 @@ def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None):
                  "warmup": py.get("warmup", 0), "not_run": None}
             if not os.path.isfile(os.path.join(proot, PY_FILES[line])):
                 p["not_run"] = "peers/python/%s not present" % PY_FILES[line]
+            elif python_unavailable:
+                p["not_run"] = python_unavailable
             points.append(p)
     s["points"] = points
     return s
@@ -1102,8 +1104,11 @@ def scenario_section(out, name):
     ]
     py = s.get("python") or {}
     if py.get("concur"):
-        lines.append("- python lines: m = %s, %d timed + %d warmup runs (fewer m and runs: they are slow)"
-                     % (", ".join(str(m) for m in py["concur"]), py.get("runs", s["runs"]), py.get("warmup", 0)))
+        lines.append("- python lines: m = %s, %d timed + %d warmup runs%s"
+                     % (", ".join(str(m) for m in py["concur"]), py.get("runs", s["runs"]), py.get("warmup", 0),
+                        " (%s)" % py["note"] if py.get("note") else ""))
+    elif py.get("note"):
+        lines.append("- python lines: %s" % py["note"])
     lines.append("- ideal bound: ceil(N / m) × %g s" % s["delay_s"] if s["delay_s"] > 0 else "- ideal bound: none (no delay)")
     lines.append("")
     for n in notes:
@@ -1285,7 +1290,7 @@ def cmd_check_server(resolved, stats_path):
 def cmd_budget(results, quick):
     """Estimated seconds of the default run: each point's runs × the mean run
     time of the same (line, m) in RESULTS/NAME/raw.json (old or new), plus the
-    adaptive budget; python lines from an assumed 5 s per LOCAL run."""
+    adaptive budget; python lines from an assumed 500 requests/s."""
     print("| scenario | line | m | runs + warmup | est. s/run | est. s |")
     print("|---|---|---:|---:|---:|---:|")
     total = 0.0
@@ -1306,8 +1311,9 @@ def cmd_budget(results, quick):
             t = means.get((p["line"], p["m"]))
             if t is None and p["line"].startswith("py-"):
                 c = means.get(("threadpool", p["m"]))
-                # python: the delay-bound time of the C line, or 1,500 requests/s when CPU-bound
-                t = max(c or 0, s["requests"] / 1500) + 0.3
+                # python: the delay-bound time of the C line, or 500 requests/s
+                # (measured here under load) when CPU-bound
+                t = max(c or 0, s["requests"] / 500) + 0.3
             if t is None:
                 t = math.ceil(s["requests"] / p["m"]) * s["delay_s"] + 0.2
             est = t * (p["runs"] + p["warmup"])
@@ -1332,6 +1338,7 @@ def main(argv=None):
     r.add_argument("--concur")
     r.add_argument("--runs", type=int)
     r.add_argument("--python-root")
+    r.add_argument("--python-unavailable")
     c = sub.add_parser("curl-config")
     c.add_argument("resolved")
     c.add_argument("base_url")
@@ -1365,7 +1372,7 @@ def main(argv=None):
                     concur = [int(x) for x in a.concur.split(",")]
                 except ValueError:
                     raise ReportError("--concur wants positive integers separated by commas")
-            s = resolve(a.scenario, a.quick, concur, a.runs, a.python_root)
+            s = resolve(a.scenario, a.quick, concur, a.runs, a.python_root, a.python_unavailable)
             write_text(a.out, json.dumps(s, indent=1) + "\n")
             sys.stdout.write(shell_assignments(s))
             return 0
