@@ -942,7 +942,7 @@ def latency_curve(pooled, npoints=60):
 def write_plot_data(sdir, s, pts):
     """The .dat files and plots.gp of one scenario; returns the plot names."""
     for fn in os.listdir(sdir):
-        if fn.endswith(".dat") or fn.endswith(".png") or fn.endswith(".svg") or fn == "plots.gp":
+        if fn.endswith((".dat", ".png", ".svg")) or fn in ("plots.gp", "plots.txt"):
             os.remove(os.path.join(sdir, fn))
     metrics = {
         "elapsed": lambda p: (p["elapsed"]["median"], p["elapsed"]["min"], p["elapsed"]["max"]),
