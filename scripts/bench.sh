@@ -371,10 +371,12 @@ run_point() {
 # When the (threadpool, asyncloop) pair at m is undecided, report.py asks for
 # more runs of both (up to the scenario's max_runs and adaptive budget).
 adapt() {
-    local raw=$1 m=$2 k=2 more line
+    local raw=$1 m=$2 k=2 more line order
     while more=$(report more-runs "$raw" "$m") && [ "$more" -gt 0 ]; do
         log "[$scen] m=$m undecided: $more more run(s) of threadpool and asyncloop"
-        for line in threadpool asyncloop; do
+        order=(threadpool asyncloop) # taking turns going first, batch by batch
+        if ((k % 2 == 0)); then order=(asyncloop threadpool); fi
+        for line in "${order[@]}"; do
             run_batch "$raw" "$line" "$m" "$more" 0 "$k"
             log "[$scen] $(report point-line "$raw" "$line" "$m")"
         done

@@ -267,8 +267,10 @@ def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, py
     py = s.get("python", {})
     proot = python_root or os.path.join(ROOT, "peers", "python")
     points = []
-    for m in s["concur"]:
-        for line in C_LINES + REF_LINES:
+    for i, m in enumerate(s["concur"]):
+        # the two designs take turns going first, so a drift of the machine
+        # (warming up, another process) does not always favour the same one
+        for line in (C_LINES if i % 2 == 0 else C_LINES[::-1]) + REF_LINES:
             p = {"line": line, "m": m, "runs": s["runs"], "warmup": s["warmup"], "not_run": None}
             if line == "curl" and m > CURL_MAX_PARALLEL:
                 p["not_run"] = "curl's --parallel-max is limited to %d" % CURL_MAX_PARALLEL
