@@ -27,7 +27,7 @@ static const struct {
 #define NSERVERS       (sizeof(servers) / sizeof(servers[0]))
 #define DEFAULT_SERVER 2 /* LOCAL */
 
-enum { OPT_OUTPUT = 256, OPT_TIMEOUT, OPT_REPEAT, OPT_JSON, OPT_QUIET, OPT_FRESH };
+enum { OPT_OUTPUT = 256, OPT_TIMEOUT, OPT_REPEAT, OPT_JSON, OPT_LATENCIES, OPT_QUIET, OPT_FRESH };
 
 static const struct option long_opts[] = {
     {"help", no_argument, NULL, 'h'},
@@ -41,6 +41,7 @@ static const struct option long_opts[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"repeat", required_argument, NULL, OPT_REPEAT},
     {"json", required_argument, NULL, OPT_JSON},
+    {"latencies", required_argument, NULL, OPT_LATENCIES},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"fresh-connect", no_argument, NULL, OPT_FRESH},
     {NULL, 0, NULL, 0},
@@ -255,6 +256,11 @@ int flags_cli_parse(struct flags_opts *o, int argc, char **argv, unsigned defaul
                 return usage_error(err, errlen, "--json FILE must not be empty");
             o->json_path = optarg;
             break;
+        case OPT_LATENCIES:
+            if (optarg[0] == '\0')
+                return usage_error(err, errlen, "--latencies FILE must not be empty");
+            o->latencies_path = optarg;
+            break;
         case OPT_QUIET:
             o->quiet = true;
             break;
@@ -305,7 +311,7 @@ void flags_cli_usage(FILE *f, const char *prog)
     fprintf(f,
             "usage: %s [-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL|URL] [-v]\n"
             "       [--output DIR] [--timeout SECONDS] [--repeat K] [--json FILE]\n"
-            "       [--quiet] [--fresh-connect] [CC ...]\n",
+            "       [--latencies FILE] [--quiet] [--fresh-connect] [CC ...]\n",
             prog);
 }
 
@@ -331,6 +337,7 @@ void flags_cli_help(FILE *f, const char *prog, unsigned default_concur_req, unsi
             "  --timeout SECONDS     per-request timeout (default=3.1)\n"
             "  --repeat K            request the list K times over (default=1)\n"
             "  --json FILE           append a JSON record of the run to FILE\n"
+            "  --latencies FILE      append each OK or not-found request's latency (ms) to FILE\n"
             "  --quiet               print the summary only\n"
             "  --fresh-connect       a new connection per request (no keep-alive)\n",
             default_concur_req, max_concur_req);

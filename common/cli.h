@@ -23,20 +23,21 @@
 #define FLAGS_CLI_MAX_TIMEOUT_S 86400.0
 
 struct flags_opts {
-    bool all;                 /* -a */
-    bool every;               /* -e */
-    bool verbose;             /* -v: one line per download, no progress bar */
-    bool quiet;               /* --quiet: the summary only */
-    bool fresh_connect;       /* --fresh-connect */
-    size_t limit;             /* -l N, SIZE_MAX when absent */
-    long max_req;             /* -m CONCURRENT, >= 1; clamped later to the backend's maximum */
-    const char *server_label; /* "DELAY", "ERROR", "LOCAL", "REMOTE" or "CUSTOM" */
-    char *base_url;           /* owned; no trailing slash */
-    const char *output_dir;   /* --output DIR (points into argv or static) */
-    const char *json_path;    /* --json FILE, or NULL */
-    long timeout_ms;          /* --timeout SECONDS, in ms, >= 1 */
-    unsigned long repeat;     /* --repeat K, >= 1 */
-    size_t ncodes;            /* >= 1 after a successful parse */
+    bool all;                   /* -a */
+    bool every;                 /* -e */
+    bool verbose;               /* -v: one line per download, no progress bar */
+    bool quiet;                 /* --quiet: the summary only */
+    bool fresh_connect;         /* --fresh-connect */
+    size_t limit;               /* -l N, SIZE_MAX when absent */
+    long max_req;               /* -m CONCURRENT, >= 1; clamped later to the backend's maximum */
+    const char *server_label;   /* "DELAY", "ERROR", "LOCAL", "REMOTE" or "CUSTOM" */
+    char *base_url;             /* owned; no trailing slash */
+    const char *output_dir;     /* --output DIR (points into argv or static) */
+    const char *json_path;      /* --json FILE, or NULL */
+    const char *latencies_path; /* --latencies FILE, or NULL */
+    long timeout_ms;            /* --timeout SECONDS, in ms, >= 1 */
+    unsigned long repeat;       /* --repeat K, >= 1 */
+    size_t ncodes;              /* >= 1 after a successful parse */
     char codes[FLAGS_CODES_MAX][3];
 };
 

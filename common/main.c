@@ -109,6 +109,47 @@ static int make_dirs(const char *path)
     return rc;
 }
 
+/* Appends one line per sample, "%.3f\n" milliseconds in the given (completion)
+ * order, to path (created 0644 if missing) with a single write, as
+ * flags_record_append does for --json. Returns 0 or -errno (-EIO for a short
+ * write). */
+static int append_latencies(const char *path, const double *ms, size_t n)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int fd = -1, rc = 0;
+    FILE *mem = open_memstream(&text, &len);
+
+    if (!mem)
+        return -errno;
+    for (size_t i = 0; i < n; i++)
+        fprintf(mem, "%.3f\n", ms[i]);
+    if (ferror(mem))
+        rc = -EIO;
+    if (fclose(mem) != 0 && rc == 0)
+        rc = -errno;
+    if (rc != 0)
+        goto out;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = -errno;
+        goto out;
+    }
+    if (len > 0) {
+        ssize_t w = write(fd, text, len);
+        if (w < 0)
+            rc = -errno;
+        else if ((size_t)w != len)
+            rc = -EIO; /* a short append: the disk is full */
+    }
+    if (close(fd) != 0 && rc == 0)
+        rc = -errno;
+out:
+    free(text);
+    return rc;
+}
+
 static const char *prog_name(const char *argv0)
 {
     const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
@@ -229,6 +270,16 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     fflush(stdout);
     if (rc < 0)
         fprintf(stderr, "%s: the %s backend failed: %s\n", prog, backend->name, strerror(-rc));
+
+    /* Before the --json record: its percentiles sort the samples in place. */
+    if (opts->latencies_path) {
+        int lrc = append_latencies(opts->latencies_path, run.latencies_ms, run.nlatencies);
+        if (lrc != 0) {
+            fprintf(stderr, "%s: cannot append to %s: %s\n", prog, opts->latencies_path,
+                    strerror(-lrc));
+            rc = rc ? rc : lrc;
+        }
+    }
 
     if (opts->json_path) {
         struct flags_record rec = {

@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
 # bench.sh -- flagbench's benchmark: thread pool against event loop.
 #
-# For each scenario in bench/ it starts its own flagserver on 127.0.0.1 (port
-# 0), sweeps concur_req (m) for flags_threadpool, flags_asyncloop and the
-# reference `curl --parallel`, timing each (backend, m) point with one
-# hyperfine invocation, and keeps the raw data: hyperfine's JSON, the client's
-# own --json records (latency, CPU, RSS, connections) and flagserver's /stats
-# read right after the point (peak_in_flight must not exceed m). Then
-# scripts/bench-report.sh turns the raw data into plots and OUT/REPORT.md.
+# For each scenario in bench/ (bench/NAME.json, resolved by scripts/report.py)
+# it starts its own flagserver on 127.0.0.1 (port 0), or uses the one at
+# --server-url, and sweeps concur_req (m) for flags_threadpool,
+# flags_asyncloop, the reference `curl --parallel` and the book's Python
+# programs when peers/python has them, timing each (line, m) point with
+# hyperfine. This script only starts processes and copies files: it keeps the
+# raw data (OUT/NAME/raw/: hyperfine's JSON, the programs' --json records and
+# --latencies samples, flagserver's /stats per batch), and scripts/report.py
+# does every check, reduction, statistic and verdict, writing OUT/REPORT.md
+# and the plot scripts that gnuplot draws.
 #
 # Usage: scripts/bench.sh [--quick] [--scenario NAME[,NAME]] [--concur LIST]
-#                         [--runs N] [--out DIR] [--build DIR]
+#                         [--runs N] [--out DIR] [--build DIR] [--save-dir DIR]
+#                         [--server-url URL]
 # See docs/bench.md. Progress goes to stderr. Exits 0 when the report was
 # written (INVALID points are reported, not fatal), 1 on a setup error, 2 on a
 # usage error, 130 when interrupted.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BACKENDS=(threadpool asyncloop)
-CURL_MAX_PARALLEL=300 # curl's --parallel-max limit
 
 quick=0
 only_scenarios=""
@@ -26,6 +28,13 @@ concur_override=""
 runs_override=""
 out_dir="$ROOT/results"
 build_dir="$ROOT/build"
+server_url="" # --server-url: an already running flagserver
+# The interpreter of the book's programs (peers/python): FLAGBENCH_PYTHON, else
+# Debian's /usr/bin/python3 (where python3-aiohttp and python3-requests are
+# installed), else python3 on PATH. The report program needs no module.
+PEER_PYTHON=${FLAGBENCH_PYTHON:-}
+python_unavailable="" # why the python lines cannot run here, if they cannot
+scen=""       # the scenario being run, for the log
 
 work_dir=""   # scratch space, removed on exit
 save_parent="" # --save-dir: where the downloaded flags are written
@@ -34,6 +43,7 @@ server_pid="" # the running flagserver, if any
 child_pid=""  # the running hyperfine (under timeout), if any
 
 log() { printf 'bench: %s\n' "$*" >&2; }
+report() { python3 "$ROOT/scripts/report.py" "$@"; }
 die() {
     log "error: $*"
     exit 1
@@ -46,11 +56,16 @@ usage: scripts/bench.sh [options]
   --scenario NAMES   only these scenarios (comma-separated; default: all in bench/)
   --concur LIST      override every scenario's m list (comma-separated, e.g. 1,10,100)
   --runs N           override every scenario's number of timed runs per point
+                     (and its adaptive maximum when that is lower)
   --out DIR          where the JSON, plots and REPORT.md go (default: results/)
   --build DIR        the CMake build directory holding the programs (default: build/)
   --save-dir DIR     where the downloads are saved (default: /dev/shm when it is a
                      tmpfs, else TMPDIR): on ext4, replacing a file by rename costs
                      ~0.35 ms (auto_da_alloc), which would turn LOCAL into a disk test
+  --server-url URL   benchmark an already running flagserver (e.g. on another host,
+                     started with `flagserver --bind ADDR --preset NAME`): URL as it
+                     printed, http://HOST:PORT/flags; a scenario whose delay and
+                     error settings differ from the server's /stats is skipped
   -h, --help         this text
 EOF
 }
@@ -94,7 +109,7 @@ parse_args() {
     while [ $# -gt 0 ]; do
         case $1 in
         --quick) quick=1 ;;
-        --scenario | --concur | --runs | --out | --build | --save-dir)
+        --scenario | --concur | --runs | --out | --build | --save-dir | --server-url)
             [ $# -ge 2 ] || {
                 log "$1 needs a value"
                 usage >&2
@@ -107,6 +122,7 @@ parse_args() {
             --out) out_dir=$2 ;;
             --build) build_dir=$2 ;;
             --save-dir) save_parent=$2 ;;
+            --server-url) server_url=$2 ;;
             esac
             shift
             ;;
@@ -130,10 +146,21 @@ parse_args() {
         log "--runs wants a positive integer, not '$runs_override'"
         exit 2
     fi
+    if [ -n "$server_url" ]; then
+        server_url=${server_url%/}
+        case $server_url in
+        http://?*/flags | https://?*/flags) ;;
+        http://?* | https://?*) server_url+=/flags ;;
+        *)
+            log "--server-url wants http://HOST:PORT/flags, not '$server_url'"
+            exit 2
+            ;;
+        esac
+    fi
 }
 
 # The scenarios to run, the four of the book's experiment first, then any
-# other bench/*.sh in name order.
+# other bench/*.json in name order.
 list_scenarios() {
     local name f
     if [ -n "$only_scenarios" ]; then
@@ -141,10 +168,10 @@ list_scenarios() {
         return
     fi
     for name in LOCAL DELAY ERROR C10K; do
-        if [ -f "$ROOT/bench/$name.sh" ]; then echo "$name"; fi
+        if [ -f "$ROOT/bench/$name.json" ]; then echo "$name"; fi
     done
-    for f in "$ROOT"/bench/*.sh; do
-        name=$(basename "$f" .sh)
+    for f in "$ROOT"/bench/*.json; do
+        name=$(basename "$f" .json)
         case $name in LOCAL | DELAY | ERROR | C10K) ;; *) echo "$name" ;; esac
     done
 }
@@ -190,6 +217,18 @@ ensure_dataset() {
     [ -f "$dataset/flags/br/br.gif" ] || die "no flags in $dataset after make-dataset.sh"
 }
 
+# Picks PEER_PYTHON and checks it can import what the book's programs need.
+find_peer_python() {
+    if [ -z "$PEER_PYTHON" ]; then
+        PEER_PYTHON=python3
+        if [ -x /usr/bin/python3 ]; then PEER_PYTHON=/usr/bin/python3; fi
+    fi
+    if ! "$PEER_PYTHON" -c 'import aiohttp, requests' 2>/dev/null; then
+        python_unavailable="$PEER_PYTHON cannot import aiohttp and requests"
+        log "python lines: $python_unavailable"
+    fi
+}
+
 # Many transfers in flight need many descriptors: raise the soft limit.
 raise_fd_limit() {
     local hard
@@ -198,93 +237,49 @@ raise_fd_limit() {
     log "open files limit: $(ulimit -Sn)"
 }
 
+# The machine and versions, as key=value lines in OUT/meta.txt; report.py
+# turns them into OUT/meta.json.
 write_meta() {
-    local cpu kernel cores libcurl libevent build_type sanitize hf
-    cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
-    cores=$(nproc)
-    kernel=$(uname -sr)
-    libcurl=$(pkg-config --modversion libcurl 2>/dev/null || echo unknown)
-    libevent=$(pkg-config --modversion libevent 2>/dev/null || echo unknown)
-    hf=$(hyperfine --version | awk '{ print $2 }')
+    local build_type sanitize
     build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build_dir/CMakeCache.txt" 2>/dev/null)
     sanitize=$(sed -n 's/^FLAGBENCH_SANITIZE:[A-Z]*=//p' "$build_dir/CMakeCache.txt" 2>/dev/null)
-    jq -n --arg cpu "${cpu:-unknown}" --argjson cores "$cores" --arg kernel "$kernel" \
-        --arg libcurl "$libcurl" --arg libevent "$libevent" --arg hyperfine "$hf" \
-        --arg curl "$(curl --version | awk 'NR == 1 { print $2 }')" \
-        --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" --argjson quick "$quick" \
-        --arg build_type "${build_type:-unknown}" --arg sanitize "${sanitize:-}" \
-        --arg commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-        --arg save_fs "$(stat -f -c %T "$save_dir")" \
-        '{cpu: $cpu, cores: $cores, kernel: $kernel, libcurl: $libcurl,
-          libevent: $libevent, hyperfine: $hyperfine, curl: $curl, date: $date,
-          quick: ($quick == 1), build_type: $build_type, sanitize: $sanitize,
-          commit: $commit, save_fs: $save_fs}' >"$out_dir/meta.json"
+    {
+        echo "cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)"
+        echo "cores=$(nproc)"
+        echo "kernel=$(uname -sr)"
+        echo "libcurl=$(pkg-config --modversion libcurl 2>/dev/null || echo unknown)"
+        echo "libevent=$(pkg-config --modversion libevent 2>/dev/null || echo unknown)"
+        echo "hyperfine=$(hyperfine --version | awk '{ print $2 }')"
+        echo "curl=$(curl --version | awk 'NR == 1 { print $2 }')"
+        echo "python=$PEER_PYTHON $("$PEER_PYTHON" --version 2>&1 | awk '{ print $2 }')"
+        echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+        echo "quick=$quick"
+        echo "build_type=${build_type:-unknown}"
+        echo "sanitize=${sanitize:-}"
+        echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+        echo "save_fs=$(stat -f -c %T "$save_dir")"
+        echo "server_url=${server_url:-flagserver on 127.0.0.1, started per scenario}"
+        echo "external_server=$([ -n "$server_url" ] && echo 1 || echo 0)"
+    } >"$out_dir/meta.txt"
+    report meta "$out_dir" || die "report.py meta failed"
 }
 
 # ---------------------------------------------------------------- scenarios
 
-# Sources bench/NAME.sh and applies --quick, --concur and --runs.
+# Resolves bench/NAME.json with scripts/report.py (--quick, --concur, --runs
+# applied; the one place a setting is declared) into RAW/scenario.json and the
+# shell variables SCEN_DESC SERVER_ARGS CODESET REPEAT NREQUESTS TIMEOUT_S
+# POINT_LIMIT_S IGNORE_FAILURE CONCUR POINTS ("line m runs warmup" each).
 load_scenario() {
-    local name=$1 file="$ROOT/bench/$1.sh"
-    [ -f "$file" ] || die "no scenario $name (no $file)"
-    unset SCEN_DESC SERVER_ARGS CODESET REPEAT DELAY_S CONCUR RUNS WARMUP OK_EXITS \
-        TIMEOUT_S POINT_LIMIT_S PLOTS QUICK_REPEAT QUICK_CONCUR QUICK_RUNS QUICK_WARMUP
-    # shellcheck source=/dev/null
-    source "$file"
-    if [ "$quick" -eq 1 ]; then
-        REPEAT=$QUICK_REPEAT
-        CONCUR=("${QUICK_CONCUR[@]}")
-        RUNS=$QUICK_RUNS
-        WARMUP=$QUICK_WARMUP
-    fi
-    if [ -n "$concur_override" ]; then IFS=',' read -r -a CONCUR <<<"$concur_override"; fi
-    if [ -n "$runs_override" ]; then RUNS=$runs_override; fi
-    case $CODESET in
-    a) ncodes=$(grep -c '^[A-Z][A-Z]$' "$ROOT/data/country_codes.txt") ;;
-    e) ncodes=676 ;;
-    *) die "$name: CODESET must be a or e" ;;
-    esac
-    nrequests=$((ncodes * REPEAT))
-}
-
-# The codes of the scenario, one per line, upper case.
-scenario_codes() {
-    local a b
-    if [ "$CODESET" = a ]; then
-        grep '^[A-Z][A-Z]$' "$ROOT/data/country_codes.txt"
-    else
-        for a in {A..Z}; do for b in {A..Z}; do echo "$a$b"; done; done
-    fi
-}
-
-# The curl config of the reference line: the same URLs as the clients, each
-# saved to the same file name (DIR/CC.gif), --repeat times over.
-write_curl_config() {
-    local cfg=$1 dl=$2 i
-    {
-        echo "# flagbench reference: $nrequests transfers"
-        for ((i = 0; i < REPEAT; i++)); do
-            scenario_codes | awk -v base="$base_url" -v dl="$dl" '{
-                lc = tolower($0)
-                printf "url = \"%s/%s/%s.gif\"\noutput = \"%s/%s.gif\"\n", base, lc, lc, dl, $0
-            }'
-        done
-    } >"$cfg"
-}
-
-write_scenario_json() {
-    local name=$1
-    jq -n --arg name "$name" --arg desc "$SCEN_DESC" --arg codeset "$CODESET" \
-        --argjson repeat "$REPEAT" --argjson ncodes "$ncodes" --argjson requests "$nrequests" \
-        --argjson delay_s "$DELAY_S" --argjson runs "$RUNS" --argjson warmup "$WARMUP" \
-        --arg ok_exits "$OK_EXITS" --argjson timeout_s "$TIMEOUT_S" --arg plots "$PLOTS" \
-        --arg server_args "${SERVER_ARGS[*]}" --arg concur "${CONCUR[*]}" \
-        --argjson curl_max "$CURL_MAX_PARALLEL" \
-        '{name: $name, desc: $desc, codeset: $codeset, repeat: $repeat, ncodes: $ncodes,
-          requests: $requests, delay_s: $delay_s, runs: $runs, warmup: $warmup,
-          ok_exits: ($ok_exits | split(" ") | map(tonumber)), timeout_s: $timeout_s,
-          plots: ($plots | split(" ")), server_args: $server_args,
-          concur: ($concur | split(" ") | map(tonumber)), curl_max_parallel: $curl_max}'
+    local name=$1 raw=$2 args=()
+    if [ "$quick" -eq 1 ]; then args+=(--quick); fi
+    if [ -n "$concur_override" ]; then args+=(--concur "$concur_override"); fi
+    if [ -n "$runs_override" ]; then args+=(--runs "$runs_override"); fi
+    if [ -n "$python_unavailable" ]; then args+=(--python-unavailable "$python_unavailable"); fi
+    local assignments
+    assignments=$(report resolve "$ROOT/bench/$name.json" --out "$raw/scenario.json" "${args[@]}") ||
+        die "$name: bench/$name.json does not resolve"
+    eval "$assignments"
 }
 
 # Starts flagserver with the scenario's arguments; sets base_url and stats_url.
@@ -312,127 +307,146 @@ start_server() {
     stats_url=${base_url%/flags}/stats
 }
 
-# Runs one point: hyperfine over `backend` at concur_req m, with the server's
-# counters reset before and read after, so its peak belongs to this point
-# alone. Prints the raw point as one JSON object.
-run_point() {
-    local backend=$1 m=$2 tag="$1-m$2" dir="$work_dir/points"
-    local hf="$dir/hf-$tag.json" recs="$dir/runs-$tag.jsonl" stats="$dir/stats-$tag.json"
-    local hflog="$dir/hf-$tag.log" cmd rc=0 timed_out=false
-    local hf_args=(-N --style none --warmup "$WARMUP" --runs "$RUNS"
-        --parameter-list m "$m" --export-json "$hf" --command-name "$backend m={m}")
-    mkdir -p "$dir"
-    rm -f "$hf" "$recs" "$stats"
-    : >"$recs"
+# The command hyperfine runs for LINE, with {m} for hyperfine's parameter.
+line_command() {
+    local line=$1 pdir=$2 q="'"
+    case $line in
+    curl)
+        echo "curl --parallel --parallel-immediate --parallel-max {m} --silent --config $q$work_dir/curl.cfg$q"
+        ;;
+    threadpool | asyncloop | py-threadpool | py-asyncio)
+        local prog
+        case $line in
+        threadpool) prog="$q$BIN_threadpool$q" ;;
+        asyncloop) prog="$q$BIN_asyncloop$q" ;;
+        py-threadpool) prog="$q$PEER_PYTHON$q $q$ROOT/peers/python/flags2_threadpool.py$q" ;;
+        py-asyncio) prog="$q$PEER_PYTHON$q $q$ROOT/peers/python/flags2_asyncio.py$q" ;;
+        esac
+        echo "$prog -m {m} -$CODESET --repeat $REPEAT -s $base_url --output $q$save_dir$q" \
+            "--timeout $TIMEOUT_S --json $q$pdir/records.jsonl$q" \
+            "--latencies $q$pdir/latencies.txt$q --quiet"
+        ;;
+    esac
+}
+
+# run_batch RAW LINE M RUNS WARMUP K: hyperfine batch K of the point (LINE, M)
+# into RAW/LINE-mM/, with the server's counters reset before it and read after
+# it, so its peak belongs to this batch alone. Appends a "batch" line to
+# facts.txt; on batch 1's failure reruns a client once to keep its stderr.
+run_batch() {
+    local raw=$1 line=$2 m=$3 runs=$4 warmup=$5 k=$6
+    local pdir="$raw/$line-m$m" cmd rc=0 timed_out=0
+    mkdir -p "$pdir"
+    cmd=$(line_command "$line" "$pdir")
+    if [ "$k" -eq 1 ]; then printf 'command %s\n' "$cmd" >>"$pdir/facts.txt"; fi
+    local hf_args=(-N --style none --warmup "$warmup" --runs "$runs" --parameter-list m "$m"
+        --export-json "$pdir/hf-$k.json" --command-name "$line m={m}")
+    if [ "$IGNORE_FAILURE" -eq 1 ]; then hf_args+=(--ignore-failure); fi
     rm -rf "$save_dir" && mkdir -p "$save_dir"
-
-    if [ "$OK_EXITS" != "0" ]; then hf_args+=(--ignore-failure); fi
-    if [ "$backend" = curl ]; then
-        cmd="curl --parallel --parallel-immediate --parallel-max {m} --silent"
-        cmd+=" --config '$work_dir/curl.cfg'"
-    else
-        local bin_var="BIN_$backend"
-        cmd="'${!bin_var}' -m {m} -$CODESET --repeat $REPEAT -s $base_url"
-        cmd+=" --output '$save_dir' --timeout $TIMEOUT_S --json '$recs' --quiet"
-    fi
-
     curl -s --max-time 5 -o /dev/null "$stats_url?reset=1" || log "could not reset /stats"
-    timeout "$POINT_LIMIT_S" hyperfine "${hf_args[@]}" "$cmd" >"$hflog" 2>&1 &
+    timeout "$POINT_LIMIT_S" hyperfine "${hf_args[@]}" "$cmd" >"$pdir/hf-$k.log" 2>&1 &
     child_pid=$!
     wait "$child_pid" || rc=$?
     child_pid=""
-    if [ "$rc" -eq 124 ]; then timed_out=true; fi
-    curl -s --max-time 5 "$stats_url" >"$stats" || : >"$stats"
-    # hyperfine hides the program's stderr: when a client point failed, run it
-    # once more to learn why. A client that refuses this m on this machine
-    # (exit 2: too few file descriptors) is reported as such, not as broken.
-    local client_rc=null client_err=""
-    if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$backend" != curl ]; then
-        client_rc=0
-        timeout "$POINT_LIMIT_S" bash -c "${cmd//\{m\}/$m}" >/dev/null 2>"$dir/probe-$tag.err" ||
-            client_rc=$?
-        client_err=$(head -n 1 "$dir/probe-$tag.err")
+    if [ "$rc" -eq 124 ]; then timed_out=1; fi
+    curl -s --max-time 5 -o "$pdir/stats-$k.json" "$stats_url" || rm -f "$pdir/stats-$k.json"
+    printf 'batch %d rc %d timed_out %d runs %d warmup %d\n' "$k" "$rc" "$timed_out" "$runs" \
+        "$warmup" >>"$pdir/facts.txt"
+    # hyperfine hides the program's stderr: learn why a client failed (exit 2
+    # with "file descriptors" is "not run here", not broken).
+    if [ "$rc" -ne 0 ] && [ "$timed_out" -eq 0 ] && [ "$line" != curl ] && [ "$k" -eq 1 ]; then
+        local prc=0
+        timeout "$POINT_LIMIT_S" bash -c "${cmd//\{m\}/$m} --json /dev/null --latencies /dev/null" \
+            >/dev/null 2>"$pdir/probe.err" || prc=$?
+        printf 'probe_rc %d\n' "$prc" >>"$pdir/facts.txt"
     fi
-    jq empty "$stats" 2>/dev/null || : >"$stats"
-    if ! jq empty "$recs" 2>/dev/null; then : >"$recs"; fi
-    [ -s "$hf" ] && jq empty "$hf" 2>/dev/null || hf=/dev/null
-
-    jq -n --arg backend "$backend" --argjson m "$m" --argjson rc "$rc" \
-        --argjson timed_out "$timed_out" --arg command "$cmd" \
-        --argjson client_rc "$client_rc" --arg client_err "$client_err" \
-        --arg log "$(tail -n 5 "$hflog" | tr -s '\n' ' ')" \
-        --slurpfile hf "$hf" --slurpfile recs "$recs" --slurpfile stats "$stats" \
-        '{backend: $backend, m: $m, server_started: true, command: $command,
-          hyperfine_rc: $rc, timed_out: $timed_out,
-          client_rc: $client_rc, client_err: $client_err,
-          hyperfine_log: (if $rc == 0 then "" else $log end),
-          hyperfine: ($hf[0].results[0] // null), records: $recs,
-          stats: ($stats[0] // null)}'
 }
 
-# A point that could not run because the server did not start.
-dead_point() {
-    jq -n --arg backend "$1" --argjson m "$2" \
-        '{backend: $backend, m: $m, server_started: false, hyperfine_rc: null,
-          timed_out: false, hyperfine: null, records: [], stats: null}'
+# run_point RAW LINE M RUNS WARMUP: the first batch of a point, and its line.
+run_point() {
+    run_batch "$@" 1
+    log "[$scen] $(report point-line "$1" "$2" "$3")"
 }
 
-# One line of progress for a finished point, from its summary.
-log_point() {
-    local name=$1
-    jq -r --arg s "$name" '"bench: [\($s)] \(.backend) m=\(.m): " +
-        (if .valid then "median \(.elapsed.median * 1000 | round / 1000) s" +
-           " (\(.elapsed.min * 1000 | round / 1000)-\(.elapsed.max * 1000 | round / 1000))," +
-           " peak in flight \(.peak_in_flight)"
-         elif .unsupported then "not run here: \(.reasons[0])"
-         else "INVALID: \(.reasons | join("; "))" end)' >&2
+# When the (threadpool, asyncloop) pair at m is undecided, report.py asks for
+# more runs of both (up to the scenario's max_runs and adaptive budget).
+adapt() {
+    local raw=$1 m=$2 k=2 more line order
+    while more=$(report more-runs "$raw" "$m") && [ "$more" -gt 0 ]; do
+        log "[$scen] m=$m undecided: $more more run(s) of threadpool and asyncloop"
+        order=(threadpool asyncloop) # taking turns going first, batch by batch
+        if ((k % 2 == 0)); then order=(asyncloop threadpool); fi
+        for line in "${order[@]}"; do
+            run_batch "$raw" "$line" "$m" "$more" 0 "$k"
+            log "[$scen] $(report point-line "$raw" "$line" "$m")"
+        done
+        k=$((k + 1))
+    done
 }
 
 run_scenario() {
-    local name=$1 sdir="$out_dir/$1" m backend ok=1 points="$work_dir/$1.points"
-    load_scenario "$name"
-    mkdir -p "$sdir"
-    rm -f "$sdir"/*.json "$sdir"/*.dat "$sdir"/*.png "$sdir"/*.svg
-    write_scenario_json "$name" >"$sdir/scenario.json"
-    : >"$points"
-    log "[$name] $SCEN_DESC; m = ${CONCUR[*]}; $RUNS run(s) + $WARMUP warmup per point"
-    start_server || ok=0
-    if [ "$ok" -eq 1 ]; then
+    local name=$1 sdir="$out_dir/$1" raw="$out_dir/$1/raw" m p line pm runs warmup ok=1
+    scen=$name
+    rm -rf "$raw"
+    mkdir -p "$raw"
+    rm -f "$sdir"/*.json "$sdir"/*.dat "$sdir"/*.png "$sdir"/*.svg "$sdir"/plots.*
+    load_scenario "$name" "$raw"
+    log "[$name] $SCEN_DESC"
+    log "[$name] m = ${CONCUR[*]}; ${#POINTS[@]} point(s) to run"
+    if [ -n "$server_url" ]; then
+        base_url=$server_url
+        stats_url=${base_url%/flags}/stats
+        printf 'started 1\nurl %s\nexternal 1\n' "$base_url" >"$raw/server.txt"
+        curl -s --max-time 5 -o "$raw/server-stats.json" "$stats_url" || rm -f "$raw/server-stats.json"
+        local why
+        if ! why=$(report check-server "$raw/scenario.json" "$raw/server-stats.json"); then
+            log "[$name] skipped: $why"
+            printf 'the server at %s does not match: %s\n' "$base_url" "$why" >"$raw/skipped.txt"
+            return 0
+        fi
+        if [ -n "$why" ]; then log "[$name] $why"; fi
+    elif start_server; then
         log "[$name] flagserver pid $server_pid at $base_url, options: ${SERVER_ARGS[*]:-none}"
-        write_curl_config "$work_dir/curl.cfg" "$save_dir"
+        printf 'started 1\nurl %s\nexternal 0\n' "$base_url" >"$raw/server.txt"
+        curl -s --max-time 5 -o "$raw/server-stats.json" "$stats_url" || rm -f "$raw/server-stats.json"
+    else
+        ok=0
+        printf 'started 0\n' >"$raw/server.txt"
     fi
-    for m in "${CONCUR[@]}"; do
-        for backend in "${BACKENDS[@]}" curl; do
-            if [ "$backend" = curl ] && [ "$m" -gt "$CURL_MAX_PARALLEL" ]; then continue; fi
-            if [ "$ok" -eq 1 ]; then
-                run_point "$backend" "$m" >"$work_dir/point.json"
-            else
-                dead_point "$backend" "$m" >"$work_dir/point.json"
-            fi
-            jq --slurpfile scen "$sdir/scenario.json" \
-                -f "$ROOT/scripts/bench-summary.jq" "$work_dir/point.json" | log_point "$name"
-            cat "$work_dir/point.json" >>"$points"
+    if [ "$ok" -eq 1 ]; then
+        report curl-config "$raw/scenario.json" "$base_url" "$save_dir" >"$work_dir/curl.cfg"
+        for m in "${CONCUR[@]}"; do
+            for p in "${POINTS[@]}"; do
+                read -r line pm runs warmup <<<"$p"
+                if [ "$pm" -eq "$m" ]; then run_point "$raw" "$line" "$pm" "$runs" "$warmup"; fi
+            done
+            adapt "$raw" "$m"
         done
-    done
+        # python lines at an m outside the C sweep
+        for p in "${POINTS[@]}"; do
+            read -r line pm runs warmup <<<"$p"
+            if [[ " ${CONCUR[*]} " != *" $pm "* ]]; then
+                run_point "$raw" "$line" "$pm" "$runs" "$warmup"
+            fi
+        done
+    fi
     stop_server
-    jq -s '.' "$points" >"$sdir/raw.json"
-    jq --slurpfile scen "$sdir/scenario.json" -f "$ROOT/scripts/bench-summary.jq" \
-        "$points" | jq -s '.' >"$sdir/points.json"
+    find "$raw" -name latencies.txt -exec gzip -9 -f {} +
 }
 
 main() {
-    local name scenarios t0
+    local name scenarios t0 tool
     parse_args "$@"
     # The Debian packages (a no-op when present), so that a fresh machine
     # needs nothing but this command.
     bash "$ROOT/scripts/setup.sh" >&2 || die "scripts/setup.sh could not install the packages"
-    for tool in cmake hyperfine jq curl gnuplot timeout; do
+    for tool in cmake hyperfine curl gnuplot timeout python3 gzip; do
         command -v "$tool" >/dev/null || die "$tool is not installed (scripts/setup.sh)"
     done
     mapfile -t scenarios < <(list_scenarios)
     for name in "${scenarios[@]}"; do
-        [ -f "$ROOT/bench/$name.sh" ] || {
-            log "no scenario '$name'; see bench/*.sh"
+        [ -f "$ROOT/bench/$name.json" ] || {
+            log "no scenario '$name'; see bench/*.json"
             exit 2
         }
     done
@@ -450,14 +464,16 @@ main() {
     save_dir=$(mktemp -d "$save_parent/flagbench-save.XXXXXX") || die "cannot write in $save_parent"
     log "downloads are saved in $save_dir ($(stat -f -c %T "$save_dir"))"
     ensure_built
-    ensure_dataset
+    if [ -z "$server_url" ]; then ensure_dataset; fi
     raise_fd_limit
+    find_peer_python
+    rm -f "$out_dir/meta.json" "$out_dir/REPORT.md" "$out_dir/verdicts.json"
     write_meta
     printf '%s\n' "${scenarios[@]}" >"$out_dir/scenarios.txt"
     for name in "${scenarios[@]}"; do
         run_scenario "$name"
     done
-    log "sweeps done in $((SECONDS - t0)) s; plotting and writing the report"
+    log "sweeps done in $((SECONDS - t0)) s; the report and plots"
     bash "$ROOT/scripts/bench-report.sh" "$out_dir"
     log "done in $((SECONDS - t0)) s: $out_dir/REPORT.md"
 }

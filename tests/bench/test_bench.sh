@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # test_bench.sh -- runs scripts/bench.sh --quick into a temporary directory and
 # checks what it produced: REPORT.md, every plot it embeds is a real PNG, every
-# JSON file parses, every scenario has points and none is INVALID. Then checks
-# that SIGTERM in the middle of a sweep stops bench.sh and its flagserver.
+# JSON file parses, every scenario has points and none is INVALID, the raw
+# layout (hyperfine, records, gzipped latencies, /stats per batch), pooled
+# latency percentiles and a significance-tested verdict per scenario. Then
+# checks that SIGTERM in the middle of a sweep stops bench.sh and its
+# flagserver.
 #
 # Environment (set by ctest): FLAGBENCH_SOURCE, FLAGBENCH_BUILD (the build dir
 # whose programs are benchmarked; bench.sh builds nothing when they exist).
@@ -28,20 +31,37 @@ if [ "$rc" -ne 0 ]; then tail -n 30 "$errlog" | sed 's/^/#   /'; fi
 report="$out/REPORT.md"
 fb_ok "REPORT.md exists and is not empty" test -s "$report"
 
-# Every scenario of bench/ has a section and a non-empty points.json.
-for f in "$src"/bench/*.sh; do
-    name=$(basename "$f" .sh)
+nscen=$(find "$src/bench" -name '*.json' | wc -l)
+fb_ok "bench/ declares scenarios ($nscen)" test "$nscen" -ge 4
+
+# Every scenario of bench/ has a section, a non-empty points.json and its raw
+# data: per client point hyperfine's JSON, records, latencies, /stats.
+for f in "$src"/bench/*.json; do
+    name=$(basename "$f" .json)
     fb_ok "REPORT.md has a section for $name" grep -q "^## $name\$" "$report"
-    n=$(jq 'length' "$out/$name/points.json" 2>/dev/null || echo 0)
-    fb_ok "$name has measured points ($n)" test "$n" -gt 0
+    n=$(jq '[.[] | select(.valid)] | length' "$out/$name/points.json" 2>/dev/null || echo 0)
+    fb_ok "$name has valid points ($n)" test "$n" -gt 0
+    fb_ok "$name: raw/scenario.json" test -s "$out/$name/raw/scenario.json"
+    pdir="$out/$name/raw/asyncloop-m$(jq '.concur[0]' "$out/$name/raw/scenario.json")"
+    fb_ok "$name: $(basename "$pdir") has hf-1.json, stats-1.json, records, latencies" \
+        test -s "$pdir/hf-1.json" -a -s "$pdir/stats-1.json" -a -s "$pdir/records.jsonl" \
+        -a -s "$pdir/latencies.txt.gz"
+    # pooled: the latency sample count is every OK/404 request of the timed runs
+    fb_eq "$name: pooled latency samples == ok + not found of the timed runs" \
+        "$(jq -r '[.[] | select(.valid and .latency_ms != null and .errors == 0)
+                  | (.latency_ms.n == (.ok + .not_found) * .runs)] | all' "$out/$name/points.json")" true
 done
+fb_ok "REPORT.md has a threadpool-vs-asyncloop table with p-values" \
+    grep -qE '^\| [0-9]+ \| (no significant difference|(threadpool|asyncloop) faster by).*runs\) \|$' "$report"
+fb_ok "REPORT.md has the pooled latency column" grep -q 'p50 / p99 / p99.9 (ms, pooled)' "$report"
+fb_ok "verdicts.json parses" jq -e 'length >= 4' "$out/verdicts.json"
 
 # Every plot the report embeds exists and starts with the PNG signature.
 is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
 plots=$(grep -o '!\[[^]]*\]([^)]*)' "$report" 2>/dev/null | sed 's/.*(\(.*\))/\1/')
 nplots=$(printf '%s\n' "$plots" | grep -c . || true)
 fb_ok "REPORT.md embeds a plot per scenario at least ($nplots)" \
-    test "$nplots" -ge "$(find "$src/bench" -name '*.sh' | wc -l)"
+    test "$nplots" -ge "$nscen"
 bad=""
 for p in $plots; do
     if [ ! -f "$out/$p" ] || ! is_png "$out/$p"; then bad+=" $p"; fi
@@ -62,12 +82,12 @@ fb_ok "JSON files were written ($njson)" test "$njson" -gt 0
 fb_eq "every JSON file parses" "${bad:-none}" none
 
 # No point is INVALID, by the summaries and by the report.
-invalid=$(jq -r '.[] | select((.valid or .unsupported) | not) | "\(.backend) m=\(.m): \(.reasons | join("; "))"' \
+invalid=$(jq -r '.[] | select((.valid or .not_run) | not) | "\(.line) m=\(.m): \(.reasons | join("; "))"' \
     "$out"/*/points.json 2>/dev/null)
 fb_eq "no point is INVALID in points.json" "${invalid:-none}" none
 fb_eq "REPORT.md marks no point INVALID" "$(grep -cE '\*\*INVALID\*\*:|point\(s\) INVALID' "$report")" 0
 fb_ok "REPORT.md has a computed verdict per scenario" \
-    test "$(grep -c '^\*\*Verdict\.\*\* .*m = ' "$report")" -eq "$(find "$src/bench" -name '*.sh' | wc -l)"
+    test "$(grep -c '^\*\*Verdict\.\*\* .*m = ' "$report")" -eq "$nscen"
 fb_eq "bench.sh left no flagserver running" \
     "$(grep -o 'flagserver pid [0-9]*' "$errlog" | awk '{ print $3 }' |
         while read -r pid; do kill -0 "$pid" 2>/dev/null && echo "$pid"; done)" ""

@@ -105,13 +105,14 @@ static void test_cli(void)
         CHECK_EQ_LONG(o->timeout_ms, 3100);
         CHECK_EQ_LONG(o->repeat, 1);
         CHECK(!o->verbose && !o->quiet && !o->fresh_connect && o->json_path == NULL);
+        CHECK(o->latencies_path == NULL);
     }
     {
         const char *a[] = {
-            "-v",      "-s",     "remote",    "-m",       "7",        "b",
-            "-l",      "3",      "--timeout", "0.5",      "--repeat", "4",
-            "--quiet", "--json", "r.json",    "--output", "out/x",    "--fresh-connect",
-            NULL};
+            "-v",          "-s",      "remote",    "-m",       "7",        "b",
+            "-l",          "3",       "--timeout", "0.5",      "--repeat", "4",
+            "--quiet",     "--json",  "r.json",    "--output", "out/x",    "--fresh-connect",
+            "--latencies", "lat.txt", NULL};
         CHECK_EQ_LONG(parse(o, err, a), FLAGS_CLI_RUN);
         CHECK(o->verbose && o->quiet && o->fresh_connect);
         CHECK_EQ_STR(o->server_label, "REMOTE");
@@ -122,6 +123,7 @@ static void test_cli(void)
         CHECK_EQ_LONG(o->timeout_ms, 500);
         CHECK_EQ_LONG(o->repeat, 4);
         CHECK_EQ_STR(o->json_path, "r.json");
+        CHECK_EQ_STR(o->latencies_path, "lat.txt");
         CHECK_EQ_STR(o->output_dir, "out/x");
     }
     {
@@ -179,6 +181,8 @@ static void test_cli(void)
     EXPECT_USAGE("*** Usage error: unrecognized option '-x'", "-x");
     EXPECT_USAGE("*** Usage error: option '-m' needs an argument", "-m");
     EXPECT_USAGE("*** Usage error: option '--json' needs an argument", "--json");
+    EXPECT_USAGE("*** Usage error: option '--latencies' needs an argument", "--latencies");
+    EXPECT_USAGE("*** Usage error: --latencies FILE must not be empty", "--latencies", "");
     EXPECT_USAGE("*** Usage error: --output DIR must not be empty", "--output", "");
     /* URLs. */
     EXPECT_USAGE("*** Usage error: --server URL must start with http:// or https://: "

@@ -126,7 +126,8 @@ case_cap() {
 case_repeat() {
   fb_start_server --dir ds --quiet || return
   local a=${PRESENT[0]} b=${PRESENT[1]} c=${PRESENT[2]}
-  client out -s "$FB_BASE" -m 4 --repeat 3 --json run.json "$a" "$b" "$c" ZY ZZ
+  client out -s "$FB_BASE" -m 4 --repeat 3 --json run.json --latencies lat.txt \
+    "$a" "$b" "$c" ZY ZZ
   fb_eq "exit 0" "$?" 0
   fb_eq "repeat line" "$(line 3 out)" "Each 3 times over: 15 requests."
   fb_eq "counts" "$(sed -n '6,7p' out)" $'  9 flags downloaded.\n  6 not found.'
@@ -139,6 +140,20 @@ case_repeat() {
      .latency_ms.p99<=.latency_ms.max),(.max_rss_kb>0),(.libcurl|length>0)]|@csv' run.json)" \
     '"string","number",true,true,true,true'
   fb_eq "server requests == 15" "$(fb_stats .requests)" 15
+  # --latencies: one "%.3f" line per OK or not-found request; its largest is
+  # the record's max (both printed "%.3f" from the same double).
+  fb_eq "latencies: a line per ok/404 request" "$(wc -l <lat.txt)" 15
+  fb_eq "latencies: every line is ms with 3 decimals" \
+    "$(grep -cvE '^[0-9]+\.[0-9]{3}$' lat.txt)" 0
+  fb_eq "latencies: max == the record's max" "$(sort -g lat.txt | tail -n 1)" \
+    "$(jq -r '.latency_ms.max | . * 1000 | round | . / 1000 | tostring' run.json |
+       awk '{ printf "%.3f", $1 }')"
+  client out -s "$FB_BASE" -m 2 --latencies lat.txt "$a" ZZ
+  fb_eq "latencies: a second run appends" "$(wc -l <lat.txt)" 17
+  client out -s "$FB_BASE" -m 2 --latencies /nonexistent-dir/lat.txt "$a"
+  fb_eq "latencies: unwritable file exits 1" "$?" 1
+  fb_ok "latencies: unwritable file says so" \
+    grep -q "cannot append to /nonexistent-dir/lat.txt: No such file or directory" out.err
 }
 
 case_timing() {

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# test_server_url.sh -- scripts/bench.sh --server-url against a flagserver this
+# test started itself on 127.0.0.1 (as a user would on host B): the LOCAL
+# quick sweep runs against it, bench.sh starts no server of its own, and the
+# report names the external server. Then a server whose settings differ from
+# LOCAL's (a 100 ms delay): the scenario is skipped with one clear line.
+#
+# Environment (set by ctest): FLAGBENCH_SOURCE, FLAGBENCH_BUILD; FLAGSERVER
+# (the flagserver binary to run as the external server).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=/dev/null
+source "$here/../lib.sh"
+
+src=${FLAGBENCH_SOURCE:-$(cd "$here/../.." && pwd)}
+build=${FLAGBENCH_BUILD:-$src/build}
+FLAGSERVER=${FLAGSERVER:-$build/server/flagserver}
+cd "$FB_TMP" || exit 1
+
+mapfile -t codes < <(grep '^[A-Z][A-Z]$' "$src/data/country_codes.txt")
+fb_make_dataset ds "${codes[@]}"
+
+# ---- a matching server: LOCAL (no delay, no errors)
+fb_start_server --dir ds --quiet || { fb_fail "flagserver did not start"; fb_finish; exit 1; }
+has_settings=$(curl -s --max-time 5 "$FB_URL/stats" | jq 'has("settings")')
+fb_log "external flagserver at $FB_BASE; /stats has settings: $has_settings"
+bash "$src/scripts/bench.sh" --quick --scenario LOCAL --server-url "$FB_BASE" --out out \
+    --build "$build" 2>bench.err
+rc=$?
+fb_eq "bench.sh --server-url exits 0" "$rc" 0
+if [ "$rc" -ne 0 ]; then tail -n 20 bench.err | sed 's/^/#   /'; fi
+fb_eq "bench.sh started no flagserver of its own" "$(grep -c 'flagserver pid' bench.err)" 0
+fb_ok "REPORT.md names the external server" grep -qF "(an external server at $FB_BASE)" out/REPORT.md
+fb_eq "every LOCAL point is valid or not run here" \
+    "$(jq -r '[.[] | select((.valid or .not_run) | not)] | length' out/LOCAL/points.json)" 0
+fb_ok "the C points ran against it" \
+    test "$(jq '[.[] | select(.valid and (.line == "threadpool" or .line == "asyncloop"))] | length' \
+        out/LOCAL/points.json)" -ge 6
+fb_ok "its /stats saw the last batch" test "$(curl -s "$FB_URL/stats" | jq .requests)" -gt 0
+if [ "$has_settings" = true ]; then
+    fb_eq "settings checked: no 'could not be checked' note" \
+        "$(grep -c 'could not be checked' out/REPORT.md)" 0
+else
+    fb_ok "an older server without settings is reported as such" \
+        grep -q 'could not be checked' out/REPORT.md
+fi
+fb_stop_server
+
+# ---- a server with other settings than LOCAL's: skipped, one clear line
+if [ "$has_settings" = true ]; then
+    fb_start_server --dir ds --quiet --delay 100 || fb_fail "flagserver --delay 100 did not start"
+    bash "$src/scripts/bench.sh" --quick --scenario LOCAL --server-url "$FB_URL" --out out2 \
+        --build "$build" 2>bench2.err
+    fb_eq "bench.sh exits 0 when a scenario does not match the server" "$?" 0
+    fb_ok "the log says LOCAL was skipped and why" \
+        grep -q 'LOCAL\] skipped: .*delay 100 ms (scenario: 0 ms)' bench2.err
+    fb_ok "REPORT.md says LOCAL was not run here and why" \
+        grep -q '^\*\*Not run here\*\*: the server at .* does not match: .*delay 100 ms' out2/REPORT.md
+    fb_eq "no point was measured" "$(find out2/LOCAL/raw -name 'hf-*.json' | wc -l)" 0
+    fb_stop_server
+else
+    fb_log "this flagserver's /stats has no settings: the mismatch case needs the newer server"
+fi
+
+# ---- a bad URL is a usage error
+bash "$src/scripts/bench.sh" --server-url localhost:8001 --out out3 --build "$build" 2>bad.err
+fb_eq "--server-url without http:// exits 2" "$?" 2
+fb_ok "with one clear line" grep -q "server-url wants http://HOST:PORT/flags" bad.err
+
+fb_finish

@@ -1,0 +1,463 @@
+#!/usr/bin/env python3
+"""Fixture tests of scripts/report.py: every INVALID rule, "not run here",
+the significance rule, the crossover, pooled percentiles, /stats without
+settings, the adaptive rule, old-format results and rerun comparison.
+
+Each test builds a small raw tree (scripts/report.py's raw layout) from the
+hand-chosen numbers below, changes one thing, and checks what the report
+program concludes. Run: python3 tests/report/test_report.py -v
+"""
+import contextlib
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
+import report  # noqa: E402
+
+# Two m, runs 5 + warmup 1, 10 requests per run, 100 ms delay.
+# threadpool is clearly faster at m = 2, asyncloop clearly faster at m = 4.
+TIMES = {
+    ("threadpool", 2): [1.000, 1.010, 1.020, 1.005, 1.015],
+    ("asyncloop", 2): [1.200, 1.210, 1.220, 1.205, 1.230],
+    ("curl", 2): [1.100, 1.110, 1.120, 1.105, 1.115],
+    ("threadpool", 4): [0.700, 0.710, 0.720, 0.705, 0.730],
+    ("asyncloop", 4): [0.500, 0.510, 0.520, 0.505, 0.515],
+    ("curl", 4): [0.600, 0.610, 0.605, 0.620, 0.615],
+}
+SETTINGS = {"bind": "127.0.0.1", "port": 8001, "delay_ms": {"min": 100, "max": 100},
+            "error_rate": 0, "error_kind": "status", "seed": 42, "preset": "DELAY"}
+
+
+def scenario():
+    return {
+        "name": "FIX", "desc": "a fixture", "codeset": "a", "repeat": 1, "ncodes": 10,
+        "requests": 10, "timeout_s": 30, "point_limit_s": 300, "ok_exits": [0],
+        "concur": [2, 4], "runs": 5, "warmup": 1, "max_runs": 10, "adapt_step": 5,
+        "adapt_budget_s": 100, "delay_s": 0.1, "quick": False, "latency_m": 4,
+        "server": {"delay_ms": {"min": 100, "max": 100}, "error_rate": 0,
+                   "error_kind": "status", "seed": None},
+        "server_args": ["--delay", "100"], "python": {},
+        "plots": ["elapsed", "latency"],
+        "points": [{"line": l, "m": m, "runs": 5, "warmup": 1, "not_run": None}
+                   for m in (2, 4) for l in ("threadpool", "asyncloop", "curl")],
+    }
+
+
+def record(m, ok=7, nf=3, err=0, requests=10):
+    return {"backend": "x", "concur_req": m, "requests": requests, "ok": ok, "not_found": nf,
+            "errors": err, "cancelled": 0, "elapsed_s": 1.0, "bytes": 100, "flags_per_s": 7,
+            "latency_ms": {"p50": 1, "p90": 1, "p99": 1, "max": 1}, "cpu_user_s": 0.01,
+            "cpu_sys_s": 0.02, "max_rss_kb": 2048, "connections": m}
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def make_out(tmp, mutate=None, stats_settings=True):
+    """OUT/ with scenario FIX; mutate(pdir_of, raw) may change files after."""
+    out = os.path.join(tmp, "out")
+    raw = os.path.join(out, "FIX", "raw")
+    s = scenario()
+    write(os.path.join(out, "scenarios.txt"), "FIX\n")
+    write(os.path.join(out, "meta.txt"), "cpu=Fixture CPU\ncores=2\nlibcurl=7.88.1\ncommit=abc\n"
+          "save_fs=tmpfs\nquick=0\n")
+    write(os.path.join(raw, "scenario.json"), json.dumps(s))
+    write(os.path.join(raw, "server.txt"), "started 1\nurl http://127.0.0.1:1/flags\nexternal 0\n")
+    stats0 = {"requests": 0, "peak_in_flight": 0}
+    if stats_settings:
+        stats0["settings"] = SETTINGS
+    write(os.path.join(raw, "server-stats.json"), json.dumps(stats0))
+    for (line, m), times in TIMES.items():
+        pdir = os.path.join(raw, "%s-m%d" % (line, m))
+        write(os.path.join(pdir, "facts.txt"), "command x\nbatch 1 rc 0 timed_out 0 runs 5 warmup 1\n")
+        write(os.path.join(pdir, "hf-1.json"), json.dumps({"results": [{
+            "times": times, "exit_codes": [0] * 5, "user": 0.01, "system": 0.02}]}))
+        st = {"requests": 60, "peak_in_flight": m, "by_status": {"200": 42, "404": 18}}
+        if stats_settings:
+            st["settings"] = SETTINGS
+        write(os.path.join(pdir, "stats-1.json"), json.dumps(st))
+        if line != "curl":
+            # the warmup run uses no CPU; the timed runs 0.01 .. 0.05 s user
+            recs = [dict(record(m), cpu_user_s=0.01 * i) for i in range(6)]
+            write(os.path.join(pdir, "records.jsonl"), "".join(json.dumps(r) + "\n" for r in recs))
+            # warmup run: 1000 ms each; timed runs: 1..10 ms (+ m / 10)
+            lat = ["1000.000"] * 10 + ["%.3f" % (i + m / 10) for _ in range(5) for i in range(1, 11)]
+            write(os.path.join(pdir, "latencies.txt"), "\n".join(lat) + "\n")
+    if mutate:
+        mutate(lambda line, m: os.path.join(raw, "%s-m%d" % (line, m)), raw)
+    return out
+
+
+def points(out):
+    s, pts, notes = report.load_scenario_points(os.path.join(out, "FIX"))
+    return {(p["line"], p["m"]): p for p in pts}, notes
+
+
+def edit_json(path, fn):
+    with open(path, encoding="utf-8") as f:
+        d = json.load(f)
+    fn(d)
+    write(path, json.dumps(d))
+
+
+def quiet(fn, *a):
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = fn(*a)
+    return rc, buf.getvalue()
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="report-test.")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+
+class Statistics(Base):
+    def test_mann_whitney_exact_separated(self):
+        _, p, method = report.mann_whitney([1, 2, 3, 4, 5], [6, 7, 8, 9, 10])
+        self.assertEqual(method, "exact")
+        self.assertAlmostEqual(p, 2 / 252, places=6)
+
+    def test_mann_whitney_exact_symmetric_overlap(self):
+        _, p, _ = report.mann_whitney([1, 3, 5, 7, 9], [2, 4, 6, 8, 10])
+        self.assertGreater(p, 0.5)
+
+    def test_mann_whitney_normal_with_ties(self):
+        # by hand: U = 0.5, var = 9/12 * (7 - 18/30) = 4.8, z = 3.5 / sqrt(4.8)
+        _, p, method = report.mann_whitney([1, 1, 2], [2, 3, 3])
+        self.assertEqual(method, "normal")
+        self.assertAlmostEqual(p, 0.11014, places=4)
+
+    def test_pooled_percentile_interpolates(self):
+        self.assertAlmostEqual(report.percentile([1, 2, 3, 4], 0.5), 2.5)
+        self.assertAlmostEqual(report.percentile(list(range(1, 101)), 0.99), 99.01)
+
+    def test_clear_difference_is_faster(self):
+        v = report.compare(TIMES[("threadpool", 4)], TIMES[("asyncloop", 4)], "threadpool", "asyncloop")
+        self.assertEqual(v["winner"], "asyncloop")
+        self.assertLess(v["p"], 0.01)
+        self.assertEqual(v["method"], "exact")
+        self.assertAlmostEqual(v["p"], 2 / 252, places=6)
+        self.assertAlmostEqual(v["ratio"], 0.71 / 0.51, places=6)
+        self.assertLessEqual(v["ci"][0], v["ratio"])
+        self.assertGreaterEqual(v["ci"][1], v["ratio"])
+        self.assertIn("asyncloop faster by 1.39×", report.claim_text(v))
+
+    def test_overlap_is_no_significant_difference(self):
+        a = [1.00, 1.30, 1.05, 1.25, 1.10]
+        b = [1.02, 1.28, 1.08, 1.22, 1.12]
+        v = report.compare(a, b, "threadpool", "asyncloop")
+        self.assertIsNone(v["winner"])
+        self.assertEqual(v["claim"], "no significant difference")
+        self.assertIn("p = ", v["why"])
+
+    def test_significant_but_small_ratio_makes_no_claim(self):
+        a = [1.00, 1.001, 1.002, 1.003, 1.004]
+        b = [1.02, 1.021, 1.022, 1.023, 1.024]  # 2% slower, fully separated
+        v = report.compare(a, b, "threadpool", "asyncloop")
+        self.assertLess(v["p"], 0.01)
+        self.assertIsNone(v["winner"])
+        self.assertIn("below 1.05", v["why"])
+
+    def test_ties_use_the_normal_approximation(self):
+        # fully separated but with a tie inside a group: 5 + 5 runs cannot
+        # reach p < 0.01 with the normal approximation (p = 0.0114)
+        v = report.compare([1.0, 1.0, 1.01, 1.02, 1.03], [1.2, 1.21, 1.22, 1.23, 1.24], "a", "b")
+        self.assertEqual(v["method"], "normal")
+        self.assertIsNone(v["winner"])
+
+    def test_too_few_runs_make_no_claim(self):
+        v = report.compare([1.0], [2.0], "threadpool", "asyncloop")
+        self.assertIsNone(v["winner"])
+
+    def test_bootstrap_is_reproducible(self):
+        a, b = TIMES[("threadpool", 2)], TIMES[("asyncloop", 2)]
+        self.assertEqual(report.bootstrap_ratio_ci(b, a), report.bootstrap_ratio_ci(b, a))
+
+    def test_crossover(self):
+        vs = [{"m": 1, "winner": "threadpool"}, {"m": 2, "winner": None},
+              {"m": 5, "winner": "threadpool"}, {"m": 10, "winner": None},
+              {"m": 20, "winner": "asyncloop"}, {"m": 50, "winner": "asyncloop"}]
+        x = report.crossover(vs)
+        self.assertEqual(x["wins"], {"threadpool": [1, 5], "asyncloop": [20, 50]})
+        self.assertEqual(x["none"], [2, 10])
+        self.assertEqual(x["crossovers"], [{"from_m": 5, "to_m": 20, "below": "threadpool",
+                                            "above": "asyncloop"}])
+
+    def test_no_crossover_when_one_design_wins(self):
+        x = report.crossover([{"m": 1, "winner": "asyncloop"}, {"m": 2, "winner": "asyncloop"}])
+        self.assertEqual(x["crossovers"], [])
+
+
+class Validity(Base):
+    def test_base_fixture_is_valid(self):
+        pts, notes = points(make_out(self.tmp))
+        bad = {k: p["reasons"] for k, p in pts.items() if not p["valid"]}
+        self.assertEqual(bad, {})
+        self.assertEqual(notes, [])
+
+    def check_invalid(self, mutate, key, words, **kw):
+        pts, _ = points(make_out(self.tmp, mutate, **kw))
+        p = pts[key]
+        self.assertFalse(p["valid"])
+        self.assertIsNone(p["not_run"])
+        self.assertTrue(any(words in r for r in p["reasons"]), p["reasons"])
+        # the others stay valid
+        others = [k for k, q in pts.items() if k != key and not q["valid"]]
+        return others
+
+    def test_server_not_started(self):
+        def mut(d, raw):
+            write(os.path.join(raw, "server.txt"), "started 0\n")
+        pts, _ = points(make_out(self.tmp, mut))
+        self.assertTrue(all(not p["valid"] and p["reasons"] == ["flagserver did not start"]
+                            for p in pts.values()))
+
+    def test_run_failed(self):
+        def mut(d, raw):
+            write(os.path.join(d("asyncloop", 2), "facts.txt"),
+                  "batch 1 rc 1 timed_out 0 runs 5 warmup 1\n")
+        self.assertEqual(self.check_invalid(mut, ("asyncloop", 2), "hyperfine failed (exit 1)"), [])
+
+    def test_exit_status_not_accepted(self):
+        def mut(d, raw):
+            edit_json(os.path.join(d("threadpool", 4), "hf-1.json"),
+                      lambda h: h["results"][0].update(exit_codes=[0, 0, 1, 0, 0]))
+        self.check_invalid(mut, ("threadpool", 4), "run exit status 1")
+
+    def test_counts_do_not_add_up(self):
+        def mut(d, raw):
+            recs = [record(2)] * 5 + [record(2, ok=6, nf=3, err=0)]
+            write(os.path.join(d("threadpool", 2), "records.jsonl"),
+                  "".join(json.dumps(r) + "\n" for r in recs))
+        self.check_invalid(mut, ("threadpool", 2), "ok + not found + errors != requests in 1 run(s)")
+
+    def test_peak_in_flight_above_m(self):
+        def mut(d, raw):
+            edit_json(os.path.join(d("asyncloop", 4), "stats-1.json"),
+                      lambda s: s.update(peak_in_flight=5))
+        self.check_invalid(mut, ("asyncloop", 4), "peak_in_flight 5 > m = 4")
+
+    def test_server_counted_other_requests(self):
+        def mut(d, raw):
+            edit_json(os.path.join(d("curl", 2), "stats-1.json"), lambda s: s.update(requests=59))
+        self.check_invalid(mut, ("curl", 2), "flagserver counted 59 requests")
+
+    def test_settings_differ(self):
+        def mut(d, raw):
+            edit_json(os.path.join(d("threadpool", 2), "stats-1.json"),
+                      lambda s: s["settings"].update(delay_ms={"min": 0, "max": 0}))
+        self.check_invalid(mut, ("threadpool", 2), "server settings differ from the scenario: delay 0 ms")
+
+    def test_settings_differ_at_start_invalidates_every_point(self):
+        def mut(d, raw):
+            edit_json(os.path.join(raw, "server-stats.json"),
+                      lambda s: s["settings"].update(error_rate=0.25))
+        pts, _ = points(make_out(self.tmp, mut))
+        for p in pts.values():
+            self.assertFalse(p["valid"])
+            self.assertIn("error rate 0.25 (scenario: 0)", "; ".join(p["reasons"]))
+
+    def test_missing_settings_are_reported_not_invalid(self):
+        pts, notes = points(make_out(self.tmp, stats_settings=False))
+        self.assertTrue(all(p["valid"] for p in pts.values()))
+        self.assertTrue(any('no "settings"' in n for n in notes), notes)
+
+    def test_latencies_do_not_match_records(self):
+        def mut(d, raw):
+            with open(os.path.join(d("asyncloop", 2), "latencies.txt"), "a") as f:
+                f.write("1.000\n")
+        self.check_invalid(mut, ("asyncloop", 2), "latencies file has 61 lines, the records account for 60")
+
+    def test_missing_stats(self):
+        def mut(d, raw):
+            os.remove(os.path.join(d("threadpool", 4), "stats-1.json"))
+        self.check_invalid(mut, ("threadpool", 4), "no flagserver /stats")
+
+
+class NotRunHere(Base):
+    def test_too_few_descriptors(self):
+        def mut(d, raw):
+            write(os.path.join(d("threadpool", 4), "facts.txt"),
+                  "batch 1 rc 1 timed_out 0 runs 5 warmup 1\nprobe_rc 2\n")
+            write(os.path.join(d("threadpool", 4), "probe.err"),
+                  "*** 4 concurrent transfers need 64 file descriptors, but the hard limit is 20\n")
+        pts, _ = points(make_out(self.tmp, mut))
+        p = pts[("threadpool", 4)]
+        self.assertFalse(p["valid"])
+        self.assertEqual(p["reasons"], [])
+        self.assertTrue(p["not_run"].startswith("4 concurrent transfers need 64 file descriptors"))
+
+    def test_point_limit(self):
+        def mut(d, raw):
+            write(os.path.join(d("asyncloop", 4), "facts.txt"),
+                  "batch 1 rc 124 timed_out 1 runs 5 warmup 1\n")
+        pts, _ = points(make_out(self.tmp, mut))
+        self.assertEqual(pts[("asyncloop", 4)]["not_run"], "stopped at the point limit of 300 s")
+
+    def test_resolve_marks_curl_limit_and_absent_python(self):
+        path = os.path.join(self.tmp, "S.json")
+        write(path, json.dumps({
+            "desc": "d", "server": {"delay_ms": {"min": 100, "max": 100}, "error_rate": 0},
+            "codeset": "e", "repeat": 2, "timeout_s": 30, "point_limit_s": 60, "concur": [10, 500],
+            "runs": 10, "warmup": 1, "python": {"concur": [500], "runs": 3},
+            "quick": {"concur": [10], "runs": 2}}))
+        s = report.resolve(path, python_root=os.path.join(self.tmp, "nowhere"))
+        nr = {(p["line"], p["m"]): p["not_run"] for p in s["points"]}
+        self.assertEqual(nr[("curl", 500)], "curl's --parallel-max is limited to 300")
+        self.assertIsNone(nr[("curl", 10)])
+        self.assertEqual(nr[("py-asyncio", 500)], "peers/python/flags2_asyncio.py not present")
+        self.assertEqual(s["requests"], 1352)
+        sh = report.shell_assignments(s)
+        self.assertIn("SERVER_ARGS=(--delay 100)\n", sh)
+        # the designs take turns going first
+        self.assertIn("POINTS=('threadpool 10 10 1' 'asyncloop 10 10 1' 'curl 10 10 1' "
+                      "'asyncloop 500 10 1' 'threadpool 500 10 1')\n", sh)
+        q = report.resolve(path, quick=True, python_root=self.tmp)
+        self.assertEqual((q["concur"], q["runs"]), ([10], 2))
+
+    def test_server_args_from_settings(self):
+        self.assertEqual(report.server_args({"delay_ms": {"min": 100, "max": 100}, "error_rate": 0.25,
+                                             "error_kind": "status", "seed": 42}),
+                         ["--delay", "100", "--error-rate", "0.25", "--error-kind", "status",
+                          "--seed", "42"])
+        self.assertEqual(report.server_args({"delay_ms": {"min": 0, "max": 0}, "error_rate": 0}), [])
+
+
+class Pooling(Base):
+    def test_pooled_percentiles_drop_warmup_and_pool_runs(self):
+        pts, _ = points(make_out(self.tmp))
+        lat = pts[("asyncloop", 4)]["latency_ms"]
+        # timed samples: 1.4 .. 10.4, five times each; the 1000 ms warmup is gone
+        self.assertEqual(lat["n"], 50)
+        self.assertAlmostEqual(lat["p50"], 5.9, places=6)
+        self.assertAlmostEqual(lat["p99.9"], 10.4, places=6)
+        self.assertIsNone(pts[("curl", 4)]["latency_ms"])
+
+    def test_cpu_is_split_per_1k_requests(self):
+        pts, _ = points(make_out(self.tmp))
+        p = pts[("threadpool", 2)]
+        self.assertAlmostEqual(p["cpu_user_per_1k"], 3.0)  # median 0.03 s; the warmup left out
+        self.assertAlmostEqual(p["cpu_sys_per_1k"], 2.0)
+        self.assertAlmostEqual(p["efficiency"], 0.5 / 1.01)
+
+
+class WholeReport(Base):
+    def test_report_has_verdicts_crossover_and_plots(self):
+        out = make_out(self.tmp)
+        self.assertEqual(report.cmd_report(out), 0)
+        with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertIn("| 2 | threadpool faster by 1.20×", md)
+        self.assertIn("| 4 | asyncloop faster by 1.39×", md)
+        self.assertIn("Crossover: between m = 2 and m = 4 (threadpool below, asyncloop above).", md)
+        self.assertIn("| CPU | Fixture CPU |", md)
+        self.assertIn("![FIX latency](FIX/latency.png)", md)
+        with open(os.path.join(out, "FIX", "latency-asyncloop.dat"), encoding="utf-8") as f:
+            rows = [l.split() for l in f if not l.startswith("#")]
+        self.assertAlmostEqual(float(rows[0][0]), 2.0)  # p50
+        self.assertAlmostEqual(float(rows[-1][0]), 1000.0)  # p99.9
+        self.assertTrue(os.path.exists(os.path.join(out, "FIX", "plots.gp")))
+
+    def test_invalid_point_is_not_plotted(self):
+        def mut(d, raw):
+            edit_json(os.path.join(d("asyncloop", 4), "stats-1.json"),
+                      lambda s: s.update(peak_in_flight=9))
+        out = make_out(self.tmp, mut)
+        report.cmd_report(out)
+        with open(os.path.join(out, "FIX", "elapsed-asyncloop.dat"), encoding="utf-8") as f:
+            self.assertEqual([l.split()[0] for l in f], ["2"])
+        with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
+            self.assertIn("**1 point(s) INVALID**", f.read())
+
+    def test_skipped_scenario_says_why(self):
+        def mut(d, raw):
+            write(os.path.join(raw, "skipped.txt"), "the server at URL does not match: delay 0 ms\n")
+        out = make_out(self.tmp, mut)
+        report.cmd_report(out)
+        with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertIn("**Not run here**: the server at URL does not match: delay 0 ms", md)
+        self.assertIn("- FIX: the server at URL does not match", md)
+
+    def test_compare_flags_contradictions(self):
+        a = make_out(self.tmp)
+        report.cmd_report(a)
+        b = os.path.join(self.tmp, "b")
+        shutil.copytree(a, b)
+        rc, text = quiet(report.cmd_compare, a, b)
+        self.assertEqual(rc, 0)
+        self.assertIn("0 contradictory claim(s).", text)
+        edit_json(os.path.join(b, "verdicts.json"),
+                  lambda v: v[0]["verdicts"][1].update(winner="threadpool", claim="threadpool faster"))
+        rc, text = quiet(report.cmd_compare, a, b)
+        self.assertEqual(rc, 1)
+        self.assertIn("**CONTRADICTION**", text)
+
+
+class Adaptive(Base):
+    def test_decided_pair_needs_no_more_runs(self):
+        out = make_out(self.tmp)
+        self.assertEqual(report.cmd_more_runs(os.path.join(out, "FIX", "raw"), 4), 0)
+
+    def test_undecided_pair_gets_more_runs(self):
+        def mut(d, raw):
+            edit_json(os.path.join(d("asyncloop", 4), "hf-1.json"),
+                      lambda h: h["results"][0].update(times=[0.50, 0.75, 0.52, 0.72, 0.515]))
+        out = make_out(self.tmp, mut)
+        self.assertEqual(report.cmd_more_runs(os.path.join(out, "FIX", "raw"), 4), 5)
+
+    def test_equal_pair_needs_no_more_runs(self):
+        # p >= 0.01, but even the CI's upper bound is far below 1.05
+        def mut(d, raw):
+            edit_json(os.path.join(d("asyncloop", 4), "hf-1.json"),
+                      lambda h: h["results"][0].update(times=[0.701, 0.711, 0.719, 0.706, 0.729]))
+        out = make_out(self.tmp, mut)
+        self.assertEqual(report.cmd_more_runs(os.path.join(out, "FIX", "raw"), 4), 0)
+
+    def test_no_more_runs_when_the_budget_is_spent(self):
+        def mut(d, raw):
+            edit_json(os.path.join(d("asyncloop", 4), "hf-1.json"),
+                      lambda h: h["results"][0].update(times=[0.50, 0.75, 0.52, 0.72, 0.515]))
+            edit_json(os.path.join(raw, "scenario.json"), lambda s: s.update(adapt_budget_s=1))
+        out = make_out(self.tmp, mut)
+        self.assertEqual(report.cmd_more_runs(os.path.join(out, "FIX", "raw"), 4), 0)
+
+
+class OldFormat(Base):
+    def test_old_raw_json_reduces_without_pooled_latencies(self):
+        out = os.path.join(self.tmp, "old")
+        write(os.path.join(out, "scenarios.txt"), "OLD\n")
+        write(os.path.join(out, "meta.json"), json.dumps({"cpu": "Old CPU", "commit": "x"}))
+        write(os.path.join(out, "OLD", "scenario.json"), json.dumps({
+            "name": "OLD", "desc": "old", "codeset": "a", "repeat": 1, "ncodes": 10,
+            "requests": 10, "delay_s": 0, "runs": 3, "warmup": 0, "ok_exits": [0],
+            "timeout_s": 30, "plots": ["elapsed"], "server_args": "", "concur": [1]}))
+        pts = []
+        for line, t in (("threadpool", [1.0, 1.1, 1.2]), ("asyncloop", [2.0, 2.1, 2.2])):
+            pts.append({"backend": line, "m": 1, "server_started": True, "hyperfine_rc": 0,
+                        "timed_out": False, "hyperfine": {"times": t, "exit_codes": [0, 0, 0]},
+                        "records": [record(1)] * 3, "stats": {"requests": 30, "peak_in_flight": 1}})
+        write(os.path.join(out, "OLD", "raw.json"), json.dumps(pts))
+        self.assertEqual(report.cmd_report(out), 0)
+        with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertIn("Old-format data", md)
+        self.assertIn("| 1 | no significant difference", md)  # 3 runs cannot reach p < 0.01
+        self.assertIn("| 1 | threadpool | 3 | 1.100 |", md)
+
+
+if __name__ == "__main__":
+    unittest.main()
