@@ -19,7 +19,8 @@ import types
 
 import aiohttp
 
-import flags2_common as common
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import flags2_common as common  # noqa: E402
 
 DEFAULT_CONCUR_REQ = 5   # the book's
 MAX_CONCUR_REQ = 10_000  # as flags_asyncloop

@@ -106,6 +106,10 @@ class Job:
         self.fresh_connect = fresh_connect
         self.save_in_executor = save_in_executor
         self.results = {}  # index -> Result, filled by main's done callback
+        # index -> Result of every saved file, written by whichever thread
+        # saved it: after an interrupt, main reports those the backend had
+        # no time to, so a file on disk is always counted OK.
+        self.saved = {}
         self.cancelled = threading.Event()
         self._pid = os.getpid()
         self._lc = [cc.lower() for cc in codes]
@@ -157,7 +161,9 @@ class Job:
             except OSError as exc:
                 return Result(index, Status.ERROR, latency_s, nbytes, connects,
                               f'cannot save {cc}.gif: {os.strerror(exc.errno)}')
-            return Result(index, Status.OK, latency_s, nbytes, connects)
+            res = Result(index, Status.OK, latency_s, nbytes, connects)
+            self.saved[index] = res
+            return res
         finally:
             with self._save_cond:
                 self._saving -= 1
@@ -664,6 +670,10 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
     if job.cancelled.is_set():
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, _exit_now)
+    if job.cancelled.is_set():
+        for i, res in sorted(job.saved.items()):
+            if i not in results:
+                done(res)
     for i in range(requests):  # what never came back
         if i not in results:
             if backend_error:

@@ -8,6 +8,7 @@ as_completed on the main thread. The command line, output, saving and
 --json record are flags2_common's, the same as the C clients'.
 """
 
+import sys
 import threading
 import time
 from concurrent import futures
@@ -18,7 +19,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-import flags2_common as common
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import flags2_common as common  # noqa: E402
 
 DEFAULT_CONCUR_REQ = 30  # the book's
 MAX_CONCUR_REQ = 10_000  # as flags_threadpool
