@@ -221,7 +221,7 @@ def describe_error(exc, job, url):
     if any(isinstance(e, socket.gaierror) for e in seen) or 'NameResolutionError' in names:
         return f'Could not resolve host: {host}'
     if any(isinstance(e, ConnectionRefusedError) for e in seen):
-        return f'Failed to connect to {host} port {port}: Connection refused'
+        return f"Failed to connect to {host} port {port}: Couldn't connect to server"
     if any(isinstance(e, ConnectionResetError) for e in seen):
         return 'Recv failure: Connection reset by peer'
     # By exact class: urllib3's NewConnectionError (refused, unreachable)

@@ -110,7 +110,8 @@ def download_many(job, done):
         if (length and length.isdigit() and 'Content-Encoding' not in resp.headers
                 and int(length) != len(body)):
             return common.Result(index, common.Status.ERROR, latency, len(body), connects,
-                                 common.TRUNCATED)
+                                 f'transfer closed with {int(length) - len(body)} bytes '
+                                 'remaining to read')  # curl's words
         return job.finish(index, resp.status_code, body, latency, connects)
 
     executor = futures.ThreadPoolExecutor(max_workers=job.concur_req)
