@@ -6,9 +6,8 @@
 # split on blanks), FLAGS_BACKEND (its name, when not the binary's), FLAGSERVER,
 # FB_LIB (tests/lib.sh), FB_CODES (data/country_codes.txt). Each group is a
 # function case_GROUP below; tests/integration/CMakeLists.txt lists them.
-# Every client run is bounded; all traffic is on 127.0.0.1. A check that
-# cannot apply to a backend is skipped with skip(), which prints the reason
-# (docs/python.md lists the Python programs' skips).
+# Every client run is bounded; all traffic is on 127.0.0.1. Every group
+# applies to every backend, the Python programs included (docs/python.md).
 source "$FB_LIB"
 cd "$FB_TMP" || exit 1
 read -ra CLIENT <<<"$FLAGS_CLIENT"
@@ -26,9 +25,6 @@ client() {
   local out=$1; shift
   timeout -s KILL 60 "${CLIENT[@]}" "$@" >"$out" 2>"$out.err"
 }
-
-# skip WHAT REASON : a check that does not apply to this backend, said aloud.
-skip() { fb_log "SKIP $1 for $BACKEND: $2"; }
 
 # line N FILE : the Nth line of FILE.
 line() { sed -n "${1}p" "$2"; }
