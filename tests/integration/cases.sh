@@ -174,8 +174,12 @@ case_interrupt() {
   wait "$pid"
   rc=$?
   fb_eq "SIGINT: exit 130" "$rc" 130
-  fb_le "SIGINT: stops long before the 11 s left (took $(fb_elapsed "$t0") s)" \
-    "$(fb_elapsed "$t0")" 2
+  # 3 s, not faults.sh's 1 s: under TSan (label threaded) a signal reaches the
+  # pool's main thread only with the next result, up to one 1 s response
+  # later; still far below the 11 s a client ignoring it would run on.
+  local took
+  took=$(fb_elapsed "$t0")
+  fb_le "SIGINT: stops long before the 11 s left (took $took s)" "$took" 3
   fb_eq "SIGINT: the summary so far" "$(grep -c '^Elapsed time:' out)" 1
   local counted
   counted=$(sed -nE 's/^ *([0-9]+) (flags? downloaded|not found|errors?|cancelled)\.$/\1/p' out |
