@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+"""flags2_asyncio.py -- the book's flags2_asyncio, for flagbench.
+
+asyncio + aiohttp: one ClientSession for the whole run (its connector has no
+limit of its own, so the semaphore is the only cap), one task per request,
+asyncio.Semaphore(concur_req) held around each GET exactly as the book holds
+it, results collected with asyncio.as_completed. Files are saved inline on
+the event loop (flags2), or with --save-in-executor through
+loop.run_in_executor (the book's flags3). The command line, output, saving
+and --json record are flags2_common's, the same as the C clients'.
+"""
+
+import asyncio
+import os
+import signal
+import sys
+import time
+import types
+
+import aiohttp
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import flags2_common as common  # noqa: E402
+
+DEFAULT_CONCUR_REQ = 5   # the book's
+MAX_CONCUR_REQ = 10_000  # as flags_asyncloop
+MAX_REDIRS = 5           # as common/xfer.c
+
+
+async def _on_connection_create_end(session, trace_config_ctx, params):
+    # A new TCP connection for this request (CURLINFO_NUM_CONNECTS's count).
+    trace_config_ctx.trace_request_ctx.connects += 1
+
+
+async def get_one(session, job, index, semaphore):
+    url = job.url(index)
+    ctx = types.SimpleNamespace(connects=0)
+    try:
+        async with semaphore:
+            t0 = time.perf_counter()
+            async with session.get(url, max_redirects=MAX_REDIRS,
+                                   trace_request_ctx=ctx) as resp:
+                body = await resp.read()
+                status = resp.status
+            latency = time.perf_counter() - t0
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        return common.Result(index, common.Status.ERROR, 0.0, 0, ctx.connects,
+                             common.describe_error(exc, job, url))
+    if job.save_in_executor:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, job.finish, index, status, body,
+                                          latency, ctx.connects)
+    return job.finish(index, status, body, latency, ctx.connects)
+
+
+async def supervisor(job, done):
+    loop = asyncio.get_running_loop()
+    me = asyncio.current_task()
+
+    def on_signal():
+        if job.cancelled.is_set():
+            os._exit(common.EXIT_INTERRUPTED)  # second signal: at once
+        job.interrupt()
+        me.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_end.append(_on_connection_create_end)
+    connector = aiohttp.TCPConnector(limit=0, force_close=job.fresh_connect)
+    timeout = aiohttp.ClientTimeout(total=job.timeout_s)  # the whole transfer
+    tasks = []
+    try:
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout,
+                                         trace_configs=[trace],
+                                         headers={'User-Agent': 'flagbench/0.1'}) as session:
+            semaphore = asyncio.Semaphore(job.concur_req)
+            tasks = [asyncio.create_task(get_one(session, job, i, semaphore))
+                     for i in range(job.requests)]
+            for coro in asyncio.as_completed(tasks):
+                done(await coro)
+    except asyncio.CancelledError:
+        if not job.cancelled.is_set():
+            raise
+        # Interrupted: stop every transfer, then report those that had
+        # finished (the rest are counted cancelled by main).
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for task in tasks:
+            if task.done() and not task.cancelled() and task.exception() is None:
+                res = task.result()
+                if res.index not in job.results:
+                    done(res)
+
+
+def download_many(job, done):
+    asyncio.run(supervisor(job, done))
+
+
+if __name__ == '__main__':
+    common.main(download_many, backend='py-asyncio',
+                default_concur_req=DEFAULT_CONCUR_REQ, max_concur_req=MAX_CONCUR_REQ,
+                fds_per_transfer=1,  # the socket; files are saved one at a time
+                library=f'aiohttp {aiohttp.__version__}',
+                extra_options=[('--save-in-executor',
+                                "save files via loop.run_in_executor (the book's flags3)")])

@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""flags2_threadpool.py -- the book's flags2_threadpool, for flagbench.
+
+concurrent.futures.ThreadPoolExecutor(max_workers=concur_req), one
+requests.Session per worker thread (so each worker keeps its connection
+alive, as each C pool worker keeps its easy handle), futures collected with
+as_completed on the main thread. The command line, output, saving and
+--json record are flags2_common's, the same as the C clients'.
+"""
+
+import sys
+import threading
+import time
+from concurrent import futures
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import flags2_common as common  # noqa: E402
+
+DEFAULT_CONCUR_REQ = 30  # the book's
+MAX_CONCUR_REQ = 10_000  # as flags_threadpool
+MAX_REDIRS = 5           # as common/xfer.c
+
+# ---- counting connections --------------------------------------------------
+# The record's "connections" is what libcurl's CURLINFO_NUM_CONNECTS sums to:
+# new TCP connections. urllib3 opens them in _new_conn on the thread that
+# sends the request, so a per-thread counter, read before and after a GET,
+# gives that request's new connections exactly.
+_tls = threading.local()
+
+
+class _Counting:
+    def _new_conn(self):
+        sock = super()._new_conn()
+        _tls.connects = getattr(_tls, 'connects', 0) + 1
+        return sock
+
+
+class _CountingHTTPConnection(_Counting, HTTPConnection):
+    pass
+
+
+class _CountingHTTPSConnection(_Counting, HTTPSConnection):
+    pass
+
+
+class _CountingHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _CountingHTTPConnection
+
+
+class _CountingHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _CountingHTTPSConnection
+
+
+class _CountingAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            'http': _CountingHTTPPool, 'https': _CountingHTTPSPool}
+
+
+def _new_session(job):
+    session = requests.Session()
+    adapter = _CountingAdapter(pool_connections=1, pool_maxsize=1)
+    session.mount('http://', adapter)
+    session.mount('https://', adapter)
+    session.max_redirects = MAX_REDIRS
+    # No proxy variables or ~/.netrc looked up on every request: aiohttp's
+    # default, and 20% of this program's CPU per request on loopback.
+    session.trust_env = False
+    session.headers['User-Agent'] = 'flagbench/0.1'
+    if job.fresh_connect:
+        # The server closes after the response; urllib3 then opens a new
+        # connection for the next request (counted above).
+        session.headers['Connection'] = 'close'
+    return session
+
+
+def download_many(job, done):
+    local = threading.local()
+    sessions = []  # every worker's, closed at the end
+    # requests' timeout bounds the connect and each read, not the whole
+    # transfer (docs/python.md); a stalled body fails after one timeout.
+    timeout = (job.timeout_s, job.timeout_s)
+
+    def get_one(index):
+        if job.cancelled.is_set():
+            return common.Result(index, common.Status.CANCELLED, msg='interrupted')
+        session = getattr(local, 'session', None)
+        if session is None:
+            session = local.session = _new_session(job)
+            sessions.append(session)
+        url = job.url(index)
+        before = getattr(_tls, 'connects', 0)
+        t0 = time.perf_counter()
+        try:
+            resp = session.get(url, timeout=timeout)
+            body = resp.content
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            return common.Result(index, common.Status.ERROR, time.perf_counter() - t0, 0,
+                                 getattr(_tls, 'connects', 0) - before,
+                                 common.describe_error(exc, job, url))
+        latency = time.perf_counter() - t0
+        connects = getattr(_tls, 'connects', 0) - before
+        # urllib3 1.26 accepts a body cut short by the server (it does not
+        # enforce Content-Length by default); curl and aiohttp reject it.
+        length = resp.headers.get('Content-Length')
+        if (length and length.isdigit() and 'Content-Encoding' not in resp.headers
+                and int(length) != len(body)):
+            return common.Result(index, common.Status.ERROR, latency, len(body), connects,
+                                 f'transfer closed with {int(length) - len(body)} bytes '
+                                 'remaining to read')  # curl's words
+        return job.finish(index, resp.status_code, body, latency, connects)
+
+    executor = futures.ThreadPoolExecutor(max_workers=job.concur_req)
+    to_do = []
+    try:
+        for index in range(job.requests):
+            to_do.append(executor.submit(get_one, index))
+        for future in futures.as_completed(to_do):
+            done(future.result())
+    except KeyboardInterrupt:
+        # Queued requests are cancelled; running ones cannot be aborted in
+        # requests, so they are abandoned (counted cancelled, never saved:
+        # job.finish checks the flag) and the process exits without them.
+        job.interrupt()
+        executor.shutdown(wait=False, cancel_futures=True)
+        for future in to_do:
+            if future.done() and not future.cancelled():
+                res = future.result()
+                if res.index not in job.results:
+                    done(res)
+        return
+    executor.shutdown(wait=True)
+    for session in sessions:
+        session.close()
+
+
+if __name__ == '__main__':
+    common.main(download_many, backend='py-threadpool',
+                default_concur_req=DEFAULT_CONCUR_REQ, max_concur_req=MAX_CONCUR_REQ,
+                fds_per_transfer=2,  # the socket and the file being saved
+                library=f'requests {requests.__version__}; urllib3 {urllib3.__version__}')
