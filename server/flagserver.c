@@ -69,6 +69,7 @@ struct server {
     struct evhttp *http;
     struct evconnlistener *listener; /* owned by http once bound */
     struct event *sigint, *sigterm, *accept_retry;
+    int accept_paused; /* the listener is disabled after an accept() error */
     struct store store;
     struct stats stats;
     struct ptrmap conns; /* evhttp_connection -> struct conn */
@@ -339,6 +340,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 /* ---- connections and requests ---------------------------------------- */
 
 static void on_delay_done(evutil_socket_t fd, short what, void *arg);
+static void accept_resume(struct server *srv);
 
 /* Ends the request in flight on CONN, if any, without answering it. */
 static void conn_drop_request(struct conn *conn)
@@ -367,9 +369,13 @@ static void conn_destroy(struct conn *conn)
 static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 {
     struct conn *conn = arg;
+    struct server *srv = conn->srv;
 
     ptrmap_del(&conn->srv->conns, evcon);
     conn_destroy(conn);
+    /* evhttp closes the socket after this callback, in this same event
+     * callback, so a paused listener finds the descriptor free. */
+    accept_resume(srv);
 }
 
 /* A response is written in pieces (headers, then the body in several
@@ -645,34 +651,53 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 /* ---- listening, signals, main ---------------------------------------- */
 
-static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
-{
-    struct server *srv = arg;
+/* The server whose listener is bound. libevent passes a listener's error
+ * callback the listener's user data, and evhttp_bind_listener sets that to
+ * its struct evhttp, not to anything of ours; so the error callback finds the
+ * server here. There is one server per process. */
+static struct server *listening_server;
 
-    (void)fd;
-    (void)what;
-    if (evconnlistener_enable(srv->listener) != 0)
+/* Resumes accepting after a pause. */
+static void accept_resume(struct server *srv)
+{
+    if (!srv->accept_paused || srv->listener == NULL)
+        return;
+    if (evconnlistener_enable(srv->listener) != 0) {
         logmsg(srv, "cannot re-enable the listener");
+        return;
+    }
+    srv->accept_paused = 0;
 }
 
-/* accept() failed. Out of descriptors, the listening socket stays readable:
- * pause accepting briefly instead of spinning, and keep serving the
- * connections we have. */
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    accept_resume(arg);
+}
+
+/* accept() failed (libevent retries EINTR, EAGAIN and ECONNABORTED itself).
+ * Out of descriptors the listening socket stays readable, so accepting again
+ * at once would spin: accepting pauses until a connection closes (a
+ * descriptor is free again) or FS_ACCEPT_RETRY_MS pass, and the connections
+ * we have keep being served. Any other error pauses the same way. */
 static void on_accept_error(struct evconnlistener *listener, void *arg)
 {
-    struct server *srv = arg;
+    struct server *srv = listening_server;
     int err = EVUTIL_SOCKET_ERROR();
     struct timeval tv = {.tv_sec = 0, .tv_usec = FS_ACCEPT_RETRY_MS * 1000};
 
-    if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
-        logmsg(srv, "accept: %s", evutil_socket_error_to_string(err));
+    (void)arg; /* evhttp's struct evhttp, see listening_server */
+    stats_accept_error(&srv->stats);
+    /* At most one line per FS_ACCEPT_RETRY_MS, however many errors. */
+    if (!evtimer_pending(srv->accept_retry, NULL))
+        logmsg(srv, "accept: %s; pausing up to %d ms", evutil_socket_error_to_string(err),
+               FS_ACCEPT_RETRY_MS);
+    if (evconnlistener_disable(listener) != 0 || evtimer_add(srv->accept_retry, &tv) != 0) {
+        logmsg(srv, "cannot pause the listener");
         return;
     }
-    if (!evtimer_pending(srv->accept_retry, NULL))
-        logmsg(srv, "accept: %s; pausing %d ms", evutil_socket_error_to_string(err),
-               FS_ACCEPT_RETRY_MS);
-    if (evconnlistener_disable(listener) != 0 || evtimer_add(srv->accept_retry, &tv) != 0)
-        logmsg(srv, "cannot pause the listener");
+    srv->accept_paused = 1;
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -737,6 +762,7 @@ static int listen_and_announce(struct server *srv)
         fprintf(stderr, "flagserver: cannot attach the listener to evhttp\n");
         goto out;
     }
+    listening_server = srv;
     evconnlistener_set_error_cb(srv->listener, on_accept_error);
     if (getsockname(evconnlistener_get_fd(srv->listener), (struct sockaddr *)&ss, &sslen) != 0) {
         rc = -errno;
@@ -794,7 +820,10 @@ static int server_setup(struct server *srv)
 
 static void server_free(struct server *srv)
 {
-    /* evhttp_free closes every connection; on_conn_close frees its conn. */
+    /* evhttp_free frees the listener, then closes every connection;
+     * on_conn_close frees its conn and must not resume the listener. */
+    srv->listener = NULL;
+    listening_server = NULL;
     if (srv->http != NULL)
         evhttp_free(srv->http);
     /* Defensive: a conn whose close callback evhttp never ran. */

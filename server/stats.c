@@ -37,6 +37,11 @@ void stats_error_injected(struct stats *s)
     s->errors_injected++;
 }
 
+void stats_accept_error(struct stats *s)
+{
+    s->accept_errors++;
+}
+
 void stats_conn_open(struct stats *s)
 {
     s->connections++;
@@ -96,6 +101,8 @@ int stats_json(const struct stats *s, char *buf, size_t size)
         sep = ",";
     }
     if (rc == 0)
-        rc = append(buf, size, &pos, "},\"errors_injected\":%" PRIu64 "}", s->errors_injected);
+        rc = append(buf, size, &pos,
+                    "},\"errors_injected\":%" PRIu64 ",\"accept_errors\":%" PRIu64 "}",
+                    s->errors_injected, s->accept_errors);
     return rc ? rc : (int)pos;
 }

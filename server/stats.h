@@ -16,6 +16,7 @@
 struct stats {
     uint64_t requests;        /* flag requests received */
     uint64_t errors_injected; /* requests given an injected error */
+    uint64_t accept_errors;   /* accept() failures (e.g. out of descriptors) */
     uint64_t in_flight;       /* received, response not finished */
     uint64_t peak_in_flight;
     uint64_t connections; /* open connections that sent a request */
@@ -39,6 +40,9 @@ void stats_request_end(struct stats *s);
 /* A request was given an injected error. */
 void stats_error_injected(struct stats *s);
 
+/* accept() failed; the server pauses accepting. */
+void stats_accept_error(struct stats *s);
+
 /* A client connection opened / closed. */
 void stats_conn_open(struct stats *s);
 void stats_conn_close(struct stats *s);
@@ -49,7 +53,8 @@ void stats_reset(struct stats *s);
 
 /* Writes S as one JSON object, NUL-terminated, into BUF of SIZE bytes:
  * {"requests":n,"in_flight":n,"peak_in_flight":n,"connections":n,
- *  "peak_connections":n,"by_status":{"200":n,...},"errors_injected":n}
+ *  "peak_connections":n,"by_status":{"200":n,...},"errors_injected":n,
+ *  "accept_errors":n}
  * with only the statuses seen in by_status. Returns the length written
  * (without the NUL), or -ENOSPC if BUF is too small. */
 int stats_json(const struct stats *s, char *buf, size_t size);

@@ -180,17 +180,20 @@ static void test_stats(void)
     stats_request_status(&s, 99);  /* ignored */
     stats_request_status(&s, 600); /* ignored */
     stats_error_injected(&s);
+    stats_accept_error(&s);
+    stats_accept_error(&s);
     stats_request_end(&s);
     n = stats_json(&s, buf, sizeof(buf));
     CHECK(n > 0);
     CHECK_EQ_STR(buf, "{\"requests\":2,\"in_flight\":1,\"peak_in_flight\":2,\"connections\":1,"
                       "\"peak_connections\":1,\"by_status\":{\"200\":1,\"404\":1},"
-                      "\"errors_injected\":1}");
+                      "\"errors_injected\":1,\"accept_errors\":2}");
     CHECK_EQ_LONG(n, (long)strlen(buf));
     stats_reset(&s);
     stats_json(&s, buf, sizeof(buf));
     CHECK_EQ_STR(buf, "{\"requests\":0,\"in_flight\":1,\"peak_in_flight\":1,\"connections\":1,"
-                      "\"peak_connections\":1,\"by_status\":{},\"errors_injected\":0}");
+                      "\"peak_connections\":1,\"by_status\":{},\"errors_injected\":0,"
+                      "\"accept_errors\":0}");
     stats_request_end(&s);
     stats_request_end(&s); /* never below zero */
     CHECK_EQ_LONG(s.in_flight, 0);
