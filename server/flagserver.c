@@ -429,6 +429,25 @@ static void on_complete(struct evhttp_request *req, void *arg)
     conn->req = NULL;
 }
 
+/* Call after handing evhttp a response (or a part of one) for EVCON.
+ *
+ * While it writes, evhttp turns reading back on to notice a client closing,
+ * and takes an EOF on read for the connection's end: it frees the connection
+ * and drops whatever output is still unsent (libevent 2.1.12 http.c,
+ * evhttp_write_buffer and evhttp_error_cb). A client that half-closes after
+ * its request (shutdown(SHUT_WR), then reads to EOF) lost everything past the
+ * first write, 16 KiB with the headers. So reading stays off until the
+ * response is out; evhttp turns it on again for the next request, and the
+ * EOF then ends the connection cleanly. A client that really left is noticed
+ * by the failing write instead, or by the 30 s write timeout. */
+static void hold_reading(struct evhttp_connection *evcon)
+{
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+
+    if (bev != NULL)
+        (void)bufferevent_disable(bev, EV_READ); /* cannot fail for a socket */
+}
+
 /* Sets Content-Type and Content-Length for a body of LEN bytes. */
 static int add_headers(struct evhttp_request *req, const char *type, size_t len)
 {
@@ -494,6 +513,7 @@ static int send_partial(struct conn *conn)
     evhttp_send_reply_start(req, conn->status, NULL);
     if (conn->fault == FAULT_RESET) {
         evhttp_send_reply_chunk_with_cb(req, half, on_reset_flushed, conn);
+        hold_reading(conn->evcon);
     } else {
         struct bufferevent *bev;
 
@@ -529,6 +549,7 @@ static void respond(struct conn *conn)
                                         conn->body_len, NULL, NULL) != 0)
         goto fail;
     evhttp_send_reply(req, conn->status, NULL, NULL);
+    hold_reading(conn->evcon);
     return;
 fail:
     logmsg(conn->srv, "out of memory answering a request; closing its connection");
@@ -596,6 +617,7 @@ static void serve_stats(struct server *srv, struct evhttp_request *req,
     const char *query = evhttp_uri_get_query(uri);
     struct evkeyvalq params;
     struct evbuffer *out = evhttp_request_get_output_buffer(req);
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
     char json[16384];
     int n;
 
@@ -612,6 +634,8 @@ static void serve_stats(struct server *srv, struct evhttp_request *req,
         return;
     }
     evhttp_send_reply(req, 200, NULL, NULL);
+    if (evcon != NULL)
+        hold_reading(evcon);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
