@@ -60,6 +60,7 @@ struct config {
     double error_rate;
     enum fault error_kind;
     uint64_t seed;
+    const char *preset; /* the name given, or NULL */
     int quiet;
 };
 
@@ -73,6 +74,7 @@ struct server {
     struct store store;
     struct stats stats;
     struct ptrmap conns; /* evhttp_connection -> struct conn */
+    unsigned bound_port; /* cfg.port, or the kernel's choice for 0 */
     uint64_t rng;
 };
 
@@ -308,6 +310,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
             if (p == sizeof(presets) / sizeof(presets[0]))
                 return usage_error("--preset: '%s' is not LOCAL, DELAY or ERROR", value);
             preset = &presets[p];
+            cfg->preset = preset->name;
         }
     }
 
@@ -618,6 +621,15 @@ static void serve_stats(struct server *srv, struct evhttp_request *req,
     struct evkeyvalq params;
     struct evbuffer *out = evhttp_request_get_output_buffer(req);
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    static const char *const kinds[] = {"none", "status", "reset", "stall"};
+    const struct stats_settings set = {.bind = srv->cfg.bind,
+                                       .port = srv->bound_port,
+                                       .delay_min_ms = srv->cfg.delay_min,
+                                       .delay_max_ms = srv->cfg.delay_max,
+                                       .error_rate = srv->cfg.error_rate,
+                                       .error_kind = kinds[srv->cfg.error_kind],
+                                       .seed = srv->cfg.seed,
+                                       .preset = srv->cfg.preset};
     char json[16384];
     int n;
 
@@ -627,7 +639,7 @@ static void serve_stats(struct server *srv, struct evhttp_request *req,
             stats_reset(&srv->stats);
         evhttp_clear_headers(&params);
     }
-    n = stats_json(&srv->stats, json, sizeof(json));
+    n = stats_json(&srv->stats, &set, json, sizeof(json));
     if (n < 0 || evbuffer_add(out, json, (size_t)n) != 0 || evbuffer_add(out, "\n", 1) != 0 ||
         add_headers(req, "application/json", (size_t)n + 1) != 0) {
         evhttp_send_error(req, 500, NULL);
@@ -761,7 +773,6 @@ static int listen_and_announce(struct server *srv)
     struct sockaddr_storage ss;
     socklen_t sslen = sizeof(ss);
     char port[8], host[INET6_ADDRSTRLEN];
-    unsigned bound_port;
     int rc = 0, gai;
 
     snprintf(port, sizeof(port), "%u", srv->cfg.port);
@@ -796,13 +807,13 @@ static int listen_and_announce(struct server *srv)
     if (ss.ss_family == AF_INET6) {
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
         inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-        bound_port = ntohs(sin6->sin6_port);
-        printf("flagserver listening on http://[%s]:%u/flags\n", host, bound_port);
+        srv->bound_port = ntohs(sin6->sin6_port);
+        printf("flagserver listening on http://[%s]:%u/flags\n", host, srv->bound_port);
     } else {
         struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
         inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-        bound_port = ntohs(sin->sin_port);
-        printf("flagserver listening on http://%s:%u/flags\n", host, bound_port);
+        srv->bound_port = ntohs(sin->sin_port);
+        printf("flagserver listening on http://%s:%u/flags\n", host, srv->bound_port);
     }
     if (fflush(stdout) != 0) {
         rc = -errno;
