@@ -1,8 +1,9 @@
 /* flagserver.c -- the local flag server: LOCAL, DELAY and ERROR in one program.
  *
- * One thread, one event_base, evhttp for HTTP. Every flag is in memory (see
- * store.h); a request is validated (path.h), held for its delay on an event
- * timer, then answered, or given an injected error. /stats reports what the
+ * The command line is config.h's. One thread, one event_base, evhttp for
+ * HTTP. Every flag is in memory (see store.h); a request is validated
+ * (path.h), held for its delay on an event timer, then answered, or given an
+ * injected error. /stats reports what the
  * server saw (stats.h), above all the peak number of requests in flight,
  * which is what proves a client's concurrency cap.
  *
@@ -14,9 +15,6 @@
  * at most one request in flight and that request's state lives in its conn.
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <limits.h>
-#include <math.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -37,35 +35,21 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
+#include "config.h"
 #include "path.h"
 #include "ptrmap.h"
 #include "stats.h"
 #include "store.h"
 
 #define FS_EXIT_USAGE      2
-#define FS_MAX_DELAY_MS    3600000u /* one hour: anything longer is a typo */
-#define FS_IDLE_TIMEOUT_S  30       /* evhttp read/write timeout; also ends stalls */
-#define FS_MAX_HEADERS     8192     /* bytes of request line + headers */
-#define FS_MAX_BODY        4096     /* a GET has no business sending more */
-#define FS_BACKLOG         65535    /* the kernel caps it at somaxconn */
-#define FS_ACCEPT_RETRY_MS 100      /* pause after accept() runs out of fds */
-
-enum fault { FAULT_NONE, FAULT_STATUS, FAULT_RESET, FAULT_STALL };
-
-struct config {
-    const char *bind;
-    unsigned port;
-    const char *dir;
-    unsigned delay_min, delay_max; /* milliseconds */
-    double error_rate;
-    enum fault error_kind;
-    uint64_t seed;
-    const char *preset; /* the name given, or NULL */
-    int quiet;
-};
+#define FS_IDLE_TIMEOUT_S  30    /* evhttp read/write timeout; also ends stalls */
+#define FS_MAX_HEADERS     8192  /* bytes of request line + headers */
+#define FS_MAX_BODY        4096  /* a GET has no business sending more */
+#define FS_BACKLOG         65535 /* the kernel caps it at somaxconn */
+#define FS_ACCEPT_RETRY_MS 100   /* pause after accept() runs out of fds */
 
 struct server {
-    struct config cfg;
+    struct fsrv_config cfg;
     struct event_base *base;
     struct evhttp *http;
     struct evconnlistener *listener; /* owned by http once bound */
@@ -85,7 +69,7 @@ struct conn {
     struct event *timer;        /* the delay of the request in flight */
     struct evhttp_request *req; /* the request in flight, or NULL */
     int status;                 /* what req is answered with */
-    enum fault fault;
+    enum fsrv_fault fault;
     const unsigned char *body; /* not owned: the store or a literal */
     size_t body_len;
 };
@@ -122,222 +106,6 @@ static uint64_t rng_next(uint64_t *state)
 static double rng_unit(uint64_t *state)
 {
     return (double)(rng_next(state) >> 11) * 0x1.0p-53;
-}
-
-/* ---- command line ---------------------------------------------------- */
-
-struct preset {
-    const char *name;
-    unsigned port;
-    unsigned delay_ms;
-    double error_rate;
-};
-
-/* The book's three servers. DELAY's 100 ms (the book's slow server waits
- * 0.5-5 s) keeps a 194-flag sequential run near 20 s while still dwarfing
- * the ~0.1 ms a loopback request costs; docs/flagserver.md has the reasons. */
-static const struct preset presets[] = {
-    {"LOCAL", 8000, 0, 0.0},
-    {"DELAY", 8001, 100, 0.0},
-    {"ERROR", 8002, 100, 0.25},
-};
-
-static void usage(FILE *out)
-{
-    fputs("usage: flagserver [--bind ADDR] [--port N] [--dir DIR] [--delay MS | --delay MIN:MAX]\n"
-          "                  [--error-rate P] [--error-kind status|reset|stall] [--seed N]\n"
-          "                  [--preset LOCAL|DELAY|ERROR] [--quiet] [--help]\n"
-          "\n"
-          "Serves DIR/flags/{cc}/{cc}.gif over HTTP from memory, plus GET /stats (JSON).\n"
-          "  --bind ADDR        numeric IPv4 or IPv6 address (default 127.0.0.1)\n"
-          "  --port N           0-65535, 0 = any free port (default 8000)\n"
-          "  --dir DIR          directory holding flags/ (default .)\n"
-          "  --delay MS         hold every response MS milliseconds (default 0)\n"
-          "  --delay MIN:MAX    ... a uniform random time in [MIN, MAX]\n"
-          "  --error-rate P     probability in [0, 1] that a GET gets an error (default 0)\n"
-          "  --error-kind KIND  status (500 or 503), reset (connection reset mid-body)\n"
-          "                     or stall (headers, then the body never ends); default status\n"
-          "  --seed N           seed of the delay and error generator (default 1)\n"
-          "  --preset NAME      LOCAL (port 8000), DELAY (8001, --delay 100),\n"
-          "                     ERROR (8002, --delay 100 --error-rate 0.25);\n"
-          "                     explicit options override the preset's values\n"
-          "  --quiet            no log lines on stderr\n"
-          "Prints one line, 'flagserver listening on http://ADDR:PORT/flags', once ready.\n",
-          out);
-}
-
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("flagserver: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs(" (see --help)\n", stderr);
-    return -EINVAL;
-}
-
-/* Parses all of S as a decimal number in [0, MAX]. Returns 0 or -EINVAL. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    if (*s == '\0')
-        return -EINVAL;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9')
-            return -EINVAL;
-        if (v > (max - (uint64_t)(*s - '0')) / 10)
-            return -EINVAL;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-static int parse_delay(const char *s, unsigned *min, unsigned *max)
-{
-    char buf[64];
-    const char *colon = strchr(s, ':');
-    uint64_t lo, hi;
-
-    if (colon == NULL) {
-        if (parse_u64(s, FS_MAX_DELAY_MS, &lo))
-            return usage_error("--delay: '%s' is not a number of milliseconds in 0-%u", s,
-                               FS_MAX_DELAY_MS);
-        *min = *max = (unsigned)lo;
-        return 0;
-    }
-    if ((size_t)(colon - s) >= sizeof(buf))
-        return usage_error("--delay: '%s' is not MIN:MAX", s);
-    memcpy(buf, s, (size_t)(colon - s));
-    buf[colon - s] = '\0';
-    if (parse_u64(buf, FS_MAX_DELAY_MS, &lo) || parse_u64(colon + 1, FS_MAX_DELAY_MS, &hi))
-        return usage_error("--delay: '%s' is not MIN:MAX in milliseconds, each 0-%u", s,
-                           FS_MAX_DELAY_MS);
-    if (lo > hi)
-        return usage_error("--delay: MIN %" PRIu64 " is greater than MAX %" PRIu64, lo, hi);
-    *min = (unsigned)lo;
-    *max = (unsigned)hi;
-    return 0;
-}
-
-static int parse_rate(const char *s, double *out)
-{
-    char *end;
-    double v;
-
-    errno = 0;
-    v = strtod(s, &end);
-    if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) || v < 0.0 || v > 1.0)
-        return usage_error("--error-rate: '%s' is not a probability in [0, 1]", s);
-    *out = v;
-    return 0;
-}
-
-static int parse_kind(const char *s, enum fault *out)
-{
-    if (strcmp(s, "status") == 0)
-        *out = FAULT_STATUS;
-    else if (strcmp(s, "reset") == 0)
-        *out = FAULT_RESET;
-    else if (strcmp(s, "stall") == 0)
-        *out = FAULT_STALL;
-    else
-        return usage_error("--error-kind: '%s' is not status, reset or stall", s);
-    return 0;
-}
-
-/* Fills CFG from ARGV. Returns 0, 1 for --help, or -EINVAL after printing one
- * line on stderr. A preset sets defaults; explicit options win whatever their
- * position, so the preset is applied first and the options after it. */
-static int parse_args(int argc, char **argv, struct config *cfg)
-{
-    const struct preset *preset = &presets[0];
-    const char *port = NULL, *delay = NULL, *rate = NULL, *kind = NULL, *seed = NULL;
-    uint64_t v;
-    int rc;
-
-    *cfg = (struct config){.bind = "127.0.0.1", .dir = ".", .error_kind = FAULT_STATUS, .seed = 1};
-    for (int i = 1; i < argc; i++) {
-        static const char *const with_value[] = {"--bind",  "--port",       "--dir",
-                                                 "--delay", "--error-rate", "--error-kind",
-                                                 "--seed",  "--preset"};
-        const char *arg = argv[i], *value = NULL;
-        size_t namelen = strcspn(arg, "=");
-        int known = 0;
-
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
-            return 1;
-        if (strcmp(arg, "--quiet") == 0) {
-            cfg->quiet = 1;
-            continue;
-        }
-        for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++) {
-            if (strlen(with_value[k]) == namelen && strncmp(arg, with_value[k], namelen) == 0)
-                known = 1;
-        }
-        if (!known)
-            return usage_error("unknown option '%s'", arg);
-        if (arg[namelen] == '=')
-            value = arg + namelen + 1;
-        else if (i + 1 < argc)
-            value = argv[++i];
-        else
-            return usage_error("%s needs a value", arg);
-
-        if (strncmp(arg, "--bind", namelen) == 0) {
-            cfg->bind = value;
-        } else if (strncmp(arg, "--port", namelen) == 0) {
-            port = value;
-        } else if (strncmp(arg, "--dir", namelen) == 0) {
-            cfg->dir = value;
-        } else if (strncmp(arg, "--delay", namelen) == 0) {
-            delay = value;
-        } else if (strncmp(arg, "--error-rate", namelen) == 0) {
-            rate = value;
-        } else if (strncmp(arg, "--error-kind", namelen) == 0) {
-            kind = value;
-        } else if (strncmp(arg, "--seed", namelen) == 0) {
-            seed = value;
-        } else { /* --preset */
-            size_t p;
-            for (p = 0; p < sizeof(presets) / sizeof(presets[0]); p++) {
-                if (strcmp(value, presets[p].name) == 0)
-                    break;
-            }
-            if (p == sizeof(presets) / sizeof(presets[0]))
-                return usage_error("--preset: '%s' is not LOCAL, DELAY or ERROR", value);
-            preset = &presets[p];
-            cfg->preset = preset->name;
-        }
-    }
-
-    {
-        unsigned char addr[sizeof(struct in6_addr)];
-        if (inet_pton(AF_INET, cfg->bind, addr) != 1 && inet_pton(AF_INET6, cfg->bind, addr) != 1)
-            return usage_error("--bind: '%s' is not a numeric IPv4 or IPv6 address", cfg->bind);
-    }
-    cfg->port = preset->port;
-    cfg->delay_min = cfg->delay_max = preset->delay_ms;
-    cfg->error_rate = preset->error_rate;
-    if (port != NULL) {
-        if (parse_u64(port, 65535, &v))
-            return usage_error("--port: '%s' is not a port number in 0-65535", port);
-        cfg->port = (unsigned)v;
-    }
-    if (delay != NULL && (rc = parse_delay(delay, &cfg->delay_min, &cfg->delay_max)) != 0)
-        return rc;
-    if (rate != NULL && (rc = parse_rate(rate, &cfg->error_rate)) != 0)
-        return rc;
-    if (kind != NULL && (rc = parse_kind(kind, &cfg->error_kind)) != 0)
-        return rc;
-    if (seed != NULL) {
-        if (parse_u64(seed, UINT64_MAX, &cfg->seed))
-            return usage_error("--seed: '%s' is not a number in 0-%" PRIu64, seed, UINT64_MAX);
-    }
-    return 0;
 }
 
 /* ---- connections and requests ---------------------------------------- */
@@ -514,7 +282,7 @@ static int send_partial(struct conn *conn)
         goto out;
     }
     evhttp_send_reply_start(req, conn->status, NULL);
-    if (conn->fault == FAULT_RESET) {
+    if (conn->fault == FSRV_FAULT_RESET) {
         evhttp_send_reply_chunk_with_cb(req, half, on_reset_flushed, conn);
         hold_reading(conn->evcon);
     } else {
@@ -543,7 +311,7 @@ static void respond(struct conn *conn)
     stats_request_status(&conn->srv->stats, conn->status);
     if (add_headers(req, type, conn->body_len) != 0)
         goto fail;
-    if (conn->fault == FAULT_RESET || conn->fault == FAULT_STALL) {
+    if (conn->fault == FSRV_FAULT_RESET || conn->fault == FSRV_FAULT_STALL) {
         if (send_partial(conn) != 0)
             goto fail;
         return;
@@ -574,7 +342,7 @@ static void decide(struct server *srv, struct conn *conn, const char *path)
     char cc[PATH_CC_LEN + 1];
     int rc;
 
-    conn->fault = FAULT_NONE;
+    conn->fault = FSRV_FAULT_NONE;
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
         conn->status = 405;
         conn->body = (const unsigned char *)body_405;
@@ -605,9 +373,9 @@ static void decide(struct server *srv, struct conn *conn, const char *path)
     stats_error_injected(&srv->stats);
     conn->fault = srv->cfg.error_kind;
     /* With fewer than two body bytes there is no "part of the body". */
-    if (conn->fault != FAULT_STATUS && conn->body_len < 2)
-        conn->fault = FAULT_STATUS;
-    if (conn->fault == FAULT_STATUS) {
+    if (conn->fault != FSRV_FAULT_STATUS && conn->body_len < 2)
+        conn->fault = FSRV_FAULT_STATUS;
+    if (conn->fault == FSRV_FAULT_STATUS) {
         conn->status = (rng_next(&srv->rng) & 1) ? 503 : 500;
         conn->body = (const unsigned char *)body_500;
         conn->body_len = sizeof(body_500) - 1;
@@ -621,13 +389,12 @@ static void serve_stats(struct server *srv, struct evhttp_request *req,
     struct evkeyvalq params;
     struct evbuffer *out = evhttp_request_get_output_buffer(req);
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    static const char *const kinds[] = {"none", "status", "reset", "stall"};
     const struct stats_settings set = {.bind = srv->cfg.bind,
                                        .port = srv->bound_port,
-                                       .delay_min_ms = srv->cfg.delay_min,
-                                       .delay_max_ms = srv->cfg.delay_max,
+                                       .delay_min_ms = srv->cfg.delay_min_ms,
+                                       .delay_max_ms = srv->cfg.delay_max_ms,
                                        .error_rate = srv->cfg.error_rate,
-                                       .error_kind = kinds[srv->cfg.error_kind],
+                                       .error_kind = fsrv_config_kind_name(srv->cfg.error_kind),
                                        .seed = srv->cfg.seed,
                                        .preset = srv->cfg.preset};
     char json[16384];
@@ -673,9 +440,10 @@ static void on_request(struct evhttp_request *req, void *arg)
     evhttp_request_set_on_complete_cb(req, on_complete, conn);
     decide(srv, conn, path);
 
-    delay = srv->cfg.delay_min;
-    if (srv->cfg.delay_max > srv->cfg.delay_min)
-        delay += (unsigned)(rng_next(&srv->rng) % (srv->cfg.delay_max - srv->cfg.delay_min + 1));
+    delay = srv->cfg.delay_min_ms;
+    if (srv->cfg.delay_max_ms > srv->cfg.delay_min_ms)
+        delay +=
+            (unsigned)(rng_next(&srv->rng) % (srv->cfg.delay_max_ms - srv->cfg.delay_min_ms + 1));
     if (delay > 0) {
         struct timeval tv = {.tv_sec = delay / 1000, .tv_usec = (delay % 1000) * 1000};
         if (evtimer_add(conn->timer, &tv) == 0)
@@ -882,15 +650,18 @@ int main(int argc, char **argv)
 {
     static struct server srv; /* large (the store table); zeroed */
     struct sigaction sa = {.sa_handler = SIG_IGN};
+    char err[512];
     int rc, status = EXIT_FAILURE;
 
-    rc = parse_args(argc, argv, &srv.cfg);
-    if (rc == 1) {
-        usage(stdout);
+    rc = fsrv_config_parse(&srv.cfg, argc, argv, err, sizeof(err));
+    if (rc == FSRV_CONFIG_HELP) {
+        fsrv_config_usage(stdout);
         return EXIT_SUCCESS;
     }
-    if (rc != 0)
+    if (rc != FSRV_CONFIG_RUN) {
+        fprintf(stderr, "flagserver: %s (see --help)\n", err);
         return FS_EXIT_USAGE;
+    }
     srv.rng = srv.cfg.seed;
     stats_init(&srv.stats);
 
