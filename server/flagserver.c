@@ -47,6 +47,7 @@
 #define FS_MAX_BODY        4096  /* a GET has no business sending more */
 #define FS_BACKLOG         65535 /* the kernel caps it at somaxconn */
 #define FS_ACCEPT_RETRY_MS 100   /* pause after accept() runs out of fds */
+#define FS_FD_PRESSURE_MS  1000  /* ... and close connections after responses this long */
 
 struct server {
     struct fsrv_config cfg;
@@ -54,7 +55,8 @@ struct server {
     struct evhttp *http;
     struct evconnlistener *listener; /* owned by http once bound */
     struct event *sigint, *sigterm, *accept_retry;
-    int accept_paused; /* the listener is disabled after an accept() error */
+    int accept_paused;              /* the listener is disabled after an accept() error */
+    uint64_t short_of_fds_until_ms; /* FS_FD_PRESSURE_MS after the last EMFILE */
     struct store store;
     struct stats stats;
     struct ptrmap conns; /* evhttp_connection -> struct conn */
@@ -219,8 +221,31 @@ static void hold_reading(struct evhttp_connection *evcon)
         (void)bufferevent_disable(bev, EV_READ); /* cannot fail for a socket */
 }
 
-/* Sets Content-Type and Content-Length for a body of LEN bytes. */
-static int add_headers(struct evhttp_request *req, const char *type, size_t len)
+/* The event loop's cached wall-clock time in milliseconds (0 on failure). */
+static uint64_t now_ms(const struct server *srv)
+{
+    struct timeval now;
+
+    if (event_base_gettimeofday_cached(srv->base, &now) != 0)
+        return 0;
+    return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_usec / 1000u;
+}
+
+/* Returns whether accept() ran out of descriptors in the last
+ * FS_FD_PRESSURE_MS. */
+static int short_of_fds(const struct server *srv)
+{
+    return now_ms(srv) < srv->short_of_fds_until_ms;
+}
+
+/* Sets Content-Type and Content-Length for a body of LEN bytes. When short
+ * of descriptors, also "Connection: close" (evhttp then closes once the
+ * response is out): otherwise busy keep-alive connections would hold every
+ * descriptor and the connections waiting in the listen queue would starve
+ * until their clients time out. This way each answered request frees a
+ * descriptor for a connection waiting in line. */
+static int add_headers(const struct server *srv, struct evhttp_request *req, const char *type,
+                       size_t len)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     char num[32];
@@ -228,6 +253,8 @@ static int add_headers(struct evhttp_request *req, const char *type, size_t len)
     snprintf(num, sizeof(num), "%zu", len);
     if (evhttp_add_header(h, "Content-Type", type) != 0 ||
         evhttp_add_header(h, "Content-Length", num) != 0)
+        return -ENOMEM;
+    if (short_of_fds(srv) && evhttp_add_header(h, "Connection", "close") != 0)
         return -ENOMEM;
     return 0;
 }
@@ -309,7 +336,7 @@ static void respond(struct conn *conn)
     const char *type = conn->status == 200 ? "image/gif" : "text/plain";
 
     stats_request_status(&conn->srv->stats, conn->status);
-    if (add_headers(req, type, conn->body_len) != 0)
+    if (add_headers(conn->srv, req, type, conn->body_len) != 0)
         goto fail;
     if (conn->fault == FSRV_FAULT_RESET || conn->fault == FSRV_FAULT_STALL) {
         if (send_partial(conn) != 0)
@@ -408,7 +435,7 @@ static void serve_stats(struct server *srv, struct evhttp_request *req,
     }
     n = stats_json(&srv->stats, &set, json, sizeof(json));
     if (n < 0 || evbuffer_add(out, json, (size_t)n) != 0 || evbuffer_add(out, "\n", 1) != 0 ||
-        add_headers(req, "application/json", (size_t)n + 1) != 0) {
+        add_headers(srv, req, "application/json", (size_t)n + 1) != 0) {
         evhttp_send_error(req, 500, NULL);
         return;
     }
@@ -493,6 +520,8 @@ static void on_accept_error(struct evconnlistener *listener, void *arg)
 
     (void)arg; /* evhttp's struct evhttp, see listening_server */
     stats_accept_error(&srv->stats);
+    if (err == EMFILE || err == ENFILE)
+        srv->short_of_fds_until_ms = now_ms(srv) + FS_FD_PRESSURE_MS;
     /* At most one line per FS_ACCEPT_RETRY_MS, however many errors. */
     if (!evtimer_pending(srv->accept_retry, NULL))
         logmsg(srv, "accept: %s; pausing up to %d ms", evutil_socket_error_to_string(err),

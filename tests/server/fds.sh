@@ -37,6 +37,15 @@ fb_eq "/stats by_status 200 == $N" "$(fb_stats '.by_status."200"')" "$N"
 fb_ok "the pause is logged on stderr" \
   grep -q 'accept: Too many open files; pausing' "$FB_TMP"/server.*.out.err
 
+# Short of descriptors, a response closes its connection so that those
+# waiting in the listen queue get a turn: 100 silent connections hold every
+# descriptor, then the first of them (surely accepted) sends a keep-alive GET.
+fb_eq "out of descriptors: a keep-alive GET is answered with Connection: close" \
+  "$(timeout 30 python3 "$HERE/rawclient.py" hold "$FB_PORT" /flags/br/br.gif "$FILE" 100)" "close ok"
+sleep 1.2 # FS_FD_PRESSURE_MS (1 s) after the last EMFILE
+fb_eq "... and keep-alive again once descriptors are free" \
+  "$(curl -s --max-time 5 -o /dev/null -D - "$FB_BASE/br/br.gif" | tr -d '\r' | grep -ci '^connection: close')" 0
+
 # A normal request afterwards is served correctly.
 curl -s --max-time 5 -o "$FB_TMP/cn.gif" "$FB_BASE/cn/cn.gif"
 fb_ok "a GET afterwards is byte-identical" cmp -s "$FB_TMP/cn.gif" "$DATA/flags/cn/cn.gif"

@@ -5,6 +5,10 @@
       opens N connections to 127.0.0.1:PORT at once, sends "GET PATH" with
       Connection: close on each, reads each to EOF; prints how many answers
       were a 200 whose body is FILE's bytes, exactly. Gives up after 60 s.
+  rawclient.py hold PORT PATH FILE N
+      opens N connections that send nothing, waits 0.5 s, then sends one
+      keep-alive GET of PATH on the first and prints its Connection header
+      ("-" if none) and "ok" if it is a 200 whose body is FILE's bytes.
   rawclient.py halfclose PORT PATH FILE [K]
       one connection: K pipelined keep-alive GETs of PATH (default 1), then
       shutdown(SHUT_WR), then reads to EOF; prints one line per response,
@@ -110,6 +114,31 @@ def halfclose(port, path, want, k):
         print("no response")
 
 
+def read_response(s):
+    """Reads one response with a Content-Length from blocking socket S."""
+    data = b""
+    while True:
+        resp = split_responses(data)
+        if resp and resp[0][0] is not None:
+            n = int(resp[0][1].get(b"content-length", b"-1"))
+            if n >= 0 and len(resp[0][2]) == n:
+                return resp[0]
+        chunk = s.recv(65536)
+        if not chunk:
+            return resp[0] if resp else (None, {}, b"")
+        data += chunk
+
+
+def hold(port, path, want, n):
+    conns = [socket.create_connection(("127.0.0.1", port), timeout=20) for _ in range(n)]
+    time.sleep(0.5)
+    conns[0].sendall(request(path, False))
+    status, headers, body = read_response(conns[0])
+    print(headers.get(b"connection", b"-").decode(), "ok" if status == 200 and body == want else "bad")
+    for s in conns:
+        s.close()
+
+
 def main(argv):
     try:
         cmd, port, path, file = argv[1], int(argv[2]), argv[3], argv[4]
@@ -117,6 +146,8 @@ def main(argv):
             want = f.read()
         if cmd == "burst":
             burst(port, path, want, int(argv[5]))
+        elif cmd == "hold":
+            hold(port, path, want, int(argv[5]))
         elif cmd == "halfclose":
             halfclose(port, path, want, int(argv[5]) if len(argv) > 5 else 1)
         else:
