@@ -146,8 +146,10 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 
     ptrmap_del(&conn->srv->conns, evcon);
     conn_destroy(conn);
-    /* evhttp closes the socket after this callback, in this same event
-     * callback, so a paused listener finds the descriptor free. */
+    /* The socket is closed after this callback, by evhttp or by libevent's
+     * bufferevent finalizer, which runs before the loop polls again; so a
+     * resumed listener finds the descriptor free (if not, accept() fails
+     * again and the retry timer takes over). */
     accept_resume(srv);
 }
 
