@@ -3,9 +3,9 @@
  * The command line is config.h's. One thread, one event_base, evhttp for
  * HTTP. Every flag is in memory (see store.h); a request is validated
  * (path.h), held for its delay on an event timer, then answered, or given an
- * injected error. /stats reports what the
- * server saw (stats.h), above all the peak number of requests in flight,
- * which is what proves a client's concurrency cap.
+ * injected error. /stats reports what the server saw (stats.h), above all
+ * the peak number of requests in flight, which is what proves a client's
+ * concurrency cap, and the server's own settings.
  *
  * Ownership of a request: evhttp owns every evhttp_request. Ours is the
  * struct conn of its connection, one per client connection that has sent a
