@@ -1,10 +1,11 @@
 /* flagserver.c -- the local flag server: LOCAL, DELAY and ERROR in one program.
  *
- * One thread, one event_base, evhttp for HTTP. Every flag is in memory (see
- * store.h); a request is validated (path.h), held for its delay on an event
- * timer, then answered, or given an injected error. /stats reports what the
- * server saw (stats.h), above all the peak number of requests in flight,
- * which is what proves a client's concurrency cap.
+ * The command line is config.h's. One thread, one event_base, evhttp for
+ * HTTP. Every flag is in memory (see store.h); a request is validated
+ * (path.h), held for its delay on an event timer, then answered, or given an
+ * injected error. /stats reports what the server saw (stats.h), above all
+ * the peak number of requests in flight, which is what proves a client's
+ * concurrency cap, and the server's own settings.
  *
  * Ownership of a request: evhttp owns every evhttp_request. Ours is the
  * struct conn of its connection, one per client connection that has sent a
@@ -14,9 +15,6 @@
  * at most one request in flight and that request's state lives in its conn.
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <limits.h>
-#include <math.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -37,41 +35,32 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
+#include "config.h"
 #include "path.h"
 #include "ptrmap.h"
 #include "stats.h"
 #include "store.h"
 
 #define FS_EXIT_USAGE      2
-#define FS_MAX_DELAY_MS    3600000u /* one hour: anything longer is a typo */
-#define FS_IDLE_TIMEOUT_S  30       /* evhttp read/write timeout; also ends stalls */
-#define FS_MAX_HEADERS     8192     /* bytes of request line + headers */
-#define FS_MAX_BODY        4096     /* a GET has no business sending more */
-#define FS_BACKLOG         65535    /* the kernel caps it at somaxconn */
-#define FS_ACCEPT_RETRY_MS 100      /* pause after accept() runs out of fds */
-
-enum fault { FAULT_NONE, FAULT_STATUS, FAULT_RESET, FAULT_STALL };
-
-struct config {
-    const char *bind;
-    unsigned port;
-    const char *dir;
-    unsigned delay_min, delay_max; /* milliseconds */
-    double error_rate;
-    enum fault error_kind;
-    uint64_t seed;
-    int quiet;
-};
+#define FS_IDLE_TIMEOUT_S  30    /* evhttp read/write timeout; also ends stalls */
+#define FS_MAX_HEADERS     8192  /* bytes of request line + headers */
+#define FS_MAX_BODY        4096  /* a GET has no business sending more */
+#define FS_BACKLOG         65535 /* the kernel caps it at somaxconn */
+#define FS_ACCEPT_RETRY_MS 100   /* pause after accept() runs out of fds */
+#define FS_FD_PRESSURE_MS  1000  /* ... and close connections after responses this long */
 
 struct server {
-    struct config cfg;
+    struct fsrv_config cfg;
     struct event_base *base;
     struct evhttp *http;
     struct evconnlistener *listener; /* owned by http once bound */
     struct event *sigint, *sigterm, *accept_retry;
+    int accept_paused;              /* the listener is disabled after an accept() error */
+    uint64_t short_of_fds_until_ms; /* FS_FD_PRESSURE_MS after the last EMFILE */
     struct store store;
     struct stats stats;
     struct ptrmap conns; /* evhttp_connection -> struct conn */
+    unsigned bound_port; /* cfg.port, or the kernel's choice for 0 */
     uint64_t rng;
 };
 
@@ -82,7 +71,7 @@ struct conn {
     struct event *timer;        /* the delay of the request in flight */
     struct evhttp_request *req; /* the request in flight, or NULL */
     int status;                 /* what req is answered with */
-    enum fault fault;
+    enum fsrv_fault fault;
     const unsigned char *body; /* not owned: the store or a literal */
     size_t body_len;
 };
@@ -121,224 +110,10 @@ static double rng_unit(uint64_t *state)
     return (double)(rng_next(state) >> 11) * 0x1.0p-53;
 }
 
-/* ---- command line ---------------------------------------------------- */
-
-struct preset {
-    const char *name;
-    unsigned port;
-    unsigned delay_ms;
-    double error_rate;
-};
-
-/* The book's three servers. DELAY's 100 ms (the book's slow server waits
- * 0.5-5 s) keeps a 194-flag sequential run near 20 s while still dwarfing
- * the ~0.1 ms a loopback request costs; docs/flagserver.md has the reasons. */
-static const struct preset presets[] = {
-    {"LOCAL", 8000, 0, 0.0},
-    {"DELAY", 8001, 100, 0.0},
-    {"ERROR", 8002, 100, 0.25},
-};
-
-static void usage(FILE *out)
-{
-    fputs("usage: flagserver [--bind ADDR] [--port N] [--dir DIR] [--delay MS | --delay MIN:MAX]\n"
-          "                  [--error-rate P] [--error-kind status|reset|stall] [--seed N]\n"
-          "                  [--preset LOCAL|DELAY|ERROR] [--quiet] [--help]\n"
-          "\n"
-          "Serves DIR/flags/{cc}/{cc}.gif over HTTP from memory, plus GET /stats (JSON).\n"
-          "  --bind ADDR        numeric IPv4 or IPv6 address (default 127.0.0.1)\n"
-          "  --port N           0-65535, 0 = any free port (default 8000)\n"
-          "  --dir DIR          directory holding flags/ (default .)\n"
-          "  --delay MS         hold every response MS milliseconds (default 0)\n"
-          "  --delay MIN:MAX    ... a uniform random time in [MIN, MAX]\n"
-          "  --error-rate P     probability in [0, 1] that a GET gets an error (default 0)\n"
-          "  --error-kind KIND  status (500 or 503), reset (connection reset mid-body)\n"
-          "                     or stall (headers, then the body never ends); default status\n"
-          "  --seed N           seed of the delay and error generator (default 1)\n"
-          "  --preset NAME      LOCAL (port 8000), DELAY (8001, --delay 100),\n"
-          "                     ERROR (8002, --delay 100 --error-rate 0.25);\n"
-          "                     explicit options override the preset's values\n"
-          "  --quiet            no log lines on stderr\n"
-          "Prints one line, 'flagserver listening on http://ADDR:PORT/flags', once ready.\n",
-          out);
-}
-
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("flagserver: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs(" (see --help)\n", stderr);
-    return -EINVAL;
-}
-
-/* Parses all of S as a decimal number in [0, MAX]. Returns 0 or -EINVAL. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    if (*s == '\0')
-        return -EINVAL;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9')
-            return -EINVAL;
-        if (v > (max - (uint64_t)(*s - '0')) / 10)
-            return -EINVAL;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-static int parse_delay(const char *s, unsigned *min, unsigned *max)
-{
-    char buf[64];
-    const char *colon = strchr(s, ':');
-    uint64_t lo, hi;
-
-    if (colon == NULL) {
-        if (parse_u64(s, FS_MAX_DELAY_MS, &lo))
-            return usage_error("--delay: '%s' is not a number of milliseconds in 0-%u", s,
-                               FS_MAX_DELAY_MS);
-        *min = *max = (unsigned)lo;
-        return 0;
-    }
-    if ((size_t)(colon - s) >= sizeof(buf))
-        return usage_error("--delay: '%s' is not MIN:MAX", s);
-    memcpy(buf, s, (size_t)(colon - s));
-    buf[colon - s] = '\0';
-    if (parse_u64(buf, FS_MAX_DELAY_MS, &lo) || parse_u64(colon + 1, FS_MAX_DELAY_MS, &hi))
-        return usage_error("--delay: '%s' is not MIN:MAX in milliseconds, each 0-%u", s,
-                           FS_MAX_DELAY_MS);
-    if (lo > hi)
-        return usage_error("--delay: MIN %" PRIu64 " is greater than MAX %" PRIu64, lo, hi);
-    *min = (unsigned)lo;
-    *max = (unsigned)hi;
-    return 0;
-}
-
-static int parse_rate(const char *s, double *out)
-{
-    char *end;
-    double v;
-
-    errno = 0;
-    v = strtod(s, &end);
-    if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) || v < 0.0 || v > 1.0)
-        return usage_error("--error-rate: '%s' is not a probability in [0, 1]", s);
-    *out = v;
-    return 0;
-}
-
-static int parse_kind(const char *s, enum fault *out)
-{
-    if (strcmp(s, "status") == 0)
-        *out = FAULT_STATUS;
-    else if (strcmp(s, "reset") == 0)
-        *out = FAULT_RESET;
-    else if (strcmp(s, "stall") == 0)
-        *out = FAULT_STALL;
-    else
-        return usage_error("--error-kind: '%s' is not status, reset or stall", s);
-    return 0;
-}
-
-/* Fills CFG from ARGV. Returns 0, 1 for --help, or -EINVAL after printing one
- * line on stderr. A preset sets defaults; explicit options win whatever their
- * position, so the preset is applied first and the options after it. */
-static int parse_args(int argc, char **argv, struct config *cfg)
-{
-    const struct preset *preset = &presets[0];
-    const char *port = NULL, *delay = NULL, *rate = NULL, *kind = NULL, *seed = NULL;
-    uint64_t v;
-    int rc;
-
-    *cfg = (struct config){.bind = "127.0.0.1", .dir = ".", .error_kind = FAULT_STATUS, .seed = 1};
-    for (int i = 1; i < argc; i++) {
-        static const char *const with_value[] = {"--bind",  "--port",       "--dir",
-                                                 "--delay", "--error-rate", "--error-kind",
-                                                 "--seed",  "--preset"};
-        const char *arg = argv[i], *value = NULL;
-        size_t namelen = strcspn(arg, "=");
-        int known = 0;
-
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
-            return 1;
-        if (strcmp(arg, "--quiet") == 0) {
-            cfg->quiet = 1;
-            continue;
-        }
-        for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++) {
-            if (strlen(with_value[k]) == namelen && strncmp(arg, with_value[k], namelen) == 0)
-                known = 1;
-        }
-        if (!known)
-            return usage_error("unknown option '%s'", arg);
-        if (arg[namelen] == '=')
-            value = arg + namelen + 1;
-        else if (i + 1 < argc)
-            value = argv[++i];
-        else
-            return usage_error("%s needs a value", arg);
-
-        if (strncmp(arg, "--bind", namelen) == 0) {
-            cfg->bind = value;
-        } else if (strncmp(arg, "--port", namelen) == 0) {
-            port = value;
-        } else if (strncmp(arg, "--dir", namelen) == 0) {
-            cfg->dir = value;
-        } else if (strncmp(arg, "--delay", namelen) == 0) {
-            delay = value;
-        } else if (strncmp(arg, "--error-rate", namelen) == 0) {
-            rate = value;
-        } else if (strncmp(arg, "--error-kind", namelen) == 0) {
-            kind = value;
-        } else if (strncmp(arg, "--seed", namelen) == 0) {
-            seed = value;
-        } else { /* --preset */
-            size_t p;
-            for (p = 0; p < sizeof(presets) / sizeof(presets[0]); p++) {
-                if (strcmp(value, presets[p].name) == 0)
-                    break;
-            }
-            if (p == sizeof(presets) / sizeof(presets[0]))
-                return usage_error("--preset: '%s' is not LOCAL, DELAY or ERROR", value);
-            preset = &presets[p];
-        }
-    }
-
-    {
-        unsigned char addr[sizeof(struct in6_addr)];
-        if (inet_pton(AF_INET, cfg->bind, addr) != 1 && inet_pton(AF_INET6, cfg->bind, addr) != 1)
-            return usage_error("--bind: '%s' is not a numeric IPv4 or IPv6 address", cfg->bind);
-    }
-    cfg->port = preset->port;
-    cfg->delay_min = cfg->delay_max = preset->delay_ms;
-    cfg->error_rate = preset->error_rate;
-    if (port != NULL) {
-        if (parse_u64(port, 65535, &v))
-            return usage_error("--port: '%s' is not a port number in 0-65535", port);
-        cfg->port = (unsigned)v;
-    }
-    if (delay != NULL && (rc = parse_delay(delay, &cfg->delay_min, &cfg->delay_max)) != 0)
-        return rc;
-    if (rate != NULL && (rc = parse_rate(rate, &cfg->error_rate)) != 0)
-        return rc;
-    if (kind != NULL && (rc = parse_kind(kind, &cfg->error_kind)) != 0)
-        return rc;
-    if (seed != NULL) {
-        if (parse_u64(seed, UINT64_MAX, &cfg->seed))
-            return usage_error("--seed: '%s' is not a number in 0-%" PRIu64, seed, UINT64_MAX);
-    }
-    return 0;
-}
-
 /* ---- connections and requests ---------------------------------------- */
 
 static void on_delay_done(evutil_socket_t fd, short what, void *arg);
+static void accept_resume(struct server *srv);
 
 /* Ends the request in flight on CONN, if any, without answering it. */
 static void conn_drop_request(struct conn *conn)
@@ -367,9 +142,15 @@ static void conn_destroy(struct conn *conn)
 static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 {
     struct conn *conn = arg;
+    struct server *srv = conn->srv;
 
     ptrmap_del(&conn->srv->conns, evcon);
     conn_destroy(conn);
+    /* The socket is closed after this callback, by evhttp or by libevent's
+     * bufferevent finalizer, which runs before the loop polls again; so a
+     * resumed listener finds the descriptor free (if not, accept() fails
+     * again and the retry timer takes over). */
+    accept_resume(srv);
 }
 
 /* A response is written in pieces (headers, then the body in several
@@ -423,8 +204,50 @@ static void on_complete(struct evhttp_request *req, void *arg)
     conn->req = NULL;
 }
 
-/* Sets Content-Type and Content-Length for a body of LEN bytes. */
-static int add_headers(struct evhttp_request *req, const char *type, size_t len)
+/* Call after handing evhttp a response (or a part of one) for EVCON.
+ *
+ * While it writes, evhttp turns reading back on to notice a client closing,
+ * and takes an EOF on read for the connection's end: it frees the connection
+ * and drops whatever output is still unsent (libevent 2.1.12 http.c,
+ * evhttp_write_buffer and evhttp_error_cb). A client that half-closes after
+ * its request (shutdown(SHUT_WR), then reads to EOF) lost everything past the
+ * first write, 16 KiB with the headers. So reading stays off until the
+ * response is out; evhttp turns it on again for the next request, and the
+ * EOF then ends the connection cleanly. A client that really left is noticed
+ * by the failing write instead, or by the 30 s write timeout. */
+static void hold_reading(struct evhttp_connection *evcon)
+{
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+
+    if (bev != NULL)
+        (void)bufferevent_disable(bev, EV_READ); /* cannot fail for a socket */
+}
+
+/* The event loop's cached wall-clock time in milliseconds (0 on failure). */
+static uint64_t now_ms(const struct server *srv)
+{
+    struct timeval now;
+
+    if (event_base_gettimeofday_cached(srv->base, &now) != 0)
+        return 0;
+    return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_usec / 1000u;
+}
+
+/* Returns whether accept() ran out of descriptors in the last
+ * FS_FD_PRESSURE_MS. */
+static int short_of_fds(const struct server *srv)
+{
+    return now_ms(srv) < srv->short_of_fds_until_ms;
+}
+
+/* Sets Content-Type and Content-Length for a body of LEN bytes. When short
+ * of descriptors, also "Connection: close" (evhttp then closes once the
+ * response is out): otherwise busy keep-alive connections would hold every
+ * descriptor and the connections waiting in the listen queue would starve
+ * until their clients time out. This way each answered request frees a
+ * descriptor for a connection waiting in line. */
+static int add_headers(const struct server *srv, struct evhttp_request *req, const char *type,
+                       size_t len)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     char num[32];
@@ -432,6 +255,8 @@ static int add_headers(struct evhttp_request *req, const char *type, size_t len)
     snprintf(num, sizeof(num), "%zu", len);
     if (evhttp_add_header(h, "Content-Type", type) != 0 ||
         evhttp_add_header(h, "Content-Length", num) != 0)
+        return -ENOMEM;
+    if (short_of_fds(srv) && evhttp_add_header(h, "Connection", "close") != 0)
         return -ENOMEM;
     return 0;
 }
@@ -486,8 +311,9 @@ static int send_partial(struct conn *conn)
         goto out;
     }
     evhttp_send_reply_start(req, conn->status, NULL);
-    if (conn->fault == FAULT_RESET) {
+    if (conn->fault == FSRV_FAULT_RESET) {
         evhttp_send_reply_chunk_with_cb(req, half, on_reset_flushed, conn);
+        hold_reading(conn->evcon);
     } else {
         struct bufferevent *bev;
 
@@ -512,9 +338,9 @@ static void respond(struct conn *conn)
     const char *type = conn->status == 200 ? "image/gif" : "text/plain";
 
     stats_request_status(&conn->srv->stats, conn->status);
-    if (add_headers(req, type, conn->body_len) != 0)
+    if (add_headers(conn->srv, req, type, conn->body_len) != 0)
         goto fail;
-    if (conn->fault == FAULT_RESET || conn->fault == FAULT_STALL) {
+    if (conn->fault == FSRV_FAULT_RESET || conn->fault == FSRV_FAULT_STALL) {
         if (send_partial(conn) != 0)
             goto fail;
         return;
@@ -523,6 +349,7 @@ static void respond(struct conn *conn)
                                         conn->body_len, NULL, NULL) != 0)
         goto fail;
     evhttp_send_reply(req, conn->status, NULL, NULL);
+    hold_reading(conn->evcon);
     return;
 fail:
     logmsg(conn->srv, "out of memory answering a request; closing its connection");
@@ -544,7 +371,7 @@ static void decide(struct server *srv, struct conn *conn, const char *path)
     char cc[PATH_CC_LEN + 1];
     int rc;
 
-    conn->fault = FAULT_NONE;
+    conn->fault = FSRV_FAULT_NONE;
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
         conn->status = 405;
         conn->body = (const unsigned char *)body_405;
@@ -575,9 +402,9 @@ static void decide(struct server *srv, struct conn *conn, const char *path)
     stats_error_injected(&srv->stats);
     conn->fault = srv->cfg.error_kind;
     /* With fewer than two body bytes there is no "part of the body". */
-    if (conn->fault != FAULT_STATUS && conn->body_len < 2)
-        conn->fault = FAULT_STATUS;
-    if (conn->fault == FAULT_STATUS) {
+    if (conn->fault != FSRV_FAULT_STATUS && conn->body_len < 2)
+        conn->fault = FSRV_FAULT_STATUS;
+    if (conn->fault == FSRV_FAULT_STATUS) {
         conn->status = (rng_next(&srv->rng) & 1) ? 503 : 500;
         conn->body = (const unsigned char *)body_500;
         conn->body_len = sizeof(body_500) - 1;
@@ -590,6 +417,15 @@ static void serve_stats(struct server *srv, struct evhttp_request *req,
     const char *query = evhttp_uri_get_query(uri);
     struct evkeyvalq params;
     struct evbuffer *out = evhttp_request_get_output_buffer(req);
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    const struct stats_settings set = {.bind = srv->cfg.bind,
+                                       .port = srv->bound_port,
+                                       .delay_min_ms = srv->cfg.delay_min_ms,
+                                       .delay_max_ms = srv->cfg.delay_max_ms,
+                                       .error_rate = srv->cfg.error_rate,
+                                       .error_kind = fsrv_config_kind_name(srv->cfg.error_kind),
+                                       .seed = srv->cfg.seed,
+                                       .preset = srv->cfg.preset};
     char json[16384];
     int n;
 
@@ -599,13 +435,15 @@ static void serve_stats(struct server *srv, struct evhttp_request *req,
             stats_reset(&srv->stats);
         evhttp_clear_headers(&params);
     }
-    n = stats_json(&srv->stats, json, sizeof(json));
+    n = stats_json(&srv->stats, &set, json, sizeof(json));
     if (n < 0 || evbuffer_add(out, json, (size_t)n) != 0 || evbuffer_add(out, "\n", 1) != 0 ||
-        add_headers(req, "application/json", (size_t)n + 1) != 0) {
+        add_headers(srv, req, "application/json", (size_t)n + 1) != 0) {
         evhttp_send_error(req, 500, NULL);
         return;
     }
     evhttp_send_reply(req, 200, NULL, NULL);
+    if (evcon != NULL)
+        hold_reading(evcon);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -631,9 +469,10 @@ static void on_request(struct evhttp_request *req, void *arg)
     evhttp_request_set_on_complete_cb(req, on_complete, conn);
     decide(srv, conn, path);
 
-    delay = srv->cfg.delay_min;
-    if (srv->cfg.delay_max > srv->cfg.delay_min)
-        delay += (unsigned)(rng_next(&srv->rng) % (srv->cfg.delay_max - srv->cfg.delay_min + 1));
+    delay = srv->cfg.delay_min_ms;
+    if (srv->cfg.delay_max_ms > srv->cfg.delay_min_ms)
+        delay +=
+            (unsigned)(rng_next(&srv->rng) % (srv->cfg.delay_max_ms - srv->cfg.delay_min_ms + 1));
     if (delay > 0) {
         struct timeval tv = {.tv_sec = delay / 1000, .tv_usec = (delay % 1000) * 1000};
         if (evtimer_add(conn->timer, &tv) == 0)
@@ -645,34 +484,55 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 /* ---- listening, signals, main ---------------------------------------- */
 
-static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
-{
-    struct server *srv = arg;
+/* The server whose listener is bound. libevent passes a listener's error
+ * callback the listener's user data, and evhttp_bind_listener sets that to
+ * its struct evhttp, not to anything of ours; so the error callback finds the
+ * server here. There is one server per process. */
+static struct server *listening_server;
 
-    (void)fd;
-    (void)what;
-    if (evconnlistener_enable(srv->listener) != 0)
+/* Resumes accepting after a pause. */
+static void accept_resume(struct server *srv)
+{
+    if (!srv->accept_paused || srv->listener == NULL)
+        return;
+    if (evconnlistener_enable(srv->listener) != 0) {
         logmsg(srv, "cannot re-enable the listener");
+        return;
+    }
+    srv->accept_paused = 0;
 }
 
-/* accept() failed. Out of descriptors, the listening socket stays readable:
- * pause accepting briefly instead of spinning, and keep serving the
- * connections we have. */
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    accept_resume(arg);
+}
+
+/* accept() failed (libevent retries EINTR, EAGAIN and ECONNABORTED itself).
+ * Out of descriptors the listening socket stays readable, so accepting again
+ * at once would spin: accepting pauses until a connection closes (a
+ * descriptor is free again) or FS_ACCEPT_RETRY_MS pass, and the connections
+ * we have keep being served. Any other error pauses the same way. */
 static void on_accept_error(struct evconnlistener *listener, void *arg)
 {
-    struct server *srv = arg;
+    struct server *srv = listening_server;
     int err = EVUTIL_SOCKET_ERROR();
     struct timeval tv = {.tv_sec = 0, .tv_usec = FS_ACCEPT_RETRY_MS * 1000};
 
-    if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
-        logmsg(srv, "accept: %s", evutil_socket_error_to_string(err));
+    (void)arg; /* evhttp's struct evhttp, see listening_server */
+    stats_accept_error(&srv->stats);
+    if (err == EMFILE || err == ENFILE)
+        srv->short_of_fds_until_ms = now_ms(srv) + FS_FD_PRESSURE_MS;
+    /* At most one line per FS_ACCEPT_RETRY_MS, however many errors. */
+    if (!evtimer_pending(srv->accept_retry, NULL))
+        logmsg(srv, "accept: %s; pausing up to %d ms", evutil_socket_error_to_string(err),
+               FS_ACCEPT_RETRY_MS);
+    if (evconnlistener_disable(listener) != 0 || evtimer_add(srv->accept_retry, &tv) != 0) {
+        logmsg(srv, "cannot pause the listener");
         return;
     }
-    if (!evtimer_pending(srv->accept_retry, NULL))
-        logmsg(srv, "accept: %s; pausing %d ms", evutil_socket_error_to_string(err),
-               FS_ACCEPT_RETRY_MS);
-    if (evconnlistener_disable(listener) != 0 || evtimer_add(srv->accept_retry, &tv) != 0)
-        logmsg(srv, "cannot pause the listener");
+    srv->accept_paused = 1;
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -712,7 +572,6 @@ static int listen_and_announce(struct server *srv)
     struct sockaddr_storage ss;
     socklen_t sslen = sizeof(ss);
     char port[8], host[INET6_ADDRSTRLEN];
-    unsigned bound_port;
     int rc = 0, gai;
 
     snprintf(port, sizeof(port), "%u", srv->cfg.port);
@@ -737,6 +596,7 @@ static int listen_and_announce(struct server *srv)
         fprintf(stderr, "flagserver: cannot attach the listener to evhttp\n");
         goto out;
     }
+    listening_server = srv;
     evconnlistener_set_error_cb(srv->listener, on_accept_error);
     if (getsockname(evconnlistener_get_fd(srv->listener), (struct sockaddr *)&ss, &sslen) != 0) {
         rc = -errno;
@@ -746,13 +606,13 @@ static int listen_and_announce(struct server *srv)
     if (ss.ss_family == AF_INET6) {
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
         inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-        bound_port = ntohs(sin6->sin6_port);
-        printf("flagserver listening on http://[%s]:%u/flags\n", host, bound_port);
+        srv->bound_port = ntohs(sin6->sin6_port);
+        printf("flagserver listening on http://[%s]:%u/flags\n", host, srv->bound_port);
     } else {
         struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
         inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-        bound_port = ntohs(sin->sin_port);
-        printf("flagserver listening on http://%s:%u/flags\n", host, bound_port);
+        srv->bound_port = ntohs(sin->sin_port);
+        printf("flagserver listening on http://%s:%u/flags\n", host, srv->bound_port);
     }
     if (fflush(stdout) != 0) {
         rc = -errno;
@@ -794,7 +654,10 @@ static int server_setup(struct server *srv)
 
 static void server_free(struct server *srv)
 {
-    /* evhttp_free closes every connection; on_conn_close frees its conn. */
+    /* evhttp_free frees the listener, then closes every connection;
+     * on_conn_close frees its conn and must not resume the listener. */
+    srv->listener = NULL;
+    listening_server = NULL;
     if (srv->http != NULL)
         evhttp_free(srv->http);
     /* Defensive: a conn whose close callback evhttp never ran. */
@@ -818,15 +681,18 @@ int main(int argc, char **argv)
 {
     static struct server srv; /* large (the store table); zeroed */
     struct sigaction sa = {.sa_handler = SIG_IGN};
+    char err[512];
     int rc, status = EXIT_FAILURE;
 
-    rc = parse_args(argc, argv, &srv.cfg);
-    if (rc == 1) {
-        usage(stdout);
+    rc = fsrv_config_parse(&srv.cfg, argc, argv, err, sizeof(err));
+    if (rc == FSRV_CONFIG_HELP) {
+        fsrv_config_usage(stdout);
         return EXIT_SUCCESS;
     }
-    if (rc != 0)
+    if (rc != FSRV_CONFIG_RUN) {
+        fprintf(stderr, "flagserver: %s (see --help)\n", err);
         return FS_EXIT_USAGE;
+    }
     srv.rng = srv.cfg.seed;
     stats_init(&srv.stats);
 

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void stats_init(struct stats *s)
@@ -35,6 +36,11 @@ void stats_request_end(struct stats *s)
 void stats_error_injected(struct stats *s)
 {
     s->errors_injected++;
+}
+
+void stats_accept_error(struct stats *s)
+{
+    s->accept_errors++;
 }
 
 void stats_conn_open(struct stats *s)
@@ -76,7 +82,62 @@ __attribute__((format(printf, 4, 5))) static int append(char *buf, size_t size, 
     return 0;
 }
 
-int stats_json(const struct stats *s, char *buf, size_t size)
+/* Appends STR as a JSON string, or null when STR is NULL. */
+static int append_str(char *buf, size_t size, size_t *pos, const char *str)
+{
+    int rc;
+
+    if (str == NULL)
+        return append(buf, size, pos, "null");
+    rc = append(buf, size, pos, "\"");
+    for (const unsigned char *p = (const unsigned char *)str; rc == 0 && *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\')
+            rc = append(buf, size, pos, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            rc = append(buf, size, pos, "\\u%04x", *p);
+        else
+            rc = append(buf, size, pos, "%c", *p);
+    }
+    return rc ? rc : append(buf, size, pos, "\"");
+}
+
+/* Appends V (finite) in the shortest %g form that reads back as V. */
+static int append_double(char *buf, size_t size, size_t *pos, double v)
+{
+    char num[32];
+
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(num, sizeof(num), "%.*g", prec, v);
+        if (strtod(num, NULL) == v)
+            break;
+    }
+    return append(buf, size, pos, "%s", num);
+}
+
+static int append_settings(char *buf, size_t size, size_t *pos, const struct stats_settings *set)
+{
+    int rc = append(buf, size, pos, ",\"settings\":{\"bind\":");
+
+    if (rc == 0)
+        rc = append_str(buf, size, pos, set->bind);
+    if (rc == 0)
+        rc = append(buf, size, pos,
+                    ",\"port\":%u,\"delay_ms\":{\"min\":%u,\"max\":%u},\"error_rate\":", set->port,
+                    set->delay_min_ms, set->delay_max_ms);
+    if (rc == 0)
+        rc = append_double(buf, size, pos, set->error_rate);
+    if (rc == 0)
+        rc = append(buf, size, pos, ",\"error_kind\":");
+    if (rc == 0)
+        rc = append_str(buf, size, pos, set->error_kind);
+    if (rc == 0)
+        rc = append(buf, size, pos, ",\"seed\":%" PRIu64 ",\"preset\":", set->seed);
+    if (rc == 0)
+        rc = append_str(buf, size, pos, set->preset);
+    return rc ? rc : append(buf, size, pos, "}");
+}
+
+int stats_json(const struct stats *s, const struct stats_settings *set, char *buf, size_t size)
 {
     size_t pos = 0;
     const char *sep = "";
@@ -96,6 +157,11 @@ int stats_json(const struct stats *s, char *buf, size_t size)
         sep = ",";
     }
     if (rc == 0)
-        rc = append(buf, size, &pos, "},\"errors_injected\":%" PRIu64 "}", s->errors_injected);
+        rc = append(buf, size, &pos, "},\"errors_injected\":%" PRIu64 ",\"accept_errors\":%" PRIu64,
+                    s->errors_injected, s->accept_errors);
+    if (rc == 0 && set != NULL)
+        rc = append_settings(buf, size, &pos, set);
+    if (rc == 0)
+        rc = append(buf, size, &pos, "}");
     return rc ? rc : (int)pos;
 }

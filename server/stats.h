@@ -16,11 +16,25 @@
 struct stats {
     uint64_t requests;        /* flag requests received */
     uint64_t errors_injected; /* requests given an injected error */
+    uint64_t accept_errors;   /* accept() failures (e.g. out of descriptors) */
     uint64_t in_flight;       /* received, response not finished */
     uint64_t peak_in_flight;
     uint64_t connections; /* open connections that sent a request */
     uint64_t peak_connections;
     uint64_t by_status[STATS_STATUS_MAX - STATS_STATUS_MIN + 1];
+};
+
+/* The server's settings as /stats reports them, so that a client on another
+ * host can check the delay and error settings it benchmarks against. */
+struct stats_settings {
+    const char *bind;       /* the numeric address given (or the default) */
+    unsigned port;          /* the port bound (the kernel's choice for 0) */
+    unsigned delay_min_ms;  /* both 0: no delay */
+    unsigned delay_max_ms;  /* equal to delay_min_ms: a fixed delay */
+    double error_rate;      /* 0: no injected errors */
+    const char *error_kind; /* "status", "reset" or "stall" */
+    uint64_t seed;          /* of the delay and error generator */
+    const char *preset;     /* "LOCAL", "DELAY", "ERROR", or NULL if none given */
 };
 
 /* Zeroes every counter and gauge of S. */
@@ -39,6 +53,9 @@ void stats_request_end(struct stats *s);
 /* A request was given an injected error. */
 void stats_error_injected(struct stats *s);
 
+/* accept() failed; the server pauses accepting. */
+void stats_accept_error(struct stats *s);
+
 /* A client connection opened / closed. */
 void stats_conn_open(struct stats *s);
 void stats_conn_close(struct stats *s);
@@ -49,9 +66,15 @@ void stats_reset(struct stats *s);
 
 /* Writes S as one JSON object, NUL-terminated, into BUF of SIZE bytes:
  * {"requests":n,"in_flight":n,"peak_in_flight":n,"connections":n,
- *  "peak_connections":n,"by_status":{"200":n,...},"errors_injected":n}
- * with only the statuses seen in by_status. Returns the length written
+ *  "peak_connections":n,"by_status":{"200":n,...},"errors_injected":n,
+ *  "accept_errors":n,"settings":{...}}
+ * with only the statuses seen in by_status, and "settings" only when SET is
+ * not NULL:
+ *   "settings":{"bind":"127.0.0.1","port":8001,"delay_ms":{"min":100,"max":100},
+ *               "error_rate":0.25,"error_kind":"status","seed":42,"preset":"DELAY"}
+ * (error_rate in the shortest form that reads back as the same double;
+ * preset null when SET->preset is NULL). Returns the length written
  * (without the NUL), or -ENOSPC if BUF is too small. */
-int stats_json(const struct stats *s, char *buf, size_t size);
+int stats_json(const struct stats *s, const struct stats_settings *set, char *buf, size_t size);
 
 #endif /* FLAGSERVER_STATS_H */

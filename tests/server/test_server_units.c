@@ -180,22 +180,79 @@ static void test_stats(void)
     stats_request_status(&s, 99);  /* ignored */
     stats_request_status(&s, 600); /* ignored */
     stats_error_injected(&s);
+    stats_accept_error(&s);
+    stats_accept_error(&s);
     stats_request_end(&s);
-    n = stats_json(&s, buf, sizeof(buf));
+    n = stats_json(&s, NULL, buf, sizeof(buf));
     CHECK(n > 0);
     CHECK_EQ_STR(buf, "{\"requests\":2,\"in_flight\":1,\"peak_in_flight\":2,\"connections\":1,"
                       "\"peak_connections\":1,\"by_status\":{\"200\":1,\"404\":1},"
-                      "\"errors_injected\":1}");
+                      "\"errors_injected\":1,\"accept_errors\":2}");
     CHECK_EQ_LONG(n, (long)strlen(buf));
     stats_reset(&s);
-    stats_json(&s, buf, sizeof(buf));
+    stats_json(&s, NULL, buf, sizeof(buf));
     CHECK_EQ_STR(buf, "{\"requests\":0,\"in_flight\":1,\"peak_in_flight\":1,\"connections\":1,"
-                      "\"peak_connections\":1,\"by_status\":{},\"errors_injected\":0}");
+                      "\"peak_connections\":1,\"by_status\":{},\"errors_injected\":0,"
+                      "\"accept_errors\":0}");
     stats_request_end(&s);
     stats_request_end(&s); /* never below zero */
     CHECK_EQ_LONG(s.in_flight, 0);
-    CHECK_EQ_LONG(stats_json(&s, buf, 10), -ENOSPC);
-    CHECK_EQ_LONG(stats_json(&s, buf, 0), -ENOSPC);
+    CHECK_EQ_LONG(stats_json(&s, NULL, buf, 10), -ENOSPC);
+    CHECK_EQ_LONG(stats_json(&s, NULL, buf, 0), -ENOSPC);
+}
+
+static void test_stats_settings(void)
+{
+    struct stats s;
+    struct stats_settings set = {.bind = "127.0.0.1",
+                                 .port = 8001,
+                                 .delay_min_ms = 100,
+                                 .delay_max_ms = 100,
+                                 .error_rate = 0.25,
+                                 .error_kind = "status",
+                                 .seed = 42,
+                                 .preset = "DELAY"};
+    char buf[1024];
+    int n;
+
+    stats_init(&s);
+    n = stats_json(&s, &set, buf, sizeof(buf));
+    CHECK_EQ_STR(buf, "{\"requests\":0,\"in_flight\":0,\"peak_in_flight\":0,\"connections\":0,"
+                      "\"peak_connections\":0,\"by_status\":{},\"errors_injected\":0,"
+                      "\"accept_errors\":0,\"settings\":{\"bind\":\"127.0.0.1\",\"port\":8001,"
+                      "\"delay_ms\":{\"min\":100,\"max\":100},\"error_rate\":0.25,"
+                      "\"error_kind\":\"status\",\"seed\":42,\"preset\":\"DELAY\"}}");
+    CHECK_EQ_LONG(n, (long)strlen(buf));
+
+    /* No preset -> null; the shortest exact rate; the largest seed; a
+     * string that needs escaping stays valid JSON. */
+    set = (struct stats_settings){.bind = "::1\"\\\n",
+                                  .port = 0,
+                                  .delay_min_ms = 50,
+                                  .delay_max_ms = 150,
+                                  .error_rate = 0.1,
+                                  .error_kind = "stall",
+                                  .seed = UINT64_MAX,
+                                  .preset = NULL};
+    stats_json(&s, &set, buf, sizeof(buf));
+    CHECK(strstr(buf, ",\"settings\":{\"bind\":\"::1\\\"\\\\\\u000a\",\"port\":0,"
+                      "\"delay_ms\":{\"min\":50,\"max\":150},\"error_rate\":0.1,"
+                      "\"error_kind\":\"stall\",\"seed\":18446744073709551615,"
+                      "\"preset\":null}}") != NULL);
+    set.error_rate = 0.0;
+    stats_json(&s, &set, buf, sizeof(buf));
+    CHECK(strstr(buf, "\"error_rate\":0,") != NULL);
+    set.error_rate = 1.0;
+    stats_json(&s, &set, buf, sizeof(buf));
+    CHECK(strstr(buf, "\"error_rate\":1,") != NULL);
+    set.error_rate = 1.0 / 3.0;
+    stats_json(&s, &set, buf, sizeof(buf));
+    CHECK(strstr(buf, "\"error_rate\":0.3333333333333333,") != NULL);
+    /* Every prefix length that cannot hold it all is refused. */
+    n = stats_json(&s, &set, buf, sizeof(buf));
+    for (size_t size = 0; size <= (size_t)n; size++)
+        CHECK_EQ_LONG(stats_json(&s, &set, buf, size), -ENOSPC);
+    CHECK_EQ_LONG(stats_json(&s, &set, buf, (size_t)n + 1), n);
 }
 
 static int write_file(const char *path, const char *text)
@@ -263,6 +320,7 @@ int main(void)
     test_cc_valid();
     test_ptrmap();
     test_stats();
+    test_stats_settings();
     test_store();
     return CHECK_DONE();
 }
