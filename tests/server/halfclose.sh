@@ -6,6 +6,7 @@
 # leaves without reading does not hurt the server.
 # Usage: halfclose.sh PATH/TO/tests/lib.sh   (FLAGSERVER in the environment)
 source "$1"
+fb_need python3:python3
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 DATA=$FB_TMP/data

@@ -5,6 +5,7 @@
 # no --bind is given.
 # Usage: settings.sh PATH/TO/tests/lib.sh   (FLAGSERVER in the environment)
 source "$1"
+fb_need python3:python3 ss:iproute2
 
 DATA=$FB_TMP/data
 fb_make_dataset "$DATA" BR
