@@ -14,7 +14,7 @@
 #
 # Usage: scripts/bench.sh [--quick] [--scenario NAME[,NAME]] [--concur LIST]
 #                         [--runs N] [--out DIR] [--build DIR] [--save-dir DIR]
-#                         [--server-url URL]
+#                         [--server-url URL] [--libcurl DIR]
 # See docs/bench.md. Progress goes to stderr. Exits 0 when the report was
 # written (INVALID points are reported, not fatal), 1 on a setup error, 2 on a
 # usage error, 130 when interrupted.
@@ -33,6 +33,7 @@ server_url="" # --server-url: an already running flagserver
 # Debian's /usr/bin/python3 (where python3-aiohttp and python3-requests are
 # installed), else python3 on PATH. The report program needs no module.
 PEER_PYTHON=${FLAGBENCH_PYTHON:-}
+libcurl_dir=""   # --libcurl: a folder holding another libcurl.so.4
 python_unavailable="" # why the python lines cannot run here, if they cannot
 scen=""       # the scenario being run, for the log
 
@@ -66,6 +67,9 @@ usage: scripts/bench.sh [options]
                      started with `flagserver --bind ADDR --preset NAME`): URL as it
                      printed, http://HOST:PORT/flags; a scenario whose delay and
                      error settings differ from the server's /stats is skipped
+  --libcurl DIR      load the libcurl.so.4 in DIR (e.g. libcurl 8 from
+                     `scripts/setup.sh --libcurl8`) in both clients and curl; the
+                     report names it, and a point whose client loaded another is INVALID
   -h, --help         this text
 EOF
 }
@@ -109,7 +113,7 @@ parse_args() {
     while [ $# -gt 0 ]; do
         case $1 in
         --quick) quick=1 ;;
-        --scenario | --concur | --runs | --out | --build | --save-dir | --server-url)
+        --scenario | --concur | --runs | --out | --build | --save-dir | --server-url | --libcurl)
             [ $# -ge 2 ] || {
                 log "$1 needs a value"
                 usage >&2
@@ -123,6 +127,7 @@ parse_args() {
             --build) build_dir=$2 ;;
             --save-dir) save_parent=$2 ;;
             --server-url) server_url=$2 ;;
+            --libcurl) libcurl_dir=$2 ;;
             esac
             shift
             ;;
@@ -145,6 +150,16 @@ parse_args() {
     if [ -n "$runs_override" ] && ! [[ $runs_override =~ ^[1-9][0-9]*$ ]]; then
         log "--runs wants a positive integer, not '$runs_override'"
         exit 2
+    fi
+    if [ -n "$libcurl_dir" ]; then
+        [ -e "$libcurl_dir/libcurl.so.4" ] || {
+            log "--libcurl wants a folder holding libcurl.so.4 (scripts/setup.sh --libcurl8 prints one), not '$libcurl_dir'"
+            exit 2
+        }
+        libcurl_dir=$(cd "$libcurl_dir" && pwd)
+        # Every libcurl user the sweep starts (both C clients and the curl
+        # reference line) loads this one; the report checks each record.
+        export LD_LIBRARY_PATH="$libcurl_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     fi
     if [ -n "$server_url" ]; then
         server_url=${server_url%/}
@@ -247,7 +262,9 @@ write_meta() {
         echo "cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)"
         echo "cores=$(nproc)"
         echo "kernel=$(uname -sr)"
-        echo "libcurl=$(pkg-config --modversion libcurl 2>/dev/null || echo unknown)"
+        # the libcurl the programs load (not the headers'): curl's own line says it
+        echo "libcurl=$(curl --version | sed -n '1s|.* libcurl/\([^ ]*\).*|\1|p')"
+        echo "libcurl_dir=${libcurl_dir:-system default}"
         echo "libevent=$(pkg-config --modversion libevent 2>/dev/null || echo unknown)"
         echo "hyperfine=$(hyperfine --version | awk '{ print $2 }')"
         echo "curl=$(curl --version | awk 'NR == 1 { print $2 }')"

@@ -531,6 +531,11 @@ def reduce_point(s, raw, server_started=True, server_mismatch=None):
         errs = sum(r["errors"] for r in recs)
         if errs > 0 and s["ok_exits"] == [0]:
             reasons.append("the client reported %d failed requests" % errs)
+        # a C client records the libcurl it loaded: it must be the declared one
+        loaded = sorted({r["libcurl"] for r in recs if not line.startswith("py-") and r.get("libcurl")})
+        if s.get("_libcurl") and loaded and loaded != [s["_libcurl"]]:
+            reasons.append("the client loaded libcurl %s, the run declares %s"
+                           % (", ".join(loaded), s["_libcurl"]))
     if server_started and batches and stats_missing and not_run is None:
         reasons.append("no flagserver /stats")
     if peak is not None and peak > m:
@@ -657,6 +662,8 @@ def load_scenario_points(sdir):
     notes = []
     if os.path.isdir(rawdir) and os.path.isfile(os.path.join(rawdir, "scenario.json")):
         s = load_json(os.path.join(rawdir, "scenario.json"))
+        # the libcurl the run declares (bench.sh --libcurl, else the system's)
+        s["_libcurl"] = read_meta(os.path.dirname(os.path.abspath(sdir))).get("libcurl")
         server = read_kv(os.path.join(rawdir, "server.txt"))
         started = server.get("started", "1") == "1"
         skipped = None
@@ -1158,6 +1165,7 @@ def cmd_report(out):
         "| | |", "|---|---|",
     ]
     for key, label in [("cpu", "CPU"), ("cores", "cores"), ("kernel", "kernel"), ("libcurl", "libcurl"),
+                       ("libcurl_dir", "libcurl loaded from"),
                        ("libevent", "libevent"), ("curl", "curl (reference)"), ("hyperfine", "hyperfine"),
                        ("python", "python3"), ("save_fs", "downloads saved on"), ("build_type", "build"),
                        ("server_url", "server")]:

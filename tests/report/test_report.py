@@ -244,6 +244,14 @@ class Validity(Base):
                   "".join(json.dumps(r) + "\n" for r in recs))
         self.check_invalid(mut, ("threadpool", 2), "ok + not found + errors != requests in 1 run(s)")
 
+    def test_client_loaded_another_libcurl(self):
+        def mut(d, raw):
+            recs = [dict(record(2), libcurl="7.88.1")] * 5 + [dict(record(2), libcurl="8.14.1")]
+            write(os.path.join(d("threadpool", 2), "records.jsonl"),
+                  "".join(json.dumps(r) + "\n" for r in recs))
+        self.check_invalid(mut, ("threadpool", 2),
+                           "the client loaded libcurl 7.88.1, 8.14.1, the run declares 7.88.1")
+
     def test_peak_in_flight_above_m(self):
         def mut(d, raw):
             edit_json(os.path.join(d("asyncloop", 4), "stats-1.json"),
