@@ -21,6 +21,11 @@
  *             inode is created or freed. The names keep the guarantee, but
  *             the OLD INODE IS REWRITTEN: a reader that opened the old file
  *             before the swap, or another hard link to it, sees it change.
+ *   guarded   recycle, but the swapped-out file is reused only if it has one
+ *             link and a write lease can be taken on it (F_SETLEASE F_WRLCK
+ *             fails while anyone else has it open); else it is unlinked and
+ *             a new .part is made. After the swap it can only be opened by
+ *             its .part name, so the check holds until it is rewritten.
  *
  * Every method but inplace keeps flagbench's guarantee: a failed download
  * (which never reaches the rename/link step) leaves the old file as it was,
@@ -48,12 +53,13 @@
 #define RENAME_EXCHANGE (1 << 1)
 #endif
 
-enum method { INPLACE, RENAME, UNLINK, EXCHANGE, TMPFILE, TMPUNLINK, RECYCLE, NMETHODS };
+enum method { INPLACE, RENAME, UNLINK, EXCHANGE, TMPFILE, TMPUNLINK, RECYCLE, GUARDED, NMETHODS };
 static const char *const names[NMETHODS] = {"inplace", "rename",  "unlink",
                                             "exchange", "tmpfile", "tmpunlink",
-                                            "recycle"};
+                                            "recycle",  "guarded"};
 
 static char body[20 * 1024];
+static unsigned long guarded_reused; /* saves that reused the swapped-out inode */
 static int dirfd_;
 
 static void die(const char *what, const char *name)
@@ -127,6 +133,29 @@ static void save(enum method m, unsigned i)
         if (errno != ENOENT)
             die("renameat2", name);
         break;
+    case GUARDED: {
+        struct stat st;
+        snprintf(part, sizeof(part), ".recycled.part");
+        fd = openat(dirfd_, part, O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            if (fstat(fd, &st) == 0 && st.st_nlink == 1 && fcntl(fd, F_SETLEASE, F_WRLCK) == 0 &&
+                fcntl(fd, F_SETLEASE, F_UNLCK) == 0 && ftruncate(fd, 0) == 0) {
+                guarded_reused++;
+            } else {
+                close(fd);
+                (void)unlinkat(dirfd_, part, 0);
+                fd = -1;
+            }
+        }
+        if (fd < 0 && (fd = openat(dirfd_, part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
+            die("open", part);
+        write_fd(fd, n, part);
+        if (renameat2(dirfd_, part, dirfd_, name, RENAME_EXCHANGE) == 0)
+            return;
+        if (errno != ENOENT)
+            die("renameat2", name);
+        break;
+    }
     default:
         return;
     }
@@ -210,5 +239,7 @@ int main(int argc, char **argv)
         printf("%-10s %12.1f %12.1f\n", names[m], t[0][m][rounds / 2] * 1e3,
                t[1][m][rounds / 2] * 1e3);
     }
+    printf("guarded: %lu of %u replacing saves reused the old inode\n", guarded_reused / rounds,
+           nfiles);
     return 0;
 }
