@@ -54,9 +54,8 @@
 #endif
 
 enum method { INPLACE, RENAME, UNLINK, EXCHANGE, TMPFILE, TMPUNLINK, RECYCLE, GUARDED, NMETHODS };
-static const char *const names[NMETHODS] = {"inplace", "rename",  "unlink",
-                                            "exchange", "tmpfile", "tmpunlink",
-                                            "recycle",  "guarded"};
+static const char *const names[NMETHODS] = {"inplace", "rename",    "unlink",  "exchange",
+                                            "tmpfile", "tmpunlink", "recycle", "guarded"};
 
 static char body[20 * 1024];
 static unsigned long guarded_reused; /* saves that reused the swapped-out inode */
@@ -75,7 +74,10 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static size_t size_of(unsigned i) { return 1024 + (i * 2654435761u) % (19 * 1024); }
+static size_t size_of(unsigned i)
+{
+    return 1024 + (i * 2654435761u) % (19 * 1024);
+}
 
 static void write_fd(int fd, size_t n, const char *name)
 {
@@ -147,7 +149,8 @@ static void save(enum method m, unsigned i)
                 fd = -1;
             }
         }
-        if (fd < 0 && (fd = openat(dirfd_, part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
+        if (fd < 0 &&
+            (fd = openat(dirfd_, part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
             die("open", part);
         write_fd(fd, n, part);
         if (renameat2(dirfd_, part, dirfd_, name, RENAME_EXCHANGE) == 0)
