@@ -210,14 +210,11 @@ static void finish_all(struct run *r)
         /* Removing cannot fail for a handle we added; if it did, the easy
          * handle is freed below anyway, and libcurl detaches it then. */
         (void)loop_remove(&r->loop, s->x.easy);
-        if (st == FLAGS_CANCELLED) {
-            /* Aborted by us: classify it as the progress callback would. */
-            flags_xfer_finish(&s->x, r->job, CURLE_ABORTED_BY_CALLBACK, &res);
-            if (res.status != FLAGS_CANCELLED)
-                flags_result_unstarted(&res, s->x.index, FLAGS_CANCELLED, why);
-        } else {
+        /* Aborted by us: classify it as the progress callback would, which
+         * also removes its temporary file; the reason is ours. */
+        flags_xfer_finish(&s->x, r->job, CURLE_ABORTED_BY_CALLBACK, &res);
+        if (st != FLAGS_CANCELLED || res.status != FLAGS_CANCELLED)
             flags_result_unstarted(&res, s->x.index, st, why);
-        }
         put_slot(r, s);
         report(r, &res);
     }

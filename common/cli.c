@@ -1,6 +1,8 @@
 /* cli.c -- argument parsing and validation. */
 #include "cli.h"
 
+#include "flags.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -27,7 +29,16 @@ static const struct {
 #define NSERVERS       (sizeof(servers) / sizeof(servers[0]))
 #define DEFAULT_SERVER 2 /* LOCAL */
 
-enum { OPT_OUTPUT = 256, OPT_TIMEOUT, OPT_REPEAT, OPT_JSON, OPT_LATENCIES, OPT_QUIET, OPT_FRESH };
+enum {
+    OPT_OUTPUT = 256,
+    OPT_TIMEOUT,
+    OPT_REPEAT,
+    OPT_JSON,
+    OPT_LATENCIES,
+    OPT_QUIET,
+    OPT_FRESH,
+    OPT_MAX_SIZE,
+};
 
 static const struct option long_opts[] = {
     {"help", no_argument, NULL, 'h'},
@@ -44,6 +55,7 @@ static const struct option long_opts[] = {
     {"latencies", required_argument, NULL, OPT_LATENCIES},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"fresh-connect", no_argument, NULL, OPT_FRESH},
+    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {NULL, 0, NULL, 0},
 };
 
@@ -92,6 +104,43 @@ static int parse_number(const char *arg, const char *what, long *out, char *err,
         return usage_error(err, errlen, "%s must be an integer, not '%s'", what, arg);
     if (rc == -ERANGE)
         return usage_error(err, errlen, "%s is out of range: '%s'", what, arg);
+    return 0;
+}
+
+int flags_parse_size(const char *s, long long *out)
+{
+    long long v = 0, unit = 1;
+
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > FLAGS_CLI_MAX_SIZE)
+            return -EINVAL; /* keeps v * 10 far from overflow */
+        v = v * 10 + (*s - '0');
+    }
+    switch (*s) {
+    case '\0':
+        break;
+    case 'k':
+    case 'K':
+        unit = 1024LL;
+        break;
+    case 'm':
+    case 'M':
+        unit = 1024LL * 1024;
+        break;
+    case 'g':
+    case 'G':
+        unit = 1024LL * 1024 * 1024;
+        break;
+    default:
+        return -EINVAL;
+    }
+    if (*s != '\0' && s[1] != '\0')
+        return -EINVAL;
+    if (v < 1 || v > FLAGS_CLI_MAX_SIZE / unit)
+        return -EINVAL;
+    *out = v * unit;
     return 0;
 }
 
@@ -188,6 +237,7 @@ static void opts_init(struct flags_opts *o, unsigned default_concur_req)
     o->output_dir = DEFAULT_OUTPUT;
     o->timeout_ms = DEFAULT_TIMEOUT_MS;
     o->repeat = 1;
+    o->max_size = FLAGS_MAX_SIZE_DEFAULT;
 }
 
 int flags_cli_parse(struct flags_opts *o, int argc, char **argv, unsigned default_concur_req,
@@ -267,6 +317,13 @@ int flags_cli_parse(struct flags_opts *o, int argc, char **argv, unsigned defaul
         case OPT_FRESH:
             o->fresh_connect = true;
             break;
+        case OPT_MAX_SIZE:
+            if (flags_parse_size(optarg, &o->max_size) != 0)
+                return usage_error(err, errlen,
+                                   "--max-size BYTES must be 1 to %lld, with an optional K, M "
+                                   "or G suffix, not '%s'",
+                                   FLAGS_CLI_MAX_SIZE, optarg);
+            break;
         case ':':
             return usage_error(err, errlen, "option '%s' needs an argument", argv[optind - 1]);
         default:
@@ -311,7 +368,8 @@ void flags_cli_usage(FILE *f, const char *prog)
     fprintf(f,
             "usage: %s [-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL|URL] [-v]\n"
             "       [--output DIR] [--timeout SECONDS] [--repeat K] [--json FILE]\n"
-            "       [--latencies FILE] [--quiet] [--fresh-connect] [CC ...]\n",
+            "       [--latencies FILE] [--quiet] [--fresh-connect] [--max-size BYTES]\n"
+            "       [CC ...]\n",
             prog);
 }
 
@@ -339,6 +397,7 @@ void flags_cli_help(FILE *f, const char *prog, unsigned default_concur_req, unsi
             "  --json FILE           append a JSON record of the run to FILE\n"
             "  --latencies FILE      append each OK or not-found request's latency (ms) to FILE\n"
             "  --quiet               print the summary only\n"
-            "  --fresh-connect       a new connection per request (no keep-alive)\n",
+            "  --fresh-connect       a new connection per request (no keep-alive)\n"
+            "  --max-size BYTES      largest response accepted; K, M, G suffixes (default=1M)\n",
             default_concur_req, max_concur_req);
 }

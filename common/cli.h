@@ -21,6 +21,7 @@
 /* Upper bounds that keep every product below overflow. */
 #define FLAGS_CLI_MAX_REQUESTS  10000000ul /* codes x --repeat */
 #define FLAGS_CLI_MAX_TIMEOUT_S 86400.0
+#define FLAGS_CLI_MAX_SIZE      (1LL << 40) /* --max-size: 1 TiB */
 
 struct flags_opts {
     bool all;                   /* -a */
@@ -37,6 +38,7 @@ struct flags_opts {
     const char *latencies_path; /* --latencies FILE, or NULL */
     long timeout_ms;            /* --timeout SECONDS, in ms, >= 1 */
     unsigned long repeat;       /* --repeat K, >= 1 */
+    long long max_size;         /* --max-size BYTES, 1..FLAGS_CLI_MAX_SIZE */
     size_t ncodes;              /* >= 1 after a successful parse */
     char codes[FLAGS_CODES_MAX][3];
 };
@@ -62,6 +64,11 @@ void flags_cli_help(FILE *f, const char *prog, unsigned default_concur_req,
 /* Parses a whole decimal integer in [min, max]: no leading blanks, no trailing
  * junk. Returns 0, -EINVAL if s is not an integer, -ERANGE if out of range. */
 int flags_parse_long(const char *s, long min, long max, long *out);
+
+/* Parses a size: a whole number of bytes, optionally followed by K, M or G
+ * (any case; powers of 1024), in [1, FLAGS_CLI_MAX_SIZE]. Returns 0 or
+ * -EINVAL. */
+int flags_parse_size(const char *s, long long *out);
 
 /* Checks a base URL: http:// or https:// (any case), a non-empty host, no
  * blanks or control characters. Returns 0 or -EINVAL. */

@@ -34,7 +34,11 @@ struct flags_job {
     unsigned concur_req;  /* transfers in flight at most; 1 <= concur_req <= requests */
     long timeout_ms;      /* whole-transfer timeout per request */
     bool fresh_connect;   /* a new connection per request instead of keep-alive */
+    long long max_size;   /* --max-size: largest body accepted, bytes; 0: the default */
 };
+
+/* --max-size's default: the largest flag is under 100 KB (docs/client.md). */
+#define FLAGS_MAX_SIZE_DEFAULT (1024LL * 1024LL)
 
 /* One finished download. Only valid during the done callback. */
 struct flags_result {

@@ -208,6 +208,7 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     job.concur_req = concur_in_use(opts->max_req, backend->max_concur_req, job.requests);
     job.timeout_ms = opts->timeout_ms;
     job.fresh_connect = opts->fresh_connect;
+    job.max_size = opts->max_size;
 
     if ((rc = flags_fdlimit_ensure(job.concur_req, backend->fds_per_transfer, err, sizeof(err))) !=
         0) {

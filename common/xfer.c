@@ -1,4 +1,5 @@
-/* xfer.c -- one transfer: easy-handle options, classification, saving. */
+/* xfer.c -- one transfer: easy-handle options, framing checks, the body on
+ * its way to the temporary file, classification, saving. */
 #include "xfer.h"
 
 #include <errno.h>
@@ -6,34 +7,210 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_REDIRS 5
-#define BODY_START (32u * 1024u) /* a 320x240 flag GIF is a few KiB to ~20 KiB */
 #define URL_SUFFIX sizeof("/xx/xx.gif")
 
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* The temporary file of the current transfer, DIR/.CC.gif.PID.INDEX.part, is
+ * made by part_create, grown by part_append, and ends in part_commit (renamed
+ * to CC.gif) or part_remove (unlinked): no other code touches it. Its name is
+ * unique to this process and request, so nothing else writes it. */
+
+/* Creates the temporary file; the only place one is born. Returns an open
+ * descriptor (write-only) or -errno. */
+static int part_create(struct flags_xfer *x)
+{
+    int fd = openat(x->job->outdir_fd, x->part_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    x->part_exists = true;
+    return fd;
+}
+
+/* Appends the buffered bytes, then data[0..n), to the temporary file (created
+ * on the first call) and empties the buffer. The file is opened per call and
+ * never held between callbacks, so a transfer in flight costs no descriptor
+ * for its file (the loop budgets one descriptor per transfer). Returns 0 or
+ * -errno. */
+static int part_append(struct flags_xfer *x, const char *data, size_t n)
+{
+    int fd, rc;
+
+    if (x->part_exists)
+        fd = openat(x->job->outdir_fd, x->part_name, O_WRONLY | O_APPEND | O_CLOEXEC);
+    else
+        fd = part_create(x);
+    if (fd < 0)
+        return x->part_exists ? -errno : fd;
+    rc = write_all(fd, x->buf, x->buf_len);
+    if (rc == 0)
+        rc = write_all(fd, data, n);
+    if (close(fd) != 0 && rc == 0)
+        rc = -errno;
+    x->buf_len = 0;
+    return rc;
+}
+
+/* Removes the temporary file, if there is one (best effort). */
+static void part_remove(struct flags_xfer *x)
+{
+    if (x->part_exists) {
+        (void)unlinkat(x->job->outdir_fd, x->part_name, 0);
+        x->part_exists = false;
+    }
+}
+
+/* Saves the complete body as CC.gif: the buffered rest goes to the temporary
+ * file, which is then renamed over the final name, so a reader sees either the
+ * old file or the whole new one, never a partial one. On error the temporary
+ * file is removed and an old CC.gif is untouched. Returns 0 or -errno. */
+static int part_commit(struct flags_xfer *x, const char *cc)
+{
+    char final[16];
+    int rc = part_append(x, NULL, 0);
+
+    snprintf(final, sizeof(final), "%s.gif", cc);
+    if (rc == 0 && renameat(x->job->outdir_fd, x->part_name, x->job->outdir_fd, final) != 0)
+        rc = -errno;
+    if (rc == 0)
+        x->part_exists = false;
+    else
+        part_remove(x);
+    return rc;
+}
+
+/* The body of the current response, as it arrives. Only a 200 body is kept:
+ * in the buffer while it fits, then in the temporary file. Every body counts
+ * against max_size, so an endless one ends too. Returning anything but n makes
+ * libcurl end the transfer with CURLE_WRITE_ERROR; x->stop says why. */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
     struct flags_xfer *x = userp;
     size_t n = size * nmemb;
+    long status = 0;
+    int rc;
 
-    if (n > FLAGS_XFER_MAX_BODY - x->body_len) {
-        x->body_overflow = true;
-        return 0; /* CURLE_WRITE_ERROR */
+    /* received <= max_size always holds, so the difference is >= 0. */
+    if ((unsigned long long)n > (unsigned long long)(x->max_size - x->received)) {
+        x->stop = FLAGS_XFER_TOO_BIG;
+        return 0;
     }
-    if (x->body_len + n > x->body_cap) {
-        size_t cap = x->body_cap ? x->body_cap : BODY_START;
-        while (cap < x->body_len + n)
-            cap *= 2;
-        char *p = realloc(x->body, cap);
-        if (!p)
-            return 0; /* CURLE_WRITE_ERROR; finish() reports it */
-        x->body = p;
-        x->body_cap = cap;
+    x->received += (curl_off_t)n;
+    (void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200)
+        return n; /* counted, not kept */
+    if (!x->buf && !(x->buf = malloc(FLAGS_XFER_BUF))) {
+        rc = -ENOMEM;
+        goto fail;
     }
-    memcpy(x->body + x->body_len, data, n);
-    x->body_len += n;
+    if (n <= FLAGS_XFER_BUF - x->buf_len) {
+        memcpy(x->buf + x->buf_len, data, n);
+        x->buf_len += n;
+        return n;
+    }
+    if ((rc = part_append(x, data, n)) == 0)
+        return n;
+fail:
+    x->stop = FLAGS_XFER_SAVE_FAILED;
+    x->save_err = rc;
+    return 0;
+}
+
+/* True if the header line [p, end) is the field `name` (which ends in ':'). */
+static bool header_is(const char *p, const char *end, const char *name)
+{
+    size_t len = strlen(name);
+    return (size_t)(end - p) >= len && strncasecmp(p, name, len) == 0;
+}
+
+/* Takes a Content-Length value [p, end): one decimal number, or a list of
+ * equal ones ("42, 42", which RFC 9110 section 8.6 lets a recipient accept).
+ * Returns false, with x->stop set, if it is not a number or differs from a
+ * length this response already gave. */
+static bool take_content_length(struct flags_xfer *x, const char *p, const char *end)
+{
+    for (;;) {
+        curl_off_t v = 0;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (p == end || *p < '0' || *p > '9') {
+            x->stop = FLAGS_XFER_CL_INVALID;
+            return false;
+        }
+        for (; p < end && *p >= '0' && *p <= '9'; p++) {
+            if (v > ((curl_off_t)1 << 58)) { /* no real length is near 2^63 */
+                x->stop = FLAGS_XFER_CL_INVALID;
+                return false;
+            }
+            v = v * 10 + (*p - '0');
+        }
+        if (x->have_cl && v != x->content_length) {
+            x->stop = FLAGS_XFER_CL_CONFLICT;
+            return false;
+        }
+        x->have_cl = true;
+        x->content_length = v;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (p == end)
+            return true;
+        if (*p++ != ',') {
+            x->stop = FLAGS_XFER_CL_INVALID;
+            return false;
+        }
+    }
+}
+
+/* Every header line of every response (1xx, redirects, the final one, and
+ * chunked trailers), one at a time. libcurl 7.88 resolves an ambiguous framing
+ * silently -- the last of two different Content-Lengths wins, and chunked
+ * wins over Content-Length -- so a truncated or padded body would be saved as
+ * complete. Here either one ends the transfer. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+    struct flags_xfer *x = userp;
+    size_t n = size * nmemb;
+    const char *end = data + n;
+
+    while (end > data && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    if (header_is(data, end, "HTTP/")) {
+        /* A new response: framing and body are per response. A redirect's
+         * body never reaches on_body, so nothing of it is buffered. */
+        x->have_cl = x->have_te = false;
+        x->received = 0;
+        x->buf_len = 0;
+        part_remove(x);
+        return n;
+    }
+    if (header_is(data, end, "Content-Length:")) {
+        if (!take_content_length(x, data + strlen("Content-Length:"), end))
+            return 0;
+    } else if (header_is(data, end, "Transfer-Encoding:")) {
+        x->have_te = true;
+    }
+    if (x->have_cl && x->have_te) {
+        x->stop = FLAGS_XFER_CL_AND_TE;
+        return 0;
+    }
     return n;
 }
 
@@ -60,6 +237,8 @@ int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job)
     CURLcode rc = CURLE_OK;
 
     memset(x, 0, sizeof(*x));
+    x->job = job;
+    x->max_size = job->max_size > 0 ? (curl_off_t)job->max_size : FLAGS_MAX_SIZE_DEFAULT;
     x->pid = (long)getpid();
     x->url = malloc(strlen(job->base_url) + URL_SUFFIX);
     x->easy = curl_easy_init();
@@ -88,6 +267,11 @@ int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job)
     SET(CURLOPT_ERRORBUFFER, x->errbuf);
     SET(CURLOPT_WRITEFUNCTION, on_body);
     SET(CURLOPT_WRITEDATA, x);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, x);
+    /* Refuses a body whose Content-Length is over the cap before it arrives;
+     * on_body enforces the cap on bodies of unknown length. */
+    SET(CURLOPT_MAXFILESIZE_LARGE, x->max_size);
     SET(CURLOPT_XFERINFOFUNCTION, on_progress);
     SET(CURLOPT_NOPROGRESS, 0L);
     if (job->fresh_connect) {
@@ -109,50 +293,18 @@ int flags_xfer_start(struct flags_xfer *x, const struct flags_job *job, size_t i
         return -EINVAL;
     if (curl_easy_setopt(x->easy, CURLOPT_URL, x->url) != CURLE_OK)
         return -EINVAL;
+    const char *cc = job->codes[index % job->ncodes];
+    x->job = job;
     x->index = index;
-    x->body_len = 0;
-    x->body_overflow = false;
+    x->buf_len = 0;
+    x->received = 0;
+    x->have_cl = x->have_te = false;
+    x->part_exists = false;
+    x->stop = FLAGS_XFER_RUNNING;
+    x->save_err = 0;
+    snprintf(x->part_name, sizeof(x->part_name), ".%s.gif.%ld.%zu.part", cc, x->pid, index);
     x->errbuf[0] = '\0';
     return 0;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Saves the body as CC.gif in the output directory: written to a name unique
- * to this process and request, then renamed over the final name, so a reader
- * sees either the old file or the whole new one, never a partial one. */
-static int save_flag(const struct flags_xfer *x, const struct flags_job *job, const char *cc)
-{
-    char tmp[64], final[16];
-    int rc;
-
-    snprintf(final, sizeof(final), "%s.gif", cc);
-    snprintf(tmp, sizeof(tmp), ".%s.gif.%ld.%zu.part", cc, x->pid, x->index);
-
-    int fd = openat(job->outdir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    rc = write_all(fd, x->body, x->body_len);
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && renameat(job->outdir_fd, tmp, job->outdir_fd, final) != 0)
-        rc = -errno;
-    if (rc != 0)
-        unlinkat(job->outdir_fd, tmp, 0); /* best effort: it may not exist */
-    return rc;
 }
 
 static const char *http_reason(long status)
@@ -189,6 +341,32 @@ static const char *http_reason(long status)
     }
 }
 
+/* The message for a transfer one of our callbacks ended, into msg. */
+static void stop_message(const struct flags_xfer *x, const char *cc, char *msg, size_t cap)
+{
+    switch (x->stop) {
+    case FLAGS_XFER_TOO_BIG:
+        snprintf(msg, cap, "response larger than --max-size %lld bytes", (long long)x->max_size);
+        break;
+    case FLAGS_XFER_CL_CONFLICT:
+        snprintf(msg, cap, "ambiguous response framing: two different Content-Length values");
+        break;
+    case FLAGS_XFER_CL_INVALID:
+        snprintf(msg, cap, "ambiguous response framing: a Content-Length that is not a number");
+        break;
+    case FLAGS_XFER_CL_AND_TE:
+        snprintf(msg, cap, "ambiguous response framing: Content-Length with Transfer-Encoding");
+        break;
+    case FLAGS_XFER_SAVE_FAILED:
+        snprintf(msg, cap, "cannot save %s.gif: %s", cc, strerror(-x->save_err));
+        break;
+    case FLAGS_XFER_RUNNING:
+    default:
+        snprintf(msg, cap, "internal error: transfer stopped without a reason");
+        break;
+    }
+}
+
 void flags_xfer_finish(struct flags_xfer *x, const struct flags_job *job, CURLcode rc,
                        struct flags_result *res)
 {
@@ -198,7 +376,7 @@ void flags_xfer_finish(struct flags_xfer *x, const struct flags_job *job, CURLco
 
     memset(res, 0, sizeof(*res));
     res->index = x->index;
-    res->bytes = x->body_len;
+    res->bytes = (size_t)x->received;
     /* Info getters only fail for unknown options; zeros are the fallback. */
     (void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     (void)curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &connects);
@@ -210,17 +388,26 @@ void flags_xfer_finish(struct flags_xfer *x, const struct flags_job *job, CURLco
     if (rc == CURLE_ABORTED_BY_CALLBACK && flags_cancelled()) {
         res->status = FLAGS_CANCELLED;
         snprintf(res->msg, sizeof(res->msg), "interrupted");
+    } else if (x->stop != FLAGS_XFER_RUNNING) {
+        res->status = FLAGS_ERROR;
+        stop_message(x, cc, res->msg, sizeof(res->msg));
+    } else if (rc == CURLE_FILESIZE_EXCEEDED) {
+        /* CURLOPT_MAXFILESIZE_LARGE: the Content-Length was over the cap. */
+        res->status = FLAGS_ERROR;
+        snprintf(res->msg, sizeof(res->msg), "response larger than --max-size %lld bytes",
+                 (long long)x->max_size);
     } else if (rc != CURLE_OK) {
         res->status = FLAGS_ERROR;
-        if (x->body_overflow)
-            snprintf(res->msg, sizeof(res->msg), "body larger than %u bytes", FLAGS_XFER_MAX_BODY);
-        else if (rc == CURLE_WRITE_ERROR)
-            snprintf(res->msg, sizeof(res->msg), "out of memory for the body");
-        else
-            snprintf(res->msg, sizeof(res->msg), "%s",
-                     x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+        snprintf(res->msg, sizeof(res->msg), "%s",
+                 x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+    } else if (status == 200 && x->have_cl && x->received != x->content_length) {
+        /* libcurl reports a short body itself; this also holds if it did not. */
+        res->status = FLAGS_ERROR;
+        snprintf(res->msg, sizeof(res->msg),
+                 "response body of %lld bytes, but its Content-Length is %lld",
+                 (long long)x->received, (long long)x->content_length);
     } else if (status == 200) {
-        int err = save_flag(x, job, cc);
+        int err = part_commit(x, cc);
         if (err == 0) {
             res->status = FLAGS_OK;
         } else {
@@ -233,14 +420,19 @@ void flags_xfer_finish(struct flags_xfer *x, const struct flags_job *job, CURLco
         res->status = FLAGS_ERROR;
         snprintf(res->msg, sizeof(res->msg), "HTTP error %ld - %s", status, http_reason(status));
     }
+    /* Whatever ended the transfer, nothing of it is left but a saved CC.gif. */
+    part_remove(x);
+    x->buf_len = 0;
 }
 
 void flags_xfer_free(struct flags_xfer *x)
 {
+    if (x->job)
+        part_remove(x); /* a transfer that was never finished */
     if (x->easy)
         curl_easy_cleanup(x->easy);
     free(x->url);
-    free(x->body);
+    free(x->buf);
     memset(x, 0, sizeof(*x));
 }
 

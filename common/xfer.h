@@ -1,13 +1,20 @@
 /* xfer.h -- one transfer, as every backend runs it.
  *
- * A struct flags_xfer owns one libcurl easy handle and the buffer its body is
- * received into. A backend keeps a few of them (one per pool worker, or a free
- * list in the event loop) and reuses them: start() points the handle at a
- * request, the backend runs the handle however it schedules (curl_easy_perform,
- * or a multi handle), then finish() classifies the outcome, saves the file on
- * HTTP 200 and fills a struct flags_result. Because the options, the
- * classification and the saving live here, both backends do exactly the same
- * work per request.
+ * A struct flags_xfer owns one libcurl easy handle and a small write-behind
+ * buffer for its body. A backend keeps a few of them (one per pool worker, or
+ * a free list in the event loop) and reuses them: start() points the handle at
+ * a request, the backend runs the handle however it schedules
+ * (curl_easy_perform, or a multi handle), then finish() classifies the
+ * outcome, saves the file on HTTP 200 and fills a struct flags_result. Because
+ * the options, the classification and the saving live here, both backends do
+ * exactly the same work per request.
+ *
+ * Memory per transfer is bounded whatever the server sends: a 200 body
+ * collects in the FLAGS_XFER_BUF-byte buffer, and whatever does not fit goes
+ * on to the request's temporary file in the output directory as it arrives;
+ * the file is renamed to CC.gif only when the response is complete and well
+ * framed, and removed on any failure. Other bodies (404, 5xx) are counted and
+ * dropped. A body longer than job->max_size ends the transfer as an error.
  *
  * Threads: distinct xfers may be used concurrently from distinct threads; one
  * xfer must not. curl_global_init must have run before flags_xfer_init.
@@ -20,17 +27,37 @@
 
 #include "flags.h"
 
-/* Largest body accepted; a larger one ends the transfer as an error. */
-#define FLAGS_XFER_MAX_BODY (16u * 1024u * 1024u)
+/* The write-behind buffer: a flag (a few KiB to ~20 KiB) fits, so it is saved
+ * with one open, one write and one rename, as before bodies were streamed. */
+#define FLAGS_XFER_BUF (32u * 1024u)
+
+/* Why a callback of ours stopped the current transfer (it returned an error
+ * to libcurl, which then reports CURLE_WRITE_ERROR). */
+enum flags_xfer_stop {
+    FLAGS_XFER_RUNNING = 0,
+    FLAGS_XFER_TOO_BIG,     /* the body passed max_size */
+    FLAGS_XFER_CL_CONFLICT, /* two different Content-Length values */
+    FLAGS_XFER_CL_INVALID,  /* a Content-Length that is not a number */
+    FLAGS_XFER_CL_AND_TE,   /* Content-Length and Transfer-Encoding together */
+    FLAGS_XFER_SAVE_FAILED, /* writing the temporary file failed; see save_err */
+};
 
 struct flags_xfer {
-    CURL *easy;         /* owned; CURLOPT_PRIVATE points back to this xfer */
-    size_t index;       /* request index of the current transfer */
-    char *url;          /* owned buffer for the current URL */
-    char *body;         /* owned body buffer, grown as needed, reused */
-    size_t body_len;    /* bytes received for the current transfer */
-    size_t body_cap;    /* allocated size of body */
-    bool body_overflow; /* the current body exceeded FLAGS_XFER_MAX_BODY */
+    CURL *easy;                  /* owned; CURLOPT_PRIVATE points back to this xfer */
+    const struct flags_job *job; /* of the current transfer */
+    size_t index;                /* request index of the current transfer */
+    char *url;                   /* owned buffer for the current URL */
+    char *buf;                   /* owned write-behind buffer, FLAGS_XFER_BUF bytes */
+    size_t buf_len;              /* bytes of the current body held in buf */
+    curl_off_t max_size;         /* job->max_size, or its default when that is 0 */
+    curl_off_t received;         /* body bytes of the current response */
+    curl_off_t content_length;   /* its Content-Length, if have_cl */
+    bool have_cl;                /* the current response has a Content-Length */
+    bool have_te;                /* ... a Transfer-Encoding */
+    bool part_exists;            /* the temporary file part_name exists */
+    enum flags_xfer_stop stop;   /* why our callback ended the transfer */
+    int save_err;                /* FLAGS_XFER_SAVE_FAILED: the negative errno */
+    char part_name[64];          /* ".CC.gif.PID.INDEX.part" in job->outdir_fd */
     char errbuf[CURL_ERROR_SIZE];
     long pid;      /* this process, for temporary file names (no getpid per save) */
     void *backend; /* free for the backend's use (list links, owner) */
@@ -38,7 +65,8 @@ struct flags_xfer {
 
 /* Creates x's easy handle and sets every option common to all backends:
  * HTTP/1.1, NOSIGNAL, the timeout, bounded redirects, http/https only, the
- * write and cancel callbacks, and keep-alive unless job->fresh_connect.
+ * size cap, the header, write and cancel callbacks, and keep-alive unless
+ * job->fresh_connect.
  * Returns 0, -ENOMEM, or -EINVAL if libcurl refused an option. On error x
  * holds nothing that needs freeing. */
 int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job);
@@ -49,7 +77,11 @@ int flags_xfer_start(struct flags_xfer *x, const struct flags_job *job, size_t i
 
 /* Ends the current transfer of x, which libcurl finished with rc: classifies
  * it, saves DIR/CC.gif on HTTP 200 (written under a temporary name and renamed
- * only when complete; nothing is left on failure), and fills *res. */
+ * only when complete; nothing is left on failure), and fills *res. A response
+ * with ambiguous framing (conflicting or invalid Content-Length, or one with
+ * Transfer-Encoding), a body shorter or longer than its Content-Length, or a
+ * body over job->max_size (0: FLAGS_MAX_SIZE_DEFAULT) is an error, and saves
+ * nothing. */
 void flags_xfer_finish(struct flags_xfer *x, const struct flags_job *job, CURLcode rc,
                        struct flags_result *res);
 

@@ -29,12 +29,15 @@ usage "*** Usage error: unrecognized option '--nope'" --nope
 usage "*** Usage error: --server URL must start with http:// or https://: '127.0.0.1:80/flags'" \
   -s 127.0.0.1:80/flags
 usage "*** Usage error: --server URL must have a host and no blanks: 'https://'" -s https://
+usage "*** Usage error: --max-size BYTES must be 1 to 1099511627776, with an optional K, M or G suffix, not '2T'" \
+  --max-size 2T
 fb_ok "usage errors create no output directory" test ! -e downloaded
 
 out=$("$FLAGS_CLIENT" -h); rc=$?
 fb_eq "-h exits 0" "$rc" 0
 fb_eq "-h starts with usage" "$(printf '%s\n' "$out" | head -n 1 | cut -c1-7)" "usage: "
 fb_ok "-h lists --max_req" grep -q -- '--max_req CONCURRENT' <<<"$out"
+fb_ok "-h lists --max-size" grep -q -- '--max-size BYTES .*default=1M' <<<"$out"
 
 # -a from a directory with no data/ nearby: the codes are compiled in.
 mkdir elsewhere && cd elsewhere

@@ -214,6 +214,57 @@ static void test_cli(void)
     flags_opts_free(o);
 }
 
+/* --max-size: the default, suffixes, bounds, and the one-line usage error. */
+static void test_max_size(void)
+{
+    static struct flags_opts opts;
+    struct flags_opts *o = &opts;
+    char err[256];
+    long long v = 0;
+
+    {
+        const char *a[] = {NULL};
+        CHECK_EQ_LONG(parse(o, err, a), FLAGS_CLI_RUN);
+        CHECK_EQ_LONG(o->max_size, 1048576); /* FLAGS_MAX_SIZE_DEFAULT, docs/client.md */
+    }
+    {
+        const char *a[] = {"--max-size", "64K", NULL};
+        CHECK_EQ_LONG(parse(o, err, a), FLAGS_CLI_RUN);
+        CHECK_EQ_LONG(o->max_size, 65536);
+    }
+    {
+        const char *a[] = {"--max-size=1", NULL};
+        CHECK_EQ_LONG(parse(o, err, a), FLAGS_CLI_RUN);
+        CHECK_EQ_LONG(o->max_size, 1);
+    }
+    {
+        const char *a[] = {"--max-size", "0", NULL};
+        CHECK_EQ_LONG(parse(o, err, a), -EINVAL);
+        CHECK_EQ_STR(err, "*** Usage error: --max-size BYTES must be 1 to 1099511627776, with an "
+                          "optional K, M or G suffix, not '0'");
+    }
+    CHECK_EQ_LONG(flags_parse_size("17825792", &v), 0);
+    CHECK_EQ_LONG(v, 17825792);
+    CHECK_EQ_LONG(flags_parse_size("16m", &v), 0);
+    CHECK_EQ_LONG(v, 16LL << 20);
+    CHECK_EQ_LONG(flags_parse_size("1G", &v), 0);
+    CHECK_EQ_LONG(v, 1LL << 30);
+    CHECK_EQ_LONG(flags_parse_size("1024G", &v), 0); /* the maximum, 1 TiB */
+    CHECK_EQ_LONG(v, 1LL << 40);
+    CHECK_EQ_LONG(flags_parse_size("1025G", &v), -EINVAL);
+    CHECK_EQ_LONG(flags_parse_size("1099511627777", &v), -EINVAL);
+    CHECK_EQ_LONG(flags_parse_size("99999999999999999999999", &v), -EINVAL);
+    CHECK_EQ_LONG(flags_parse_size("0K", &v), -EINVAL);
+    CHECK_EQ_LONG(flags_parse_size("-1", &v), -EINVAL);
+    CHECK_EQ_LONG(flags_parse_size(" 1", &v), -EINVAL);
+    CHECK_EQ_LONG(flags_parse_size("1 ", &v), -EINVAL);
+    CHECK_EQ_LONG(flags_parse_size("1KB", &v), -EINVAL);
+    CHECK_EQ_LONG(flags_parse_size("1T", &v), -EINVAL);
+    CHECK_EQ_LONG(flags_parse_size("K", &v), -EINVAL);
+    CHECK_EQ_LONG(flags_parse_size("", &v), -EINVAL);
+    flags_opts_free(o);
+}
+
 static void test_url(void)
 {
     const char cc[][3] = {"BR", "CN"};
@@ -395,6 +446,7 @@ int main(void)
 {
     test_codes();
     test_cli();
+    test_max_size();
     test_url();
     test_report();
     test_stats();

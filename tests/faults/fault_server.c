@@ -14,6 +14,10 @@
  *   /status/NNN/...   status NNN with a short body
  *   /moved/cc/cc.gif  301 to TARGET/cc/cc.gif (TARGET from argv[1])
  *   /loop/...         301 to the same URL, forever
+ *   /dupcl/...        200 with two different Content-Length headers (100 and 50)
+ *   /clte/...         200, Content-Length 100 and Transfer-Encoding: chunked
+ *   /big/...          200, Content-Length and a body of BIG_BODY (17 MiB) bytes
+ *   /bigclose/...     200, no Content-Length, BIG_BODY bytes, then FIN
  *
  * Usage: fault_server [TARGET]. Listens on 127.0.0.1, a free port, and prints
  * "fault_server listening on http://127.0.0.1:PORT" on stdout. Exits on
@@ -34,6 +38,11 @@
 #include <unistd.h>
 
 #define MAX_REQUEST 8192
+#define BIG_BODY    (17u * 1024u * 1024u) /* just over the old 16 MiB cap */
+
+/* The /big bodies: one zero-filled buffer referenced by every reply, so the
+ * server's memory does not grow with the number of connections. */
+static char big_body[BIG_BODY];
 
 static const char *target = "";
 
@@ -106,6 +115,27 @@ static void respond(struct bufferevent *bev, const char *path)
             after = on_flushed_reset;
         else if (strncmp(path, "/stall/", 7) == 0)
             after = NULL; /* hold the connection until the client gives up */
+    } else if (strncmp(path, "/dupcl/", 7) == 0) {
+        evbuffer_add_printf(out,
+                            "HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\n"
+                            "Content-Length: 100\r\nContent-Length: 50\r\n%s%s",
+                            close_hdr, BODY100);
+    } else if (strncmp(path, "/clte/", 6) == 0) {
+        evbuffer_add_printf(out,
+                            "HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\n"
+                            "Content-Length: 100\r\nTransfer-Encoding: chunked\r\n%s"
+                            "32\r\n%.50s\r\n0\r\n\r\n",
+                            close_hdr, BODY100);
+    } else if (strncmp(path, "/big/", 5) == 0 || strncmp(path, "/bigclose/", 10) == 0) {
+        if (strncmp(path, "/big/", 5) == 0)
+            evbuffer_add_printf(out,
+                                "HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\n"
+                                "Content-Length: %u\r\n%s",
+                                BIG_BODY, close_hdr);
+        else
+            evbuffer_add_printf(out, "HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\n%s", close_hdr);
+        memcpy(big_body, "GIF89a", 6);
+        evbuffer_add_reference(out, big_body, sizeof(big_body), NULL, NULL);
     } else if (strncmp(path, "/status/", 8) == 0) {
         evbuffer_add_printf(out,
                             "HTTP/1.1 %.3s Fault\r\nContent-Type: text/plain\r\n"
