@@ -62,7 +62,7 @@ usage: scripts/bench.sh [options]
   --build DIR        the CMake build directory holding the programs (default: build/)
   --save-dir DIR     where the downloads are saved (default: /dev/shm when it is a
                      tmpfs, else TMPDIR): on ext4, replacing a file by rename costs
-                     ~0.35 ms (auto_da_alloc), which would turn LOCAL into a disk test
+                     0.5-1 ms (a new inode; docs/client.md), which would turn LOCAL into a disk test
   --server-url URL   benchmark an already running flagserver (e.g. on another host,
                      started with `flagserver --bind ADDR --preset NAME`): URL as it
                      printed, http://HOST:PORT/flags; a scenario whose delay and
