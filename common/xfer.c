@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cancel.h"
+
 #define MAX_REDIRS 5
 #define BODY_START (32u * 1024u) /* a 320x240 flag GIF is a few KiB to ~20 KiB */
 #define URL_SUFFIX sizeof("/xx/xx.gif")
@@ -142,7 +144,7 @@ static int save_flag(const struct flags_xfer *x, const struct flags_job *job, co
     snprintf(final, sizeof(final), "%s.gif", cc);
     snprintf(tmp, sizeof(tmp), ".%s.gif.%ld.%zu.part", cc, x->pid, x->index);
 
-    int fd = openat(job->outdir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = flags_tmp_openat(job->outdir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
     rc = write_all(fd, x->body, x->body_len);
