@@ -30,7 +30,8 @@ static int pipe_fds[2] = {-1, -1};
  * the handler reads it only after `creating` reached zero (or, for the thread
  * it interrupted, after that thread's own creation, see pending_*). */
 struct tmp_entry {
-    atomic_int live; /* name and dirfd are set */
+    atomic_int live;  /* name and dirfd are set */
+    atomic_int owned; /* a registration is writing the entry */
     int dirfd;
     char name[TMP_NAME_MAX];
 };
@@ -138,10 +139,17 @@ int flags_tmp_openat(int dirfd, const char *name, int flags, mode_t mode)
     saved = errno;
     if (fd >= 0 && fd < nentries) {
         struct tmp_entry *e = &entries[fd];
+        /* The descriptor is ours while open, so no other registration writes
+         * this entry now; the exchange orders this write after the previous
+         * owner's of a reused descriptor (the kernel orders them too, but the
+         * C memory model and TSan see only atomics). */
+        while (atomic_exchange(&e->owned, 1))
+            ;
         atomic_store(&e->live, 0);
         e->dirfd = dirfd;
         memcpy(e->name, name, len + 1);
         atomic_store(&e->live, 1);
+        atomic_store(&e->owned, 0);
     } else if (fd >= 0) {
         /* Beyond the registry (the limit was raised after install): a file a
          * second signal could not remove is not created. */
