@@ -23,6 +23,7 @@
 
 #define EXIT_USAGE       2
 #define EXIT_INTERRUPTED FLAGS_EXIT_INTERRUPTED
+#define BOOK_TIMEOUT_MS  3100L /* --timeout's default (cli.c) */
 
 /* What the done callback accumulates; main-thread only. */
 struct run {
@@ -268,6 +269,11 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
                             opts->repeat, job.concur_req);
         if (proxy_env[0])
             fprintf(run.out, "Proxy from the environment: %s\n", proxy_env);
+        /* What changes the numbers is stated when it is not the default. */
+        if (opts->timeout_ms != BOOK_TIMEOUT_MS)
+            fprintf(run.out, "Timeout: %.3g s per request.\n", (double)opts->timeout_ms / 1000.0);
+        if (opts->fresh_connect)
+            fprintf(run.out, "A new connection per request (--fresh-connect).\n");
         fflush(run.out);
     }
     flags_progress_init(&run.progress, efile,
@@ -309,6 +315,8 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
             .url = shown_url,
             .libcurl = curl_version_info(CURLVERSION_NOW)->version,
             .proxy_env = proxy_env,
+            .timeout_s = (double)opts->timeout_ms / 1000.0,
+            .fresh_connect = opts->fresh_connect,
         };
         int urc = flags_record_usage(&rec);
         if (urc != 0)

@@ -4,6 +4,7 @@
 #ifndef FLAGS_RECORD_H
 #define FLAGS_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -24,6 +25,8 @@ struct flags_record {
     const char *server;  /* the -s label: LOCAL, DELAY, ... or CUSTOM */
     const char *url;     /* the base URL */
     const char *libcurl; /* curl_version_info()->version */
+    double timeout_s;      /* --timeout */
+    bool fresh_connect;    /* --fresh-connect */
     const char *proxy_env; /* flags_proxy_env(): the proxy settings libcurl took
                               from the environment, redacted; NULL or "": none */
 };

@@ -366,7 +366,8 @@ static void test_json(void)
                     "\"p90\":2.000,\"p99\":3.000,\"max\":4.000},\"cpu_user_s\":0.000000,"
                     "\"cpu_sys_s\":0.000000,\"max_rss_kb\":99,\"connections\":7,"
                     "\"server\":\"CUSTOM\",\"url\":\"http://h/\\\"q\\\"\\\\\\n\\u0001\","
-                    "\"libcurl\":\"7.88.1\",\"proxy_env\":null}\n");
+                    "\"libcurl\":\"7.88.1\",\"timeout_s\":0.000,\"fresh_connect\":false,"
+                    "\"proxy_env\":null}\n");
     free(t);
     t = NULL;
     r.proxy_env = "http_proxy=http://***@p:3128";

@@ -203,3 +203,13 @@ fb_eq "non-UTF-8 -s URL: the one request accounted once" \
 fb_ok "non-UTF-8 -s URL: the record is valid UTF-8 JSON" python3 -c '
 import json, sys
 json.loads(open(sys.argv[1], "rb").read().decode("utf-8", "strict"))' "$REC"
+
+# Options that change the numbers are stated in the header and the record.
+out=$(new_outdir stated)
+run stated "$out" --timeout 1.5 --fresh-connect -s "$FLAGS" BR
+expect "--timeout and --fresh-connect stated" "$out" 0 1 0 0
+fb_ok "--timeout stated in the header" grep -qx 'Timeout: 1.5 s per request.' <<<"$OUT"
+fb_ok "--fresh-connect stated in the header" \
+  grep -qx 'A new connection per request (--fresh-connect).' <<<"$OUT"
+fb_eq "--timeout and --fresh-connect in the record" "$(rec '"\(.timeout_s) \(.fresh_connect)"')" \
+  "1.5 true"
