@@ -14,7 +14,7 @@
 
 #include "flags.h"
 
-#define TMP_NAME_MAX 64
+#define TMP_NAME_MAX   64
 #define CREATE_WAIT_NS (2 * 1000000000L) /* a creation in progress on another thread */
 
 /* Written by the handler, read by every thread: volatile sig_atomic_t is only
@@ -51,7 +51,7 @@ static _Thread_local char pending_name[TMP_NAME_MAX];
  * requests to stop, and keep their default). The real-time signals are added
  * in flags_cancel_install. */
 static const int terminating[] = {
-    SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU,
+    SIGINT,    SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU,
 #ifdef SIGIO
     SIGIO,
 #endif
@@ -183,8 +183,8 @@ int flags_cancel_install(void)
     if (!entries) {
         if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
             return -errno;
-        nentries = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1u << 20 ? 1 << 20
-                                                                          : (int)rl.rlim_cur;
+        nentries =
+            rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1u << 20 ? 1 << 20 : (int)rl.rlim_cur;
         entries = calloc((size_t)nentries, sizeof(*entries));
         if (!entries)
             return -ENOMEM;

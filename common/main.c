@@ -37,7 +37,7 @@ struct run {
     unsigned long long bytes;
     long connections;
     struct flags_progress progress;
-    FILE *out;                    /* stdout through its writer (output.h) */
+    FILE *out;                     /* stdout through its writer (output.h) */
     const struct flags_job *shown; /* the job with the redacted base URL, for -v */
 };
 

@@ -27,11 +27,11 @@ struct flags_output {
     /* Guarded by mutex. */
     char *buf; /* queued bytes, not yet taken by the writer */
     size_t len, cap;
-    bool writing;       /* the writer holds a batch */
-    bool closing;       /* the writer should exit once idle */
-    int error;          /* first write error (negative errno), then output is discarded */
-    double progress_s;  /* monotonic time of the last byte written */
-    bool abandoned;     /* drain gave up: never join, never free */
+    bool writing;      /* the writer holds a batch */
+    bool closing;      /* the writer should exit once idle */
+    int error;         /* first write error (negative errno), then output is discarded */
+    double progress_s; /* monotonic time of the last byte written */
+    bool abandoned;    /* drain gave up: never join, never free */
 };
 
 /* Abandoned writers stay reachable from here until the process exits. */

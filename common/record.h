@@ -21,10 +21,10 @@ struct flags_record {
     struct flags_latency latency_ms; /* over requests that ended OK or not found */
     double cpu_user_s, cpu_sys_s;    /* getrusage(RUSAGE_SELF) */
     long max_rss_kb;
-    long connections;    /* new connections opened (CURLINFO_NUM_CONNECTS summed) */
-    const char *server;  /* the -s label: LOCAL, DELAY, ... or CUSTOM */
-    const char *url;     /* the base URL */
-    const char *libcurl; /* curl_version_info()->version */
+    long connections;      /* new connections opened (CURLINFO_NUM_CONNECTS summed) */
+    const char *server;    /* the -s label: LOCAL, DELAY, ... or CUSTOM */
+    const char *url;       /* the base URL */
+    const char *libcurl;   /* curl_version_info()->version */
     double timeout_s;      /* --timeout */
     bool fresh_connect;    /* --fresh-connect */
     const char *proxy_env; /* flags_proxy_env(): the proxy settings libcurl took

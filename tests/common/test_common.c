@@ -386,8 +386,8 @@ static bool valid_utf8(const char *s)
     char out[64];
     char *in = (char *)s, *o = out;
     size_t inleft = s ? strlen(s) : 0, outleft = sizeof(out);
-    bool ok = cd != (iconv_t)-1 && iconv(cd, &in, &inleft, &o, &outleft) != (size_t)-1 &&
-              inleft == 0;
+    bool ok =
+        cd != (iconv_t)-1 && iconv(cd, &in, &inleft, &o, &outleft) != (size_t)-1 && inleft == 0;
     if (cd != (iconv_t)-1)
         iconv_close(cd);
     return ok;
@@ -405,11 +405,11 @@ static void test_json_utf8(void)
         {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\""},
         {"a\x80z", "\"a\\ufffdz\""},
         {"\xff\xfe", "\"\\ufffd\\ufffd\""},
-        {"\xc3", "\"\\ufffd\""},                         /* truncated at the end */
-        {"\xe2\x82z", "\"\\ufffd\\ufffdz\""},           /* truncated in the middle */
-        {"\xc0\xaf", "\"\\ufffd\\ufffd\""},             /* overlong '/' */
-        {"\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\""},  /* overlong, 3 bytes */
-        {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},  /* surrogate U+D800 */
+        {"\xc3", "\"\\ufffd\""},                                  /* truncated at the end */
+        {"\xe2\x82z", "\"\\ufffd\\ufffdz\""},                     /* truncated in the middle */
+        {"\xc0\xaf", "\"\\ufffd\\ufffd\""},                       /* overlong '/' */
+        {"\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\""},            /* overlong, 3 bytes */
+        {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},            /* surrogate U+D800 */
         {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* above U+10FFFF */
         {"\x01\x7f\x1b[2J", "\"\\u0001\\u007f\\u001b[2J\""},
         {"", "\"\""},
