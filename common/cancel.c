@@ -210,6 +210,13 @@ int flags_cancel_install(void)
     sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESTART;
     for (size_t i = 0; i < sizeof(terminating) / sizeof(terminating[0]); i++) {
+        struct sigaction old;
+        /* nohup's promise holds: an ignored SIGHUP stays ignored. (SIGINT
+         * and SIGQUIT are caught even when inherited ignored, as a shell
+         * does for its background jobs: kill -INT must still stop a run.) */
+        if (terminating[i] == SIGHUP && sigaction(SIGHUP, NULL, &old) == 0 &&
+            old.sa_handler == SIG_IGN)
+            continue;
         if (sigaction(terminating[i], &sa, NULL) != 0)
             return -errno;
     }

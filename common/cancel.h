@@ -3,7 +3,8 @@
  *
  * Every terminating signal a process may catch (SIGINT, SIGTERM, SIGHUP,
  * SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGIO,
- * SIGPWR, SIGSTKFLT and the real-time signals) ends a run the same way: the
+ * SIGPWR, SIGSTKFLT and the real-time signals; SIGHUP not when it was
+ * inherited ignored, as under nohup) ends a run the same way: the
  * first one sets the flag read by flags_cancelled() (see flags.h) and makes
  * flags_cancel_fd() readable, so an event loop can wake up; running transfers
  * are aborted by xfer.c's progress callback and the summary so far is printed.

@@ -81,6 +81,22 @@ for sig in TERM HUP QUIT USR1 USR2 ALRM; do
   fb_eq "SIG$sig twice: no .part file left" "$(find "$out" -name '*.part' | wc -l)" 0
 done
 
+# Under nohup an ignored SIGHUP stays ignored; SIGTERM then ends the run.
+out=$(new_outdir nohup)
+REC=$FB_TMP/nohup.json
+nohup "$CLIENT" --output "$out" --json "$REC" -m 200 -s "$FLAGS" A "${CODES[@]}" --repeat 3000 \
+  >"$FB_TMP/nohup.stdout" 2>"$FB_TMP/nohup.stderr" &
+PID=$!
+watchdog "$PID"
+sleep 0.3
+kill -HUP "$PID" 2>/dev/null
+sleep 0.3
+fb_ok "nohup: SIGHUP stays ignored" kill -0 "$PID"
+kill -TERM "$PID" 2>/dev/null
+reap "$PID"
+fb_eq "nohup: then SIGTERM, exit 130" "$RC" 130
+no_debris nohup "$out"
+
 # --- #7: -v read slowly: counts describe the network, not the terminal ----------
 # 2,028 -v lines (about 110 KB) fill a pipe whose reader sleeps 3 s; every
 # request must still finish within its 1 s timeout.
