@@ -141,8 +141,7 @@ static int finish_output(const char *prog, struct flags_output *out, struct flag
         int rc = flags_output_drain(out, FLAGS_OUTPUT_GRACE_S);
         FILE *e = err ? flags_output_stream(err) : stderr;
         if (rc == -ETIMEDOUT) {
-            fprintf(e, "%s: output abandoned: stdout took nothing for %.1f s after the signal\n",
-                    prog, FLAGS_OUTPUT_GRACE_S);
+            fprintf(e, "%s: output abandoned: stdout was not being read after the signal\n", prog);
         } else if (rc != 0) {
             fprintf(e, "%s: cannot write to stdout: %s\n", prog, strerror(-rc));
             status = 1;

@@ -195,6 +195,7 @@ FILE *flags_output_stream(struct flags_output *o)
 
 int flags_output_drain(struct flags_output *o, double grace_s)
 {
+    double signalled_s = 0; /* when this drain first saw the signal */
     int rc = 0;
 
     if (fflush(o->f) != 0)
@@ -209,8 +210,14 @@ int flags_output_drain(struct flags_output *o, double grace_s)
             ts.tv_nsec -= 1000000000L;
         }
         (void)pthread_cond_timedwait(&o->drained, &o->mutex, &ts);
-        if (flags_cancelled() && o->len + (o->writing ? 1 : 0) > 0 &&
-            flags_now() - o->progress_s >= grace_s) {
+        if (!flags_cancelled() || (o->len == 0 && !o->writing))
+            continue;
+        /* Signalled: a reader that takes nothing for grace_s, or a slow one
+         * still busy 4 x grace_s later, does not hold the exit. */
+        double now = flags_now();
+        if (signalled_s == 0)
+            signalled_s = now;
+        if (now - o->progress_s >= grace_s || now - signalled_s >= 4 * grace_s) {
             o->abandoned = true;
             break;
         }
