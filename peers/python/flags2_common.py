@@ -566,12 +566,14 @@ def record_line(rec):
             '"errors":%d,"cancelled":%d,"elapsed_s":%.6f,"bytes":%d,"flags_per_s":%.3f,'
             '"latency_ms":{"p50":%.3f,"p90":%.3f,"p99":%.3f,"max":%.3f},'
             '"cpu_user_s":%.6f,"cpu_sys_s":%.6f,"max_rss_kb":%d,"connections":%d,'
-            '"server":%s,"url":%s,"libcurl":%s}\n') % (
+            '"server":%s,"url":%s,"libcurl":%s,"timeout_s":%.3f,"fresh_connect":%s,'
+            '"proxy_env":%s}\n') % (
         json.dumps(rec['backend']), rec['concur_req'], rec['requests'], rec['ok'],
         rec['not_found'], rec['errors'], rec['cancelled'], rec['elapsed_s'], rec['bytes'],
         rec['flags_per_s'], lat['p50'], lat['p90'], lat['p99'], lat['max'],
         rec['cpu_user_s'], rec['cpu_sys_s'], rec['max_rss_kb'], rec['connections'],
-        json.dumps(rec['server']), json.dumps(rec['url']), json.dumps(rec['libcurl']))
+        json.dumps(rec['server']), json.dumps(rec['url']), json.dumps(rec['libcurl']),
+        rec['timeout_s'], json.dumps(rec['fresh_connect']), json.dumps(rec['proxy_env']))
 
 
 # ---------------------------------------------------------------- main
@@ -709,6 +711,9 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
             'cpu_user_s': ru.ru_utime, 'cpu_sys_s': ru.ru_stime,
             'max_rss_kb': ru.ru_maxrss, 'connections': connections,
             'server': args.server_label, 'url': args.base_url, 'libcurl': library,
+            'timeout_s': args.timeout_s, 'fresh_connect': args.fresh_connect,
+            # requests (trust_env=False) and aiohttp read no proxy variables
+            'proxy_env': None,
         }
         try:
             _append(args.json, record_line(rec).encode())
