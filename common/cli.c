@@ -400,4 +400,7 @@ void flags_cli_help(FILE *f, const char *prog, unsigned default_concur_req, unsi
             "  --fresh-connect       a new connection per request (no keep-alive)\n"
             "  --max-size BYTES      largest response accepted; K, M, G suffixes (default=1M)\n",
             default_concur_req, max_concur_req);
+    fprintf(f, "\nexit status: 0 all downloaded or not found; 1 an error (a download, or\n"
+               "writing the output or the --json record); 2 usage error; 130 interrupted\n"
+               "by SIGINT, SIGTERM, SIGHUP, SIGQUIT or any other terminating signal.\n");
 }

@@ -15,13 +15,15 @@
 #include "cli.h"
 #include "fdlimit.h"
 #include "flags.h"
+#include "output.h"
 #include "record.h"
 #include "report.h"
 #include "stats.h"
 #include "xfer.h"
 
 #define EXIT_USAGE       2
-#define EXIT_INTERRUPTED 130
+#define EXIT_INTERRUPTED FLAGS_EXIT_INTERRUPTED
+#define BOOK_TIMEOUT_MS  3100L /* --timeout's default (cli.c) */
 
 /* What the done callback accumulates; main-thread only. */
 struct run {
@@ -35,6 +37,8 @@ struct run {
     unsigned long long bytes;
     long connections;
     struct flags_progress progress;
+    FILE *out;                     /* stdout through its writer (output.h) */
+    const struct flags_job *shown; /* the job with the redacted base URL, for -v */
 };
 
 static void on_done(const struct flags_result *res, void *arg)
@@ -76,9 +80,10 @@ static void on_done(const struct flags_result *res, void *arg)
 
     if (run->opts->verbose && !run->opts->quiet) {
         char url[PATH_MAX];
-        if (flags_url(url, sizeof(url), job, res->index) < 0)
+        if (flags_url(url, sizeof(url), run->shown, res->index) < 0)
             snprintf(url, sizeof(url), "(URL too long)");
-        flags_report_result(stdout, job->codes[res->index % job->ncodes], res, url);
+        flags_report_result(run->out, job->codes[res->index % job->ncodes], res, url);
+        fflush(run->out); /* to the writer's queue: never blocks */
     }
     flags_progress_step(&run->progress);
 }
@@ -166,15 +171,39 @@ static unsigned concur_in_use(long max_req, unsigned max_concur_req, size_t requ
     return (unsigned)m;
 }
 
+/* Ends the output of a run: drains stdout, then stderr, through their
+ * writers. Returns 0, or 1 when stdout could not be written (said on
+ * stderr); abandoned output after a signal is said, not an error. */
+static int finish_output(const char *prog, struct flags_output *out, struct flags_output *err)
+{
+    int status = 0;
+
+    if (out) {
+        int rc = flags_output_drain(out, FLAGS_OUTPUT_GRACE_S);
+        FILE *e = err ? flags_output_stream(err) : stderr;
+        if (rc == -ETIMEDOUT) {
+            fprintf(e, "%s: output abandoned: stdout was not being read after the signal\n", prog);
+        } else if (rc != 0) {
+            fprintf(e, "%s: cannot write to stdout: %s\n", prog, strerror(-rc));
+            status = 1;
+        }
+        flags_output_close(out);
+    }
+    flags_output_close(err); /* its own failure cannot be reported anywhere */
+    return status;
+}
+
 int flags_main(int argc, char **argv, const struct flags_backend *backend)
 {
     const char *prog = prog_name(argc > 0 ? argv[0] : NULL);
     struct flags_opts *opts = NULL;
-    struct flags_job job = {0};
+    struct flags_job job = {0}, shown = {0};
     struct run run = {0};
-    char err[512];
+    struct flags_output *out = NULL, *errout = NULL;
+    FILE *efile = stderr; /* stderr's writer once the run starts */
+    char err[512], shown_url[PATH_MAX], proxy_env[2048];
     bool curl_ready = false;
-    int status = 1, rc;
+    int status = 1, rc, json_fd = -1;
     double t0, elapsed;
 
     job.outdir_fd = -1;
@@ -187,7 +216,7 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     rc = flags_cli_parse(opts, argc, argv, backend->default_concur_req, err, sizeof(err));
     if (rc == FLAGS_CLI_HELP) {
         flags_cli_help(stdout, prog, backend->default_concur_req, backend->max_concur_req);
-        status = 0;
+        status = fflush(stdout) == 0 ? 0 : 1;
         goto out;
     }
     if (rc == -EINVAL) {
@@ -210,10 +239,29 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     job.fresh_connect = opts->fresh_connect;
     job.max_size = opts->max_size;
 
+    /* What is shown and recorded never holds a password (-s URL, proxies). */
+    if (flags_redact_url(shown_url, sizeof(shown_url), opts->base_url) < 0 ||
+        flags_proxy_env(proxy_env, sizeof(proxy_env)) < 0) {
+        fprintf(stderr, "*** Usage error: the -s URL or a proxy variable is too long\n");
+        flags_cli_usage(stderr, prog);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    shown = job;
+    shown.base_url = shown_url;
+
     if ((rc = flags_fdlimit_ensure(job.concur_req, backend->fds_per_transfer, err, sizeof(err))) !=
         0) {
         fprintf(stderr, "%s\n", err);
         status = EXIT_USAGE;
+        goto out;
+    }
+
+    /* Opened before anything runs, without blocking: a FIFO nobody reads is
+     * one clear line now, not a hang after the run. */
+    if (opts->json_path && (json_fd = flags_record_open(opts->json_path)) < 0) {
+        fprintf(stderr, "%s: cannot append to %s: %s\n", prog, opts->json_path,
+                flags_record_strerror(json_fd));
         goto out;
     }
 
@@ -223,8 +271,10 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
                 strerror(rc ? -rc : errno));
         goto out;
     }
+    shown.outdir_fd = job.outdir_fd;
 
     run.job = &job;
+    run.shown = &shown;
     run.opts = opts;
     run.seen = calloc(job.requests, 1);
     run.latencies_ms = malloc(job.requests * sizeof(*run.latencies_ms));
@@ -245,13 +295,29 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
         fprintf(stderr, "%s: cannot install signal handlers: %s\n", prog, strerror(-rc));
         goto out;
     }
+    /* From here on, no thread that runs the downloads writes to a descriptor
+     * itself: stdout and stderr go through writer threads. */
+    if ((rc = flags_output_open(&out, STDOUT_FILENO)) != 0 ||
+        (rc = flags_output_open(&errout, STDERR_FILENO)) != 0) {
+        fprintf(stderr, "%s: cannot start the output threads: %s\n", prog, strerror(-rc));
+        goto out;
+    }
+    run.out = flags_output_stream(out);
+    efile = flags_output_stream(errout);
 
     if (!opts->quiet) {
-        flags_report_header(stdout, opts->server_label, opts->base_url, job.codes, job.ncodes,
+        flags_report_header(run.out, opts->server_label, shown_url, job.codes, job.ncodes,
                             opts->repeat, job.concur_req);
-        fflush(stdout);
+        if (proxy_env[0])
+            fprintf(run.out, "Proxy from the environment: %s\n", proxy_env);
+        /* What changes the numbers is stated when it is not the default. */
+        if (opts->timeout_ms != BOOK_TIMEOUT_MS)
+            fprintf(run.out, "Timeout: %.3g s per request.\n", (double)opts->timeout_ms / 1000.0);
+        if (opts->fresh_connect)
+            fprintf(run.out, "A new connection per request (--fresh-connect).\n");
+        fflush(run.out);
     }
-    flags_progress_init(&run.progress, stderr,
+    flags_progress_init(&run.progress, efile,
                         !opts->verbose && !opts->quiet && isatty(STDERR_FILENO), job.requests);
 
     t0 = flags_now();
@@ -267,22 +333,22 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
         abort();
     }
 
-    flags_report_summary(stdout, c, elapsed);
-    fflush(stdout);
+    flags_report_summary(run.out, c, elapsed);
+    fflush(run.out);
     if (rc < 0)
-        fprintf(stderr, "%s: the %s backend failed: %s\n", prog, backend->name, strerror(-rc));
+        fprintf(efile, "%s: the %s backend failed: %s\n", prog, backend->name, strerror(-rc));
 
     /* Before the --json record: its percentiles sort the samples in place. */
     if (opts->latencies_path) {
         int lrc = append_latencies(opts->latencies_path, run.latencies_ms, run.nlatencies);
         if (lrc != 0) {
-            fprintf(stderr, "%s: cannot append to %s: %s\n", prog, opts->latencies_path,
+            fprintf(efile, "%s: cannot append to %s: %s\n", prog, opts->latencies_path,
                     strerror(-lrc));
             rc = rc ? rc : lrc;
         }
     }
 
-    if (opts->json_path) {
+    if (json_fd >= 0) {
         struct flags_record rec = {
             .backend = backend->name,
             .concur_req = job.concur_req,
@@ -297,31 +363,47 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
             .latency_ms = flags_latency_summary(run.latencies_ms, run.nlatencies),
             .connections = run.connections,
             .server = opts->server_label,
-            .url = opts->base_url,
+            .url = shown_url,
             .libcurl = curl_version_info(CURLVERSION_NOW)->version,
+            .proxy_env = proxy_env,
+            .timeout_s = (double)opts->timeout_ms / 1000.0,
+            .fresh_connect = opts->fresh_connect,
         };
         int urc = flags_record_usage(&rec);
         if (urc != 0)
-            fprintf(stderr, "%s: getrusage: %s\n", prog, strerror(-urc));
-        int jrc = flags_record_append(opts->json_path, &rec);
+            fprintf(efile, "%s: getrusage: %s\n", prog, strerror(-urc));
+        int jrc = flags_record_append_fd(json_fd, &rec);
+        if (close(json_fd) != 0 && jrc == 0)
+            jrc = -errno;
+        json_fd = -1;
         if (jrc != 0) {
-            fprintf(stderr, "%s: cannot append to %s: %s\n", prog, opts->json_path, strerror(-jrc));
+            fprintf(efile, "%s: cannot append to %s: %s\n", prog, opts->json_path,
+                    flags_record_strerror(jrc));
             rc = rc ? rc : jrc;
         }
     }
 
+    /* Interrupted wins: the summary so far was printed, or abandoned after
+     * the signal. Otherwise a summary or record that could not be written
+     * is an error, like a failed download. */
+    int ostatus = finish_output(prog, out, errout);
+    out = errout = NULL;
     if (flags_cancelled())
         status = EXIT_INTERRUPTED;
-    else if (rc < 0 || c->errors > 0)
+    else if (rc < 0 || c->errors > 0 || ostatus != 0)
         status = 1;
     else
         status = 0;
 
 out:
+    if (out || errout)
+        (void)finish_output(prog, out, errout);
     if (curl_ready)
         curl_global_cleanup();
     if (job.outdir_fd >= 0)
         close(job.outdir_fd);
+    if (json_fd >= 0)
+        close(json_fd);
     free(run.seen);
     free(run.latencies_ms);
     if (opts)

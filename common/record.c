@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -21,32 +22,74 @@ int flags_record_usage(struct flags_record *r)
     return 0;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (1..4), or 0 if there is
+ * none: no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned cp;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
 void flags_json_string(FILE *f, const char *s)
 {
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+
     fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    while (*p) {
+        unsigned char c = *p;
+        size_t n;
         switch (c) {
         case '"':
             fputs("\\\"", f);
-            break;
+            p++;
+            continue;
         case '\\':
             fputs("\\\\", f);
-            break;
+            p++;
+            continue;
         case '\n':
             fputs("\\n", f);
-            break;
+            p++;
+            continue;
         case '\r':
             fputs("\\r", f);
-            break;
+            p++;
+            continue;
         case '\t':
             fputs("\\t", f);
-            break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                fprintf(f, "\\u%04x", c);
-            else
-                fputc(c, f);
+            p++;
+            continue;
+        }
+        if (c < 0x20 || c == 0x7f) {
+            fprintf(f, "\\u%04x", c);
+            p++;
+        } else if ((n = utf8_len(p)) == 0) {
+            fputs("\\ufffd", f); /* one replacement per invalid byte */
+            p++;
+        } else {
+            fwrite(p, 1, n, f);
+            p += n;
         }
     }
     fputc('"', f);
@@ -70,15 +113,40 @@ int flags_record_write(FILE *f, const struct flags_record *r)
     flags_json_string(f, r->url);
     fputs(",\"libcurl\":", f);
     flags_json_string(f, r->libcurl);
+    fprintf(f, ",\"timeout_s\":%.3f,\"fresh_connect\":%s", r->timeout_s,
+            r->fresh_connect ? "true" : "false");
+    fputs(",\"proxy_env\":", f);
+    if (r->proxy_env && *r->proxy_env)
+        flags_json_string(f, r->proxy_env);
+    else
+        fputs("null", f);
     fputs("}\n", f);
     return ferror(f) ? -EIO : 0;
 }
 
-int flags_record_append(const char *path, const struct flags_record *r)
+int flags_record_open(const char *path)
+{
+    /* O_NONBLOCK: opening a FIFO without a reader fails (ENXIO) instead of
+     * waiting for one, and a write that would block fails (EAGAIN) instead of
+     * hanging the run; regular files ignore it. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0644);
+    return fd < 0 ? -errno : fd;
+}
+
+const char *flags_record_strerror(int err)
+{
+    if (err == -ENXIO)
+        return "no process is reading this FIFO";
+    if (err == -EAGAIN)
+        return "its reader takes nothing (full FIFO or socket)";
+    return strerror(-err);
+}
+
+int flags_record_append_fd(int fd, const struct flags_record *r)
 {
     char *line = NULL;
     size_t len = 0;
-    int fd = -1, rc;
+    int rc;
     FILE *mem = open_memstream(&line, &len);
 
     if (!mem)
@@ -86,22 +154,25 @@ int flags_record_append(const char *path, const struct flags_record *r)
     rc = flags_record_write(mem, r);
     if (fclose(mem) != 0 && rc == 0)
         rc = -errno;
-    if (rc != 0)
-        goto out;
-
-    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = -errno;
-        goto out;
+    if (rc == 0) {
+        ssize_t w = write(fd, line, len);
+        if (w < 0)
+            rc = -errno;
+        else if ((size_t)w != len)
+            rc = -EIO; /* a short append: the disk is full */
     }
-    ssize_t w = write(fd, line, len);
-    if (w < 0)
-        rc = -errno;
-    else if ((size_t)w != len)
-        rc = -EIO; /* a short append: the disk is full */
+    free(line);
+    return rc;
+}
+
+int flags_record_append(const char *path, const struct flags_record *r)
+{
+    int fd = flags_record_open(path), rc;
+
+    if (fd < 0)
+        return fd;
+    rc = flags_record_append_fd(fd, r);
     if (close(fd) != 0 && rc == 0)
         rc = -errno;
-out:
-    free(line);
     return rc;
 }

@@ -4,6 +4,7 @@
 #ifndef FLAGS_RECORD_H
 #define FLAGS_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -20,10 +21,14 @@ struct flags_record {
     struct flags_latency latency_ms; /* over requests that ended OK or not found */
     double cpu_user_s, cpu_sys_s;    /* getrusage(RUSAGE_SELF) */
     long max_rss_kb;
-    long connections;    /* new connections opened (CURLINFO_NUM_CONNECTS summed) */
-    const char *server;  /* the -s label: LOCAL, DELAY, ... or CUSTOM */
-    const char *url;     /* the base URL */
-    const char *libcurl; /* curl_version_info()->version */
+    long connections;      /* new connections opened (CURLINFO_NUM_CONNECTS summed) */
+    const char *server;    /* the -s label: LOCAL, DELAY, ... or CUSTOM */
+    const char *url;       /* the base URL */
+    const char *libcurl;   /* curl_version_info()->version */
+    double timeout_s;      /* --timeout */
+    bool fresh_connect;    /* --fresh-connect */
+    const char *proxy_env; /* flags_proxy_env(): the proxy settings libcurl took
+                              from the environment, redacted; NULL or "": none */
 };
 
 /* Fills cpu_user_s, cpu_sys_s and max_rss_kb from getrusage(RUSAGE_SELF).
@@ -34,13 +39,27 @@ int flags_record_usage(struct flags_record *r);
  * or -EIO. */
 int flags_record_write(FILE *f, const struct flags_record *r);
 
-/* Appends r as one line to the file at path (created 0644), with a single
- * write(2) so concurrent runs never interleave their lines. Returns 0 or a
- * negative errno code. */
+/* Opens path for appending records (created 0644), without ever blocking: a
+ * FIFO that no process reads is -ENXIO at once. Returns the descriptor (the
+ * caller closes it) or a negative errno code. */
+int flags_record_open(const char *path);
+
+/* The reason for an error of flags_record_open/append_fd, in words: a FIFO
+ * without a reader is named as such. */
+const char *flags_record_strerror(int err);
+
+/* Appends r as one line to fd (from flags_record_open), with a single write(2)
+ * so concurrent runs never interleave their lines. Returns 0 or a negative
+ * errno code (-EAGAIN: a FIFO or socket whose reader takes nothing). */
+int flags_record_append_fd(int fd, const struct flags_record *r);
+
+/* flags_record_open, flags_record_append_fd and close, for one record. */
 int flags_record_append(const char *path, const struct flags_record *r);
 
 /* Writes s to f as a JSON string literal, quotes included: '"', '\\' and
- * control characters escaped, other bytes (UTF-8) as they are. */
+ * control characters escaped; well-formed UTF-8 as it is; every byte that is
+ * not part of well-formed UTF-8 becomes U+FFFD, so the result is valid UTF-8
+ * JSON whatever s holds. */
 void flags_json_string(FILE *f, const char *s);
 
 #endif /* FLAGS_RECORD_H */

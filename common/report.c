@@ -1,6 +1,9 @@
 /* report.c -- the book's output formats. */
 #include "report.h"
 
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define BAR_CELLS 40u
@@ -110,4 +113,58 @@ void flags_progress_end(struct flags_progress *p)
         fflush(p->f);
     }
     p->open = false;
+}
+
+int flags_redact_url(char *buf, size_t cap, const char *url)
+{
+    const char *start = strstr(url, "://");
+    const char *end, *at = NULL;
+    int n;
+
+    start = start ? start + 3 : url;
+    end = start + strcspn(start, "/?#");
+    for (const char *p = start; p < end; p++) {
+        if (*p == '@')
+            at = p; /* the last one: a password may hold an '@' */
+    }
+    if (at)
+        n = snprintf(buf, cap, "%.*s***%s", (int)(start - url), url, at);
+    else
+        n = snprintf(buf, cap, "%s", url);
+    if (n < 0 || (size_t)n >= cap)
+        return -ENOSPC;
+    /* A control byte would forge or break an output line. */
+    for (char *p = buf; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    }
+    return n;
+}
+
+/* The variables libcurl reads to pick a proxy for http:// and https:// URLs
+ * (it ignores an upper-case HTTP_PROXY, see curl's CURLOPT_PROXY). */
+static const char *const proxy_vars[] = {
+    "http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY",
+};
+
+int flags_proxy_env(char *buf, size_t cap)
+{
+    size_t len = 0;
+
+    if (cap == 0)
+        return -ENOSPC;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]); i++) {
+        const char *v = getenv(proxy_vars[i]);
+        char shown[512];
+        if (!v || !*v)
+            continue;
+        if (flags_redact_url(shown, sizeof(shown), v) < 0)
+            snprintf(shown, sizeof(shown), "(too long to show)");
+        int n = snprintf(buf + len, cap - len, "%s%s=%s", len ? " " : "", proxy_vars[i], shown);
+        if (n < 0 || (size_t)n >= cap - len)
+            return -ENOSPC;
+        len += (size_t)n;
+    }
+    return (int)len;
 }

@@ -52,6 +52,18 @@ void flags_progress_step(struct flags_progress *p);
 /* Ends the bar's line, if one was drawn. */
 void flags_progress_end(struct flags_progress *p);
 
+/* Copies url into buf (of size cap) with its credentials hidden: the userinfo
+ * of "scheme://user:password@host/..." (or "user:password@host" without a
+ * scheme) becomes "***", and control bytes become '?'. Returns the length, or
+ * -ENOSPC if it does not fit. */
+int flags_redact_url(char *buf, size_t cap, const char *url);
+
+/* Describes the proxy settings libcurl takes from the environment
+ * (http_proxy, https_proxy, HTTPS_PROXY, all_proxy, ALL_PROXY, no_proxy,
+ * NO_PROXY; those set and non-empty) as "name=value ..." with every value
+ * redacted, into buf; "" when none is set. Returns the length or -ENOSPC. */
+int flags_proxy_env(char *buf, size_t cap);
+
 /* Seconds on CLOCK_MONOTONIC. */
 double flags_now(void);
 

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cancel.h"
+
 #define MAX_REDIRS 5
 #define URL_SUFFIX sizeof("/xx/xx.gif")
 
@@ -38,7 +40,8 @@ static int write_all(int fd, const char *p, size_t n)
  * descriptor (write-only) or -errno. */
 static int part_create(struct flags_xfer *x)
 {
-    int fd = openat(x->job->outdir_fd, x->part_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = flags_tmp_openat(x->job->outdir_fd, x->part_name,
+                              O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
     x->part_exists = true;

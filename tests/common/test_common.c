@@ -1,6 +1,8 @@
 /* test_common.c -- unit tests of common/: codes, CLI, URLs, report text,
  * percentiles, JSON, fd limit planning. */
 #include <errno.h>
+#include <iconv.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -419,10 +421,109 @@ static void test_json(void)
                     "\"p90\":2.000,\"p99\":3.000,\"max\":4.000},\"cpu_user_s\":0.000000,"
                     "\"cpu_sys_s\":0.000000,\"max_rss_kb\":99,\"connections\":7,"
                     "\"server\":\"CUSTOM\",\"url\":\"http://h/\\\"q\\\"\\\\\\n\\u0001\","
-                    "\"libcurl\":\"7.88.1\"}\n");
+                    "\"libcurl\":\"7.88.1\",\"timeout_s\":0.000,\"fresh_connect\":false,"
+                    "\"proxy_env\":null}\n");
+    free(t);
+    t = NULL;
+    r.proxy_env = "http_proxy=http://***@p:3128";
+    CAPTURE(t, CHECK_EQ_LONG(flags_record_write(f_, &r), 0));
+    CHECK(t && strstr(t, ",\"proxy_env\":\"http_proxy=http://***@p:3128\"}\n"));
     free(t);
     CHECK_EQ_LONG(flags_record_usage(&r), 0);
     CHECK(r.max_rss_kb > 0);
+}
+
+/* True if s is valid UTF-8, by iconv (which refuses overlong forms and
+ * surrogates). */
+static bool valid_utf8(const char *s)
+{
+    iconv_t cd = iconv_open("UTF-32LE", "UTF-8");
+    char out[64];
+    char *in = (char *)s, *o = out;
+    size_t inleft = s ? strlen(s) : 0, outleft = sizeof(out);
+    bool ok =
+        cd != (iconv_t)-1 && iconv(cd, &in, &inleft, &o, &outleft) != (size_t)-1 && inleft == 0;
+    if (cd != (iconv_t)-1)
+        iconv_close(cd);
+    return ok;
+}
+
+/* Every record is valid UTF-8 JSON whatever bytes it quotes: well-formed
+ * UTF-8 (2, 3 and 4 bytes) passes, each byte of anything else -- a stray
+ * continuation, a truncated sequence, an overlong form, a surrogate, a code
+ * point above U+10FFFF, 0xfe/0xff -- becomes U+FFFD, control bytes \\u00XX. */
+static void test_json_utf8(void)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\""},
+        {"a\x80z", "\"a\\ufffdz\""},
+        {"\xff\xfe", "\"\\ufffd\\ufffd\""},
+        {"\xc3", "\"\\ufffd\""},                                  /* truncated at the end */
+        {"\xe2\x82z", "\"\\ufffd\\ufffdz\""},                     /* truncated in the middle */
+        {"\xc0\xaf", "\"\\ufffd\\ufffd\""},                       /* overlong '/' */
+        {"\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\""},            /* overlong, 3 bytes */
+        {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},            /* surrogate U+D800 */
+        {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* above U+10FFFF */
+        {"\x01\x7f\x1b[2J", "\"\\u0001\\u007f\\u001b[2J\""},
+        {"", "\"\""},
+    };
+    char *t = NULL;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        CAPTURE(t, flags_json_string(f_, cases[i].in));
+        CHECK_EQ_STR(t, cases[i].out);
+        free(t);
+        t = NULL;
+    }
+    /* Every one of the 65,280 two-byte strings gives output that glibc's
+     * iconv, an independent decoder, accepts as UTF-8. */
+    size_t bad = 0;
+    for (unsigned a = 1; a < 256; a++) {
+        for (unsigned b = 0; b < 256; b++) {
+            char in[3] = {(char)a, (char)b, '\0'};
+            CAPTURE(t, flags_json_string(f_, in));
+            bad += !valid_utf8(t);
+            free(t);
+            t = NULL;
+        }
+    }
+    CHECK_EQ_LONG(bad, 0);
+}
+
+/* Credentials never reach the output. */
+static void test_redact(void)
+{
+    char buf[256];
+
+    CHECK(flags_redact_url(buf, sizeof(buf), "http://u:pw@h:1/flags") > 0);
+    CHECK_EQ_STR(buf, "http://***@h:1/flags");
+    CHECK(flags_redact_url(buf, sizeof(buf), "https://u:p@w@h/x?a@b") > 0);
+    CHECK_EQ_STR(buf, "https://***@h/x?a@b");
+    CHECK(flags_redact_url(buf, sizeof(buf), "u:pw@proxy:3128") > 0);
+    CHECK_EQ_STR(buf, "***@proxy:3128");
+    CHECK(flags_redact_url(buf, sizeof(buf), "http://h/a@b") > 0);
+    CHECK_EQ_STR(buf, "http://h/a@b");
+    CHECK(flags_redact_url(buf, sizeof(buf), "http://h/\x1b[2J") > 0);
+    CHECK_EQ_STR(buf, "http://h/?[2J");
+    CHECK_EQ_LONG(flags_redact_url(buf, 8, "http://host/flags"), -ENOSPC);
+
+    CHECK_EQ_LONG(setenv("http_proxy", "http://bob:secret@p:3128", 1), 0);
+    CHECK_EQ_LONG(setenv("NO_PROXY", "localhost", 1), 0);
+    CHECK_EQ_LONG(setenv("HTTP_PROXY", "http://ignored-by-libcurl:1", 1), 0);
+    CHECK(flags_proxy_env(buf, sizeof(buf)) > 0);
+    CHECK_EQ_STR(buf, "http_proxy=http://***@p:3128 NO_PROXY=localhost");
+    unsetenv("http_proxy");
+    unsetenv("NO_PROXY");
+    unsetenv("HTTP_PROXY");
+    unsetenv("https_proxy");
+    unsetenv("HTTPS_PROXY");
+    unsetenv("all_proxy");
+    unsetenv("ALL_PROXY");
+    unsetenv("no_proxy");
+    CHECK_EQ_LONG(flags_proxy_env(buf, sizeof(buf)), 0);
+    CHECK_EQ_STR(buf, "");
 }
 
 static void test_fdlimit(void)
@@ -451,6 +552,8 @@ int main(void)
     test_report();
     test_stats();
     test_json();
+    test_json_utf8();
+    test_redact();
     test_fdlimit();
     return CHECK_DONE();
 }

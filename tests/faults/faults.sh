@@ -261,6 +261,9 @@ timeout -k 5 "$RUN_LIMIT" "$CLIENT" --output "$out" -v -s "$FLAGS" -e | head -c 
 RC=${PIPESTATUS[0]}
 fb_ok "SIGPIPE: not killed by it (exit $RC)" test "$RC" -ne 141 -a "$RC" -lt 124
 
+# --- issue 15: signals, blocked output, output files, hygiene ------------------
+source "$(dirname "${BASH_SOURCE[0]}")/signals.sh"
+
 # --- c10k: -m 10000 works, or says clearly why not ----------------------------
 # 10,140 requests held 2 s each by flagserver: the cap is reached exactly.
 # Skipped under sanitizers, whose per-thread shadow memory makes 10,000
