@@ -238,6 +238,15 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     job.timeout_ms = opts->timeout_ms;
     job.fresh_connect = opts->fresh_connect;
     job.max_size = opts->max_size;
+    job.loops = opts->loops;
+    job.save_threads = opts->save_threads;
+    if (!backend->variants && (opts->loops != 1 || opts->save_threads != 0)) {
+        fprintf(stderr, "*** Usage error: --loops and --save-threads are options of "
+                        "flags_asyncloop\n");
+        flags_cli_usage(stderr, prog);
+        status = EXIT_USAGE;
+        goto out;
+    }
 
     /* What is shown and recorded never holds a password (-s URL, proxies). */
     if (flags_redact_url(shown_url, sizeof(shown_url), opts->base_url) < 0 ||
