@@ -8,7 +8,15 @@
  * byte-identical; 404 and transport errors classified; the cap is exact (peak
  * in flight == concur_req); connections are reused (connects <= concur_req);
  * a per-request timeout; and SIGINT cancels queued and running requests.
+ *
+ * Run as `test_asyncloop_loop [LOOPS SAVE_THREADS]`, every case runs with
+ * --loops LOOPS and --save-threads SAVE_THREADS: with LOOPS > 1 the exact cap
+ * checks the permits the loops share (their shares must sum to m, none
+ * exceeded) and "exactly once" checks the shared counter; with SAVE_THREADS
+ * > 0 every OK result must find its file already saved (the saver handoff
+ * reports a request only after its save) and no temporary file behind.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -163,12 +171,18 @@ static void server_reset(int delay_ms)
 
 struct tally {
     pthread_t caller;
+    const char (*cc)[3];
+    size_t ncodes;
     int calls[MAXREQ];
     int by_status[4];
     long connects;
     int wrong_thread;
+    int unsaved; /* OK results whose file did not exist yet when reported */
     char first_msg[256];
 };
+
+static unsigned mode_loops = 1, mode_save = 0; /* argv: the variant under test */
+static int outdir_fd = -1;
 
 static void on_done(const struct flags_result *res, void *arg)
 {
@@ -179,6 +193,13 @@ static void on_done(const struct flags_result *res, void *arg)
         t->calls[res->index]++;
     if ((unsigned)res->status < 4)
         t->by_status[res->status]++;
+    if (res->status == FLAGS_OK && res->index < MAXREQ) {
+        /* The run's codes are the test's own: the file must be there now. */
+        char name[16];
+        snprintf(name, sizeof(name), "%s.gif", t->cc[res->index % t->ncodes]);
+        if (faccessat(outdir_fd, name, F_OK, 0) != 0)
+            t->unsaved++;
+    }
     t->connects += res->connects;
     if (res->msg[0] && !t->first_msg[0])
         snprintf(t->first_msg, sizeof(t->first_msg), "%s", res->msg);
@@ -192,11 +213,26 @@ static double now_s(void)
 }
 
 static char outdir[] = "/tmp/flagbench-asyncloop.XXXXXX";
-static int outdir_fd = -1;
 
 static const char codes[][3] = {"AR", "BD", "BR", "CD", "CN", "DE", "EG", "ET", "FR", "ID",
                                 "IN", "IR", "JP", "MX", "NG", "PH", "PK", "RU", "TR", "US"};
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
+
+/* True if the output directory holds no temporary file. */
+static int no_debris(void)
+{
+    int fd = dup(outdir_fd), clean = 1;
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *e;
+    if (!d)
+        return 0;
+    rewinddir(d);
+    while ((e = readdir(d)) != NULL)
+        if (strstr(e->d_name, ".part"))
+            clean = 0;
+    closedir(d);
+    return clean;
+}
 
 /* Runs one job and checks the accounting every job must satisfy. */
 static int run(struct tally *t, const char (*cc)[3], size_t ncodes, size_t requests, unsigned m,
@@ -208,9 +244,18 @@ static int run(struct tally *t, const char (*cc)[3], size_t ncodes, size_t reque
                             .base_url = base,
                             .outdir_fd = outdir_fd,
                             .concur_req = m,
-                            .timeout_ms = timeout_ms};
+                            .timeout_ms = timeout_ms,
+                            .loops = mode_loops,
+                            .save_threads = mode_save};
     memset(t, 0, sizeof(*t));
     t->caller = pthread_self();
+    t->cc = cc;
+    t->ncodes = ncodes;
+    for (size_t i = 0; i < ncodes; i++) { /* "saved when reported" needs a clean slate */
+        char name[16];
+        snprintf(name, sizeof(name), "%s.gif", cc[i]);
+        (void)unlinkat(outdir_fd, name, 0);
+    }
     double t0 = now_s();
     int rc = asyncloop_download_many(&job, on_done, t);
     if (elapsed)
@@ -220,6 +265,8 @@ static int run(struct tally *t, const char (*cc)[3], size_t ncodes, size_t reque
         once &= t->calls[i] == 1;
     CHECK(once); /* every index exactly once */
     CHECK_EQ_LONG(t->wrong_thread, 0);
+    CHECK_EQ_LONG(t->unsaved, 0);
+    CHECK_EQ_LONG(no_debris(), 1);
     CHECK_EQ_LONG(t->by_status[0] + t->by_status[1] + t->by_status[2] + t->by_status[3], requests);
     return rc;
 }
@@ -327,9 +374,15 @@ static void test_cancel(void)
     printf("# cancel: %.3f s\n", el);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     pthread_t server;
+
+    if (argc == 3) {
+        mode_loops = (unsigned)atoi(argv[1]);
+        mode_save = (unsigned)atoi(argv[2]);
+    }
+    printf("# --loops %u --save-threads %u\n", mode_loops, mode_save);
 
     /* Before any thread: the signal handlers and the cancel fd. */
     if (flags_cancel_install() != 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
