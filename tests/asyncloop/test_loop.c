@@ -1,6 +1,6 @@
 /* test_loop.c -- asyncloop_download_many end to end, without the common main.
  *
- * A small evhttp server runs on 127.0.0.1 (a free port) in a second thread and
+ * A small evhttp server runs on 127.0.0.1 (a free port) in a child process and
  * serves /flags/cc/cc.gif with a body unique to the code (404 for "ZZ"),
  * after an optional delay, counting the requests in flight and their peak.
  * The backend runs on the main thread, as the common main would run it. The
@@ -16,6 +16,7 @@
  * > 0 every OK result must find its file already saved (the saver handoff
  * reports a request only after its save) and no temporary file behind.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +26,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,9 +42,15 @@
 #include "download.h"
 #include "flags.h"
 
-/* ---- the server (its own thread and event base) ---- */
+/* ---- the server (its own process and event base) ----
+ *
+ * A child process, not a thread: TSan models file descriptors as memory, and a
+ * server thread's epoll_ctl on fd 22 "races" with the client's close of a
+ * later file that reused the number (no shared memory, only atomics). Its
+ * counters live in a MAP_SHARED page, lock-free atomics work across the two
+ * processes. */
 
-static struct {
+static struct srv_state {
     struct event_base *base;
     struct evhttp *http;
     struct event *ticker;
@@ -50,7 +59,9 @@ static struct {
     atomic_int in_flight, peak, served;
     atomic_int sigint_after; /* > 0: raise SIGINT once this many requests arrived */
     atomic_bool quit;
-} srv;
+} *srvp;
+#define srv (*srvp)
+static pid_t server_pid;
 
 static size_t body_for(const char *cc, char *buf, size_t cap)
 {
@@ -103,7 +114,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     int n = atomic_fetch_add(&srv.served, 1) + 1;
     int sig_at = atomic_load(&srv.sigint_after);
     if (sig_at > 0 && n == sig_at)
-        kill(getpid(), SIGINT);
+        kill(getppid(), SIGINT); /* the client */
     int d = atomic_load(&srv.delay_ms);
     struct timeval tv = {.tv_sec = d / 1000, .tv_usec = (d % 1000) * 1000};
     if (event_base_once(srv.base, -1, EV_TIMEOUT, reply, req, &tv) != 0)
@@ -117,15 +128,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(srv.base);
 }
 
-static void *server_main(void *arg)
+static int server_start(void)
 {
-    (void)arg;
-    event_base_dispatch(srv.base);
-    return NULL;
-}
-
-static int server_start(pthread_t *t)
-{
+    srvp = mmap(NULL, sizeof(*srvp), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (srvp == MAP_FAILED)
+        return -errno;
     srv.base = event_base_new();
     if (!srv.base)
         return -ENOMEM;
@@ -146,16 +153,22 @@ static int server_start(pthread_t *t)
     struct timeval tv = {0, 20000};
     if (!srv.ticker || event_add(srv.ticker, &tv) != 0)
         return -ENOMEM;
-    return pthread_create(t, NULL, server_main, NULL) == 0 ? 0 : -EAGAIN;
+    /* Forked before the client starts any thread; the loop is the child's. */
+    server_pid = fork();
+    if (server_pid < 0)
+        return -errno;
+    if (server_pid == 0) {
+        if (event_reinit(srv.base) == 0)
+            event_base_dispatch(srv.base);
+        _exit(0);
+    }
+    return 0;
 }
 
-static void server_stop(pthread_t t)
+static void server_stop(void)
 {
     atomic_store(&srv.quit, true);
-    pthread_join(t, NULL);
-    evhttp_free(srv.http);
-    event_free(srv.ticker);
-    event_base_free(srv.base);
+    (void)waitpid(server_pid, NULL, 0);
 }
 
 static void server_reset(int delay_ms)
@@ -376,7 +389,6 @@ static void test_cancel(void)
 
 int main(int argc, char **argv)
 {
-    pthread_t server;
 
     if (argc == 3) {
         mode_loops = (unsigned)atoi(argv[1]);
@@ -393,7 +405,7 @@ int main(int argc, char **argv)
         perror("outdir");
         return 1;
     }
-    if (server_start(&server) != 0) {
+    if (server_start() != 0) {
         fprintf(stderr, "cannot start the test server\n");
         return 1;
     }
@@ -408,7 +420,7 @@ int main(int argc, char **argv)
     test_timeout();
     test_cancel(); /* last: the cancel flag stays set */
 
-    server_stop(server);
+    server_stop();
     for (size_t i = 0; i < NCODES; i++) {
         char name[64];
         snprintf(name, sizeof(name), "%s.gif", codes[i]);
