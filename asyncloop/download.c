@@ -67,22 +67,22 @@ struct slot {
  * bounded queue: the calling thread only drains it, so a loop waiting for
  * room always gets it. */
 struct shared {
-    atomic_size_t next;      /* the next request index to take */
-    pthread_mutex_t mutex;   /* guards everything below */
-    pthread_cond_t more;     /* the queue gained a result, or a loop ended */
-    pthread_cond_t room;     /* the queue was emptied */
-    struct flags_result *q;  /* qcap slots, qlen used */
+    atomic_size_t next;     /* the next request index to take */
+    pthread_mutex_t mutex;  /* guards everything below */
+    pthread_cond_t more;    /* the queue gained a result, or a loop ended */
+    pthread_cond_t room;    /* the queue was emptied */
+    struct flags_result *q; /* qcap slots, qlen used */
     size_t qlen, qcap;
-    unsigned live;           /* loop threads still running */
+    unsigned live; /* loop threads still running */
 };
 
 struct run {
     const struct flags_job *job;
     flags_done_fn done; /* one loop: called directly */
     void *done_arg;
-    struct shared *sh;    /* N loops: results go through sh; NULL with one */
-    struct pool *savers;  /* K > 0: the saver threads (shared by the loops) */
-    unsigned share;       /* this loop's permits: transfers and saves in flight */
+    struct shared *sh;   /* N loops: results go through sh; NULL with one */
+    struct pool *savers; /* K > 0: the saver threads (shared by the loops) */
+    unsigned share;      /* this loop's permits: transfers and saves in flight */
 
     struct loop loop;
     struct asem sem;           /* one loop: share permits, every request queued */
@@ -95,12 +95,12 @@ struct run {
     struct slot *free;         /* handed-out slots that are idle */
     struct event *cancel_ev;   /* owned; NULL without a cancel fd */
 
-    int saved_fd;               /* K > 0: eventfd the savers write; -1 if none */
-    struct event *saved_ev;     /* owned; watches saved_fd */
+    int saved_fd;                /* K > 0: eventfd the savers write; -1 if none */
+    struct event *saved_ev;      /* owned; watches saved_fd */
     pthread_mutex_t saved_mutex; /* guards saved */
     bool saved_mutex_ready;
-    struct slot *saved;  /* saves done, waiting for the loop */
-    unsigned saving;     /* slots with a saver */
+    struct slot *saved; /* saves done, waiting for the loop */
+    unsigned saving;    /* slots with a saver */
 
     size_t reported;           /* results so far (one loop: done() calls) */
     enum flags_status stop_as; /* FLAGS_CANCELLED or FLAGS_ERROR once stopping */
@@ -663,8 +663,8 @@ int asyncloop_download_many(const struct flags_job *job, flags_done_fn done, voi
     }
     if (n == 1) {
         /* The book's design: one loop, on the calling thread. */
-        struct run r = {.job = job, .done = done, .done_arg = arg, .savers = savers,
-                        .share = job->concur_req};
+        struct run r = {
+            .job = job, .done = done, .done_arg = arg, .savers = savers, .share = job->concur_req};
         rc = run_loop(&r);
         run_free(&r);
     } else {

@@ -43,11 +43,11 @@ struct asem_waiter {
 };
 
 struct asem {
-    unsigned permits;               /* free permits, 0..max */
-    unsigned max;                   /* the initial count */
+    unsigned permits;                /* free permits, 0..max */
+    unsigned max;                    /* the initial count */
     struct asem_waiter *head, *tail; /* FIFO of waiters */
     size_t nwaiters;
-    bool dispatching; /* a asem_release() is handing out permits */
+    bool dispatching; /* an asem_release() is handing out permits */
 };
 
 /* Initialises s with permits free permits and no waiters. Returns 0, or
@@ -56,7 +56,7 @@ int asem_init(struct asem *s, unsigned permits);
 
 /* Asks for one permit on behalf of w. If a permit is free and nobody waits,
  * takes it and calls fn(w, arg) before returning; otherwise queues w at the
- * tail and returns, and fn runs later from a asem_release(). Returns true if
+ * tail and returns, and fn runs later from an asem_release(). Returns true if
  * fn already ran, false if w was queued. w must not be queued already; a node
  * must be zero-initialised before its first use (asem_cancel reads it). */
 bool asem_acquire(struct asem *s, struct asem_waiter *w, asem_fn fn, void *arg);

@@ -28,13 +28,13 @@ enum flags_status {
 struct flags_job {
     const char (*codes)[3]; /* ncodes upper-case, NUL-terminated two-letter codes */
     size_t ncodes;
-    size_t requests;      /* ncodes x --repeat; results are indexed 0..requests-1 */
-    const char *base_url; /* no trailing slash, e.g. "http://127.0.0.1:8000/flags" */
-    int outdir_fd;        /* open directory the files are saved into */
-    unsigned concur_req;  /* transfers in flight at most; 1 <= concur_req <= requests */
-    long timeout_ms;      /* whole-transfer timeout per request */
-    bool fresh_connect;   /* a new connection per request instead of keep-alive */
-    long long max_size;   /* --max-size: largest body accepted, bytes; 0: the default */
+    size_t requests;       /* ncodes x --repeat; results are indexed 0..requests-1 */
+    const char *base_url;  /* no trailing slash, e.g. "http://127.0.0.1:8000/flags" */
+    int outdir_fd;         /* open directory the files are saved into */
+    unsigned concur_req;   /* transfers in flight at most; 1 <= concur_req <= requests */
+    long timeout_ms;       /* whole-transfer timeout per request */
+    bool fresh_connect;    /* a new connection per request instead of keep-alive */
+    long long max_size;    /* --max-size: largest body accepted, bytes; 0: the default */
     unsigned loops;        /* --loops: event loops (asyncloop); 0 or 1: one, on the caller */
     unsigned save_threads; /* --save-threads: saver threads (asyncloop); 0: save on the loop */
 };

@@ -59,7 +59,7 @@ static struct srv_state {
     atomic_int in_flight, peak, served;
     atomic_int sigint_after; /* > 0: raise SIGINT once this many requests arrived */
     atomic_bool quit;
-} *srvp;
+} * srvp;
 #define srv (*srvp)
 static pid_t server_pid;
 
