@@ -169,6 +169,10 @@ static void server_stop(void)
 {
     atomic_store(&srv.quit, true);
     (void)waitpid(server_pid, NULL, 0);
+    /* The parent's copies, made before the fork (its descriptors too). */
+    evhttp_free(srv.http);
+    event_free(srv.ticker);
+    event_base_free(srv.base);
 }
 
 static void server_reset(int delay_ms)
