@@ -12,6 +12,7 @@ static const struct flags_backend asyncloop = {
     .default_concur_req = 5, /* the book's asyncio default */
     .max_concur_req = 10000,
     .fds_per_transfer = 1,
+    .variants = true, /* --loops, --save-threads */
 };
 
 int main(int argc, char **argv)

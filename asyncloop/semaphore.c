@@ -3,7 +3,7 @@
 
 #include <errno.h>
 
-int sem_init(struct sem *s, unsigned permits)
+int asem_init(struct asem *s, unsigned permits)
 {
     if (permits == 0)
         return -EINVAL;
@@ -15,7 +15,7 @@ int sem_init(struct sem *s, unsigned permits)
     return 0;
 }
 
-static void enqueue(struct sem *s, struct sem_waiter *w)
+static void enqueue(struct asem *s, struct asem_waiter *w)
 {
     w->next = NULL;
     w->prev = s->tail;
@@ -28,7 +28,7 @@ static void enqueue(struct sem *s, struct sem_waiter *w)
     s->nwaiters++;
 }
 
-static void unlink_waiter(struct sem *s, struct sem_waiter *w)
+static void unlink_waiter(struct asem *s, struct asem_waiter *w)
 {
     if (w->prev)
         w->prev->next = w->next;
@@ -43,7 +43,7 @@ static void unlink_waiter(struct sem *s, struct sem_waiter *w)
     s->nwaiters--;
 }
 
-bool sem_acquire(struct sem *s, struct sem_waiter *w, sem_fn fn, void *arg)
+bool asem_acquire(struct asem *s, struct asem_waiter *w, asem_fn fn, void *arg)
 {
     w->fn = fn;
     w->arg = arg;
@@ -60,17 +60,17 @@ bool sem_acquire(struct sem *s, struct sem_waiter *w, sem_fn fn, void *arg)
     return false;
 }
 
-int sem_release(struct sem *s)
+int asem_release(struct asem *s)
 {
     if (s->permits == s->max)
         return -EOVERFLOW;
     s->permits++;
     if (s->dispatching)
-        return 0; /* the sem_release() below us on the stack hands it out */
+        return 0; /* the asem_release() below us on the stack hands it out */
 
     s->dispatching = true;
     while (s->permits > 0 && s->head != NULL) {
-        struct sem_waiter *w = s->head;
+        struct asem_waiter *w = s->head;
         unlink_waiter(s, w);
         s->permits--;
         w->fn(w, w->arg); /* may acquire, release or cancel: re-read the queue */
@@ -79,7 +79,7 @@ int sem_release(struct sem *s)
     return 0;
 }
 
-bool sem_cancel(struct sem *s, struct sem_waiter *w)
+bool asem_cancel(struct asem *s, struct asem_waiter *w)
 {
     if (!w->queued)
         return false;
@@ -87,12 +87,12 @@ bool sem_cancel(struct sem *s, struct sem_waiter *w)
     return true;
 }
 
-size_t sem_waiters(const struct sem *s)
+size_t asem_waiters(const struct asem *s)
 {
     return s->nwaiters;
 }
 
-unsigned sem_permits(const struct sem *s)
+unsigned asem_permits(const struct asem *s)
 {
     return s->permits;
 }

@@ -38,6 +38,8 @@ enum {
     OPT_QUIET,
     OPT_FRESH,
     OPT_MAX_SIZE,
+    OPT_LOOPS,
+    OPT_SAVE_THREADS,
 };
 
 static const struct option long_opts[] = {
@@ -56,6 +58,8 @@ static const struct option long_opts[] = {
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"fresh-connect", no_argument, NULL, OPT_FRESH},
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {"loops", required_argument, NULL, OPT_LOOPS},
+    {"save-threads", required_argument, NULL, OPT_SAVE_THREADS},
     {NULL, 0, NULL, 0},
 };
 
@@ -238,6 +242,8 @@ static void opts_init(struct flags_opts *o, unsigned default_concur_req)
     o->timeout_ms = DEFAULT_TIMEOUT_MS;
     o->repeat = 1;
     o->max_size = FLAGS_MAX_SIZE_DEFAULT;
+    o->loops = 1;
+    o->save_threads = 0;
 }
 
 int flags_cli_parse(struct flags_opts *o, int argc, char **argv, unsigned default_concur_req,
@@ -324,6 +330,18 @@ int flags_cli_parse(struct flags_opts *o, int argc, char **argv, unsigned defaul
                                    "or G suffix, not '%s'",
                                    FLAGS_CLI_MAX_SIZE, optarg);
             break;
+        case OPT_LOOPS:
+            if (flags_parse_long(optarg, 1, FLAGS_CLI_MAX_LOOPS, &num) != 0)
+                return usage_error(err, errlen, "--loops N must be 1 to %d, not '%s'",
+                                   FLAGS_CLI_MAX_LOOPS, optarg);
+            o->loops = (unsigned)num;
+            break;
+        case OPT_SAVE_THREADS:
+            if (flags_parse_long(optarg, 0, FLAGS_CLI_MAX_LOOPS, &num) != 0)
+                return usage_error(err, errlen, "--save-threads K must be 0 to %d, not '%s'",
+                                   FLAGS_CLI_MAX_LOOPS, optarg);
+            o->save_threads = (unsigned)num;
+            break;
         case ':':
             return usage_error(err, errlen, "option '%s' needs an argument", argv[optind - 1]);
         default:
@@ -398,7 +416,11 @@ void flags_cli_help(FILE *f, const char *prog, unsigned default_concur_req, unsi
             "  --latencies FILE      append each OK or not-found request's latency (ms) to FILE\n"
             "  --quiet               print the summary only\n"
             "  --fresh-connect       a new connection per request (no keep-alive)\n"
-            "  --max-size BYTES      largest response accepted; K, M, G suffixes (default=1M)\n",
+            "  --max-size BYTES      largest response accepted; K, M, G suffixes (default=1M)\n"
+            "  --loops N             flags_asyncloop only: N event loops on N threads, sharing\n"
+            "                        the -m permits (default=1)\n"
+            "  --save-threads K      flags_asyncloop only: save the files on K threads off the\n"
+            "                        loop, as run_in_executor (default=0: on the loop)\n",
             default_concur_req, max_concur_req);
     fprintf(f, "\nexit status: 0 all downloaded or not found; 1 an error (a download, or\n"
                "writing the output or the --json record); 2 usage error; 130 interrupted\n"

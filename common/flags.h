@@ -28,13 +28,15 @@ enum flags_status {
 struct flags_job {
     const char (*codes)[3]; /* ncodes upper-case, NUL-terminated two-letter codes */
     size_t ncodes;
-    size_t requests;      /* ncodes x --repeat; results are indexed 0..requests-1 */
-    const char *base_url; /* no trailing slash, e.g. "http://127.0.0.1:8000/flags" */
-    int outdir_fd;        /* open directory the files are saved into */
-    unsigned concur_req;  /* transfers in flight at most; 1 <= concur_req <= requests */
-    long timeout_ms;      /* whole-transfer timeout per request */
-    bool fresh_connect;   /* a new connection per request instead of keep-alive */
-    long long max_size;   /* --max-size: largest body accepted, bytes; 0: the default */
+    size_t requests;       /* ncodes x --repeat; results are indexed 0..requests-1 */
+    const char *base_url;  /* no trailing slash, e.g. "http://127.0.0.1:8000/flags" */
+    int outdir_fd;         /* open directory the files are saved into */
+    unsigned concur_req;   /* transfers in flight at most; 1 <= concur_req <= requests */
+    long timeout_ms;       /* whole-transfer timeout per request */
+    bool fresh_connect;    /* a new connection per request instead of keep-alive */
+    long long max_size;    /* --max-size: largest body accepted, bytes; 0: the default */
+    unsigned loops;        /* --loops: event loops (asyncloop); 0 or 1: one, on the caller */
+    unsigned save_threads; /* --save-threads: saver threads (asyncloop); 0: save on the loop */
 };
 
 /* --max-size's default: the largest flag is under 100 KB (docs/client.md). */
@@ -69,6 +71,7 @@ struct flags_backend {
     unsigned default_concur_req;          /* -m's default (the book's) */
     unsigned max_concur_req;              /* -m is clamped to this */
     unsigned fds_per_transfer;            /* descriptors each transfer in flight holds */
+    bool variants;                        /* accepts --loops and --save-threads */
 };
 
 /* The common main (the book's main(download_many, DEFAULT_CONCUR_REQ,

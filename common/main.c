@@ -228,6 +228,15 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     job.timeout_ms = opts->timeout_ms;
     job.fresh_connect = opts->fresh_connect;
     job.max_size = opts->max_size;
+    job.loops = opts->loops;
+    job.save_threads = opts->save_threads;
+    if (!backend->variants && (opts->loops != 1 || opts->save_threads != 0)) {
+        fprintf(stderr, "*** Usage error: --loops and --save-threads are options of "
+                        "flags_asyncloop\n");
+        flags_cli_usage(stderr, prog);
+        status = EXIT_USAGE;
+        goto out;
+    }
 
     /* What is shown and recorded never holds a password (-s URL, proxies). */
     if (flags_redact_url(shown_url, sizeof(shown_url), opts->base_url) < 0 ||
@@ -240,8 +249,15 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     shown = job;
     shown.base_url = shown_url;
 
-    if ((rc = flags_fdlimit_ensure(job.concur_req, backend->fds_per_transfer, err, sizeof(err))) !=
-        0) {
+    /* --loops and --save-threads hold descriptors of their own, beyond the
+     * common margin: per extra loop an epoll fd and the multi handle's wakeup
+     * pair, per loop with savers an eventfd, per saver the file it writes.
+     * Counted as that many more transfers' worth. */
+    unsigned extra_fds = (opts->loops > 1 ? opts->loops * 3 : 0) +
+                         (opts->save_threads ? opts->save_threads + opts->loops : 0);
+    unsigned per = backend->fds_per_transfer ? backend->fds_per_transfer : 1;
+    if ((rc = flags_fdlimit_ensure(job.concur_req + (extra_fds + per - 1) / per,
+                                   backend->fds_per_transfer, err, sizeof(err))) != 0) {
         fprintf(stderr, "%s\n", err);
         status = EXIT_USAGE;
         goto out;

@@ -370,8 +370,8 @@ static void stop_message(const struct flags_xfer *x, const char *cc, char *msg, 
     }
 }
 
-void flags_xfer_finish(struct flags_xfer *x, const struct flags_job *job, CURLcode rc,
-                       struct flags_result *res)
+bool flags_xfer_classify(struct flags_xfer *x, const struct flags_job *job, CURLcode rc,
+                         struct flags_result *res)
 {
     const char *cc = job->codes[x->index % job->ncodes];
     curl_off_t total_us = 0;
@@ -410,13 +410,8 @@ void flags_xfer_finish(struct flags_xfer *x, const struct flags_job *job, CURLco
                  "response body of %lld bytes, but its Content-Length is %lld",
                  (long long)x->received, (long long)x->content_length);
     } else if (status == 200) {
-        int err = part_commit(x, cc);
-        if (err == 0) {
-            res->status = FLAGS_OK;
-        } else {
-            res->status = FLAGS_ERROR;
-            snprintf(res->msg, sizeof(res->msg), "cannot save %s.gif: %s", cc, strerror(-err));
-        }
+        res->status = FLAGS_OK;
+        return true; /* flags_xfer_save decides */
     } else if (status == 404) {
         res->status = FLAGS_NOT_FOUND;
     } else {
@@ -426,6 +421,61 @@ void flags_xfer_finish(struct flags_xfer *x, const struct flags_job *job, CURLco
     /* Whatever ended the transfer, nothing of it is left but a saved CC.gif. */
     part_remove(x);
     x->buf_len = 0;
+    return false;
+}
+
+void flags_xfer_save(struct flags_xfer *x, const struct flags_job *job, struct flags_result *res)
+{
+    const char *cc = job->codes[x->index % job->ncodes];
+    int err = part_commit(x, cc);
+
+    if (err != 0) {
+        res->status = FLAGS_ERROR;
+        snprintf(res->msg, sizeof(res->msg), "cannot save %s.gif: %s", cc, strerror(-err));
+    }
+    part_remove(x); /* a no-op after a commit */
+    x->buf_len = 0;
+}
+
+void flags_xfer_finish(struct flags_xfer *x, const struct flags_job *job, CURLcode rc,
+                       struct flags_result *res)
+{
+    if (flags_xfer_classify(x, job, rc, res))
+        flags_xfer_save(x, job, res);
+}
+
+int flags_request_begin(struct flags_xfer *x, const struct flags_job *job, size_t index,
+                        struct flags_result *res)
+{
+    char msg[160];
+    int rc;
+
+    if (flags_cancelled()) {
+        flags_result_unstarted(res, index, FLAGS_CANCELLED, "interrupted");
+        return 1;
+    }
+    if (!x->easy && (rc = flags_xfer_init(x, job)) != 0) {
+        snprintf(msg, sizeof(msg), "cannot set up a transfer: %s", strerror(-rc));
+        flags_result_unstarted(res, index, FLAGS_ERROR, msg);
+        return 1;
+    }
+    if (flags_xfer_start(x, job, index) != 0) {
+        snprintf(msg, sizeof(msg), "cannot set the URL of request %zu", index);
+        flags_result_unstarted(res, index, FLAGS_ERROR, msg);
+        return 1;
+    }
+    return 0;
+}
+
+void flags_fail_all(const struct flags_job *job, size_t from, enum flags_status status,
+                    const char *msg, flags_done_fn done, void *arg)
+{
+    struct flags_result res;
+
+    for (size_t i = from; i < job->requests; i++) {
+        flags_result_unstarted(&res, i, status, msg);
+        done(&res, arg);
+    }
 }
 
 void flags_xfer_free(struct flags_xfer *x)

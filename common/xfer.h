@@ -23,6 +23,7 @@
 #define FLAGS_XFER_H
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "flags.h"
@@ -84,6 +85,34 @@ int flags_xfer_start(struct flags_xfer *x, const struct flags_job *job, size_t i
  * nothing. */
 void flags_xfer_finish(struct flags_xfer *x, const struct flags_job *job, CURLcode rc,
                        struct flags_result *res);
+
+/* The first half of flags_xfer_finish: classifies the transfer into *res and,
+ * unless the body must still be saved, removes its temporary file. Returns
+ * true when it is a complete, well-framed HTTP 200 (res->status FLAGS_OK for
+ * now): then flags_xfer_save must follow, on any one thread, before x is
+ * started again. The async loop's --save-threads hands that to a saver. */
+bool flags_xfer_classify(struct flags_xfer *x, const struct flags_job *job, CURLcode rc,
+                         struct flags_result *res);
+
+/* The second half: saves DIR/CC.gif (the rest of the body, then the rename)
+ * and turns *res into an error with the reason if that fails, leaving no
+ * temporary file. Touches only x, the output directory and *res, so it may run
+ * on another thread than the transfer did. */
+void flags_xfer_save(struct flags_xfer *x, const struct flags_job *job, struct flags_result *res);
+
+/* THE per-request entry of every backend: if the run was interrupted, or x
+ * cannot be set up (created lazily, on its first request) or pointed at
+ * request index, fills *res (FLAGS_CANCELLED "interrupted", or FLAGS_ERROR
+ * with the one wording every backend shares) and returns 1: report it. Else
+ * returns 0 and x->easy is ready for the backend to run. */
+int flags_request_begin(struct flags_xfer *x, const struct flags_job *job, size_t index,
+                        struct flags_result *res);
+
+/* Reports every request from index `from` to job->requests - 1 as never run
+ * (status, reason msg) through done: the "nothing could start" path of every
+ * backend. */
+void flags_fail_all(const struct flags_job *job, size_t from, enum flags_status status,
+                    const char *msg, flags_done_fn done, void *arg);
 
 /* Frees what x owns. x may be zeroed or failed-to-init; safe to call twice. */
 void flags_xfer_free(struct flags_xfer *x);

@@ -286,7 +286,8 @@ write_meta() {
 # Resolves bench/NAME.json with scripts/report.py (--quick, --concur, --runs
 # applied; the one place a setting is declared) into RAW/scenario.json and the
 # shell variables SCEN_DESC SERVER_ARGS CODESET REPEAT NREQUESTS TIMEOUT_S
-# POINT_LIMIT_S IGNORE_FAILURE CONCUR POINTS ("line m runs warmup" each).
+# POINT_LIMIT_S IGNORE_FAILURE CONCUR POINTS ("line m runs warmup" each)
+# LINE_ARGS (the variant lines' options, by line).
 load_scenario() {
     local name=$1 raw=$2 args=()
     if [ "$quick" -eq 1 ]; then args+=(--quick); fi
@@ -331,11 +332,12 @@ line_command() {
     curl)
         echo "curl --parallel --parallel-immediate --parallel-max {m} --silent --config $q$work_dir/curl.cfg$q"
         ;;
-    threadpool | asyncloop | py-threadpool | py-asyncio)
+    threadpool | asyncloop | asyncloop+save1 | asyncloop-x2 | py-threadpool | py-asyncio)
         local prog
         case $line in
         threadpool) prog="$q$BIN_threadpool$q" ;;
         asyncloop) prog="$q$BIN_asyncloop$q" ;;
+        asyncloop+save1 | asyncloop-x2) prog="$q$BIN_asyncloop$q ${LINE_ARGS[$line]}" ;;
         py-threadpool) prog="$q$PEER_PYTHON$q $q$ROOT/peers/python/flags2_threadpool.py$q" ;;
         py-asyncio) prog="$q$PEER_PYTHON$q $q$ROOT/peers/python/flags2_asyncio.py$q" ;;
         esac

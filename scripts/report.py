@@ -51,9 +51,16 @@ from functools import lru_cache
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 C_LINES = ["threadpool", "asyncloop"]
+# The variants of the loop (issue 11): their own lines where a scenario lists
+# them under "variants". Ids are ASCII (they name directories); SHOW is what
+# the tables and plots print.
+VAR_LINES = ["asyncloop+save1", "asyncloop-x2"]
+VAR_ARGS = {"asyncloop+save1": "--save-threads 1", "asyncloop-x2": "--loops 2"}
+SHOW = {"asyncloop-x2": "asyncloop×2"}
+DESIGN_LINES = C_LINES + VAR_LINES  # the designs the verdict chooses among
 REF_LINES = ["curl"]
 PY_LINES = ["py-threadpool", "py-asyncio"]
-ALL_LINES = C_LINES + REF_LINES + PY_LINES
+ALL_LINES = C_LINES + VAR_LINES + REF_LINES + PY_LINES
 PY_FILES = {"py-threadpool": "flags2_threadpool.py", "py-asyncio": "flags2_asyncio.py"}
 CURL_MAX_PARALLEL = 300  # curl's --parallel-max limit
 
@@ -62,6 +69,11 @@ MIN_RATIO = 1.05  # and the smallest ratio of medians worth a claim
 BOOT_RESAMPLES = 10000
 BOOT_SEED = 20261125
 PCTS = [50, 99, 99.9]
+
+
+def show(line):
+    """A line's name in tables and sentences."""
+    return SHOW.get(line, line)
 
 
 class ReportError(Exception):
@@ -267,10 +279,15 @@ def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, py
     py = s.get("python", {})
     proot = python_root or os.path.join(ROOT, "peers", "python")
     points = []
+    variants = s.get("variants", [])
+    for v in variants:
+        if v not in VAR_LINES:
+            raise ReportError("scenario %s: unknown variant line %r (known: %s)"
+                              % (name, v, ", ".join(VAR_LINES)))
     for i, m in enumerate(s["concur"]):
         # the two designs take turns going first, so a drift of the machine
         # (warming up, another process) does not always favour the same one
-        for line in (C_LINES if i % 2 == 0 else C_LINES[::-1]) + REF_LINES:
+        for line in (C_LINES if i % 2 == 0 else C_LINES[::-1]) + variants + REF_LINES:
             p = {"line": line, "m": m, "runs": s["runs"], "warmup": s["warmup"], "not_run": None}
             if line == "curl" and m > CURL_MAX_PARALLEL:
                 p["not_run"] = "curl's --parallel-max is limited to %d" % CURL_MAX_PARALLEL
@@ -303,6 +320,8 @@ def shell_assignments(s):
         "CONCUR=(%s)" % " ".join(str(m) for m in s["concur"]),
         "POINTS=(%s)" % " ".join(q("%s %d %d %d" % (p["line"], p["m"], p["runs"], p["warmup"]))
                                  for p in run),
+        # the variant lines' options, declared once (VAR_ARGS)
+        "declare -gA LINE_ARGS=(%s)" % " ".join("[%s]=%s" % (q(l), q(a)) for l, a in VAR_ARGS.items()),
     ]
     return "\n".join(lines) + "\n"
 
@@ -786,6 +805,45 @@ def claim_text(v):
         v["faster_median"], v["ratio"], v["ci"][0], v["ci"][1], v["why"], v["n_a"], v["n_b"])
 
 
+def best_designs(pts, resamples=BOOT_RESAMPLES):
+    """At each m where two or more designs (DESIGN_LINES) are valid: the one
+    with the lowest median elapsed, and whether it beats the runner-up
+    significantly (compare()). [{"m", "best", "second", "v"}] sorted by m."""
+    out = []
+    for m in sorted({p["m"] for p in pts}):
+        ds = [p for p in pts if p["m"] == m and p["line"] in DESIGN_LINES and p["valid"] and p["times"]]
+        if len(ds) < 2:
+            continue
+        ds.sort(key=lambda p: statistics.median(p["times"]))
+        v = compare(ds[0]["times"], ds[1]["times"], show(ds[0]["line"]), show(ds[1]["line"]), resamples)
+        out.append({"m": m, "best": ds[0]["line"], "second": ds[1]["line"], "v": v})
+    return out
+
+
+def best_design_sentence(bests):
+    """"Best design: X at m = ..., tied ... ." -- consecutive m with the same
+    fastest design form one range."""
+    if not bests:
+        return ""
+    groups = []
+    for b in bests:
+        key = (b["best"], bool(b["v"]["winner"]))
+        if groups and groups[-1][0] == key:
+            groups[-1][1].append(b)
+        else:
+            groups.append((key, [b]))
+    parts = []
+    for (line, sig), bs in groups:
+        ms = [b["m"] for b in bs]
+        if sig:
+            parts.append("%s at %s" % (show(line), mrange(ms)))
+        else:
+            parts.append("%s at %s, not significantly ahead of %s" % (
+                show(line), mrange(ms), "/".join(sorted({show(b["second"]) for b in bs}))))
+    return "Best design per m (fastest median; significant against the runner-up unless said): " + \
+        "; ".join(parts) + "."
+
+
 def verdict_sentences(s, pts, verdicts):
     out = []
     if not verdicts:
@@ -807,12 +865,21 @@ def verdict_sentences(s, pts, verdicts):
                 for c in x["crossovers"]) + ".")
         elif len(x["wins"]) == 1:
             out.append("No crossover in this range of m.")
+    if s.get("variants"):
+        sent = best_design_sentence(best_designs(pts))
+        if sent:
+            out.append(sent)
+        ds = [p for p in pts if p["line"] in DESIGN_LINES and p["valid"] and p["requests_per_s"]]
+        if ds:
+            b = max(ds, key=lambda p: p["requests_per_s"])
+            out.append("Best design in this scenario: %s (%d requests/s at m = %d)."
+                       % (show(b["line"]), round(b["requests_per_s"]), b["m"]))
     best = []
     for line in ALL_LINES:
         vs = [p for p in pts if p["line"] == line and p["valid"] and p["requests_per_s"]]
         if vs:
             b = max(vs, key=lambda p: p["requests_per_s"])
-            best.append("%s %d requests/s at m = %d" % (line, round(b["requests_per_s"]), b["m"]))
+            best.append("%s %d requests/s at m = %d" % (show(line), round(b["requests_per_s"]), b["m"]))
     if best:
         out.append("Best throughput (median): " + ", ".join(best) + ".")
     if s["delay_s"] > 0 and verdicts:
@@ -829,7 +896,7 @@ def verdict_sentences(s, pts, verdicts):
                        % (min(e), max(e), s["requests"]))
     for p in pts:
         if p["not_run"] and not p["line"].startswith("py-") and p["line"] != "curl":
-            out.append("%s did not run m = %d here: %s." % (p["line"], p["m"], p["not_run"]))
+            out.append("%s did not run m = %d here: %s." % (show(p["line"]), p["m"], p["not_run"]))
     bad = [p for p in pts if not p["valid"] and not p["not_run"]]
     if bad:
         out.append("**%d point(s) INVALID** (see the table); they are not plotted." % len(bad))
@@ -905,7 +972,7 @@ def table(s, pts):
         lat = p["latency_ms"]
         rows.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             "%d" % p["m"] + (" (%d)" % p["concur_req"] if p["concur_req"] and p["concur_req"] != p["m"] else ""),
-            p["line"], p["runs"], f(e["median"]),
+            show(p["line"]), p["runs"], f(e["median"]),
             "%s–%s" % (f(e["min"]), f(e["max"])) if e["min"] is not None else "–",
             "%s–%s" % (f(e["q1"]), f(e["q3"])) if e["q1"] is not None else "–",
             pct(p["efficiency"]) if p["efficiency"] is not None else "–",
@@ -1010,7 +1077,7 @@ def write_plot_data(sdir, s, pts):
             ["'%s' using 1:2 with lines lw 2 lc rgb '#2ca02c' dt 3 title 'ideal: ceil(N/m) × delay'" % ideal]
             * (1 if ideal else 0)
             + ["'%s-%s.dat' using ($1*%.3f):2:3:4 with yerrorlines lw 2 pt %d lc rgb '%s' title '%s'"
-               % (metric, l, 1 + 0.05 * (i - (len(series[metric]) - 1) / 2), MARKER[l], COLOR[l], l)
+               % (metric, l, 1 + 0.05 * (i - (len(series[metric]) - 1) / 2), MARKER[l], COLOR[l], show(l))
                for i, l in enumerate(series[metric])])
         for term in ["png"] + (["svg"] if svg else []):
             gp.append("if ('%s' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' "
@@ -1029,7 +1096,7 @@ def write_plot_data(sdir, s, pts):
             made.append(metric)
     if lat_lines:
         plots = ", ".join("'latency-%s.dat' using 1:3 with lines lw 2 lc rgb '%s' title '%s'"
-                          % (l, COLOR[l], l) for l in lat_lines)
+                          % (l, COLOR[l], show(l)) for l in lat_lines)
         gp.append("@PNGTERM")
         gp.append("set output 'latency.png'")
         gp.append("set title '%s: request latency percentiles at m = %d (pooled over the timed runs)'"
@@ -1054,8 +1121,10 @@ set format x "%g"
 set mxtics 10
 set bars small"""
 COLOR = {"threadpool": "#1f77b4", "asyncloop": "#d62728", "curl": "#555555",
-         "py-threadpool": "#17becf", "py-asyncio": "#ff7f0e"}
-MARKER = {"threadpool": 7, "asyncloop": 5, "curl": 9, "py-threadpool": 6, "py-asyncio": 4}
+         "py-threadpool": "#17becf", "py-asyncio": "#ff7f0e",
+         "asyncloop+save1": "#9467bd", "asyncloop-x2": "#8c564b"}
+MARKER = {"threadpool": 7, "asyncloop": 5, "curl": 9, "py-threadpool": 6, "py-asyncio": 4,
+          "asyncloop+save1": 11, "asyncloop-x2": 13}
 
 
 def public_point(p):
@@ -1133,6 +1202,14 @@ def scenario_section(out, name):
         for v in verdicts:
             lines.append("| %d | %s |" % (v["m"], claim_text(v)))
         lines.append("")
+    if s.get("variants"):
+        bests = best_designs(pts)
+        if bests:
+            lines.append("| m | best design | against the runner-up |")
+            lines.append("|---:|---|---|")
+            for b in bests:
+                lines.append("| %d | %s | %s |" % (b["m"], show(b["best"]), claim_text(b["v"])))
+            lines.append("")
     pyt = python_tables(s, pts)
     if pyt:
         lines.append(pyt + "\n")
@@ -1149,6 +1226,10 @@ def scenario_section(out, name):
     lines.append("Data: [%s/points.json](%s/points.json); raw measurements in `%s/raw/`.\n" % (name, name, name))
     summary = {"name": name, "verdicts": [
         {"m": v["m"], "winner": v["winner"], "claim": claim_text(v)} for v in verdicts]}
+    if s.get("variants"):
+        summary["best_designs"] = [
+            {"m": b["m"], "best": show(b["best"]), "significant": bool(b["v"]["winner"]),
+             "claim": claim_text(b["v"])} for b in best_designs(pts)]
     write_text(os.path.join(sdir, "verdict.json"), json.dumps(summary, indent=1) + "\n")
     return "\n".join(lines), summary
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "pool.h"
 #include "xfer.h"
 
@@ -29,8 +30,6 @@ struct tp_run {
     pthread_cond_t cond;      /* signalled when the queue gains a result */
     struct tp_request *done_head, *done_tail;
 };
-
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 static void post_result(struct tp_run *run, struct tp_request *req)
 {
@@ -53,25 +52,10 @@ static void download_one(struct pool_work *w, unsigned worker)
     struct tp_run *run = req->run;
     const struct flags_job *job = run->job;
     struct flags_xfer *x = &run->xfers[worker];
-    int rc;
 
     /* req->res.index was set at submission; the result is filled here. */
-    if (flags_cancelled()) {
-        flags_result_unstarted(&req->res, req->res.index, FLAGS_CANCELLED, "interrupted");
-        goto post;
-    }
-    if (!x->easy && (rc = flags_xfer_init(x, job)) != 0) {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "cannot set up a transfer: %s", strerror(-rc));
-        flags_result_unstarted(&req->res, req->res.index, FLAGS_ERROR, msg);
-        goto post;
-    }
-    if ((rc = flags_xfer_start(x, job, req->res.index)) != 0) {
-        flags_result_unstarted(&req->res, req->res.index, FLAGS_ERROR, "invalid URL");
-        goto post;
-    }
-    flags_xfer_finish(x, job, curl_easy_perform(x->easy), &req->res);
-post:
+    if (flags_request_begin(x, job, req->res.index, &req->res) == 0)
+        flags_xfer_finish(x, job, curl_easy_perform(x->easy), &req->res);
     post_result(run, req);
 }
 
@@ -145,13 +129,9 @@ fail_all:
     /* Nothing ran: account for every request with the reason. */
     {
         char msg[160];
-        struct flags_result res;
         snprintf(msg, sizeof(msg), "cannot start %u worker threads: %s", job->concur_req,
                  strerror(-rc));
-        for (i = 0; i < job->requests; i++) {
-            flags_result_unstarted(&res, i, FLAGS_ERROR, msg);
-            done(&res, arg);
-        }
+        flags_fail_all(job, 0, FLAGS_ERROR, msg, done, arg);
     }
     free(run.xfers);
     free(reqs);

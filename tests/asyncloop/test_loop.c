@@ -1,6 +1,6 @@
 /* test_loop.c -- asyncloop_download_many end to end, without the common main.
  *
- * A small evhttp server runs on 127.0.0.1 (a free port) in a second thread and
+ * A small evhttp server runs on 127.0.0.1 (a free port) in a child process and
  * serves /flags/cc/cc.gif with a body unique to the code (404 for "ZZ"),
  * after an optional delay, counting the requests in flight and their peak.
  * The backend runs on the main thread, as the common main would run it. The
@@ -8,7 +8,16 @@
  * byte-identical; 404 and transport errors classified; the cap is exact (peak
  * in flight == concur_req); connections are reused (connects <= concur_req);
  * a per-request timeout; and SIGINT cancels queued and running requests.
+ *
+ * Run as `test_asyncloop_loop [LOOPS SAVE_THREADS]`, every case runs with
+ * --loops LOOPS and --save-threads SAVE_THREADS: with LOOPS > 1 the exact cap
+ * checks the permits the loops share (their shares must sum to m, none
+ * exceeded) and "exactly once" checks the shared counter; with SAVE_THREADS
+ * > 0 every OK result must find its file already saved (the saver handoff
+ * reports a request only after its save) and no temporary file behind.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -17,7 +26,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,9 +42,15 @@
 #include "download.h"
 #include "flags.h"
 
-/* ---- the server (its own thread and event base) ---- */
+/* ---- the server (its own process and event base) ----
+ *
+ * A child process, not a thread: TSan models file descriptors as memory, and a
+ * server thread's epoll_ctl on fd 22 "races" with the client's close of a
+ * later file that reused the number (no shared memory, only atomics). Its
+ * counters live in a MAP_SHARED page, lock-free atomics work across the two
+ * processes. */
 
-static struct {
+static struct srv_state {
     struct event_base *base;
     struct evhttp *http;
     struct event *ticker;
@@ -42,7 +59,9 @@ static struct {
     atomic_int in_flight, peak, served;
     atomic_int sigint_after; /* > 0: raise SIGINT once this many requests arrived */
     atomic_bool quit;
-} srv;
+} * srvp;
+#define srv (*srvp)
+static pid_t server_pid;
 
 static size_t body_for(const char *cc, char *buf, size_t cap)
 {
@@ -95,7 +114,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     int n = atomic_fetch_add(&srv.served, 1) + 1;
     int sig_at = atomic_load(&srv.sigint_after);
     if (sig_at > 0 && n == sig_at)
-        kill(getpid(), SIGINT);
+        kill(getppid(), SIGINT); /* the client */
     int d = atomic_load(&srv.delay_ms);
     struct timeval tv = {.tv_sec = d / 1000, .tv_usec = (d % 1000) * 1000};
     if (event_base_once(srv.base, -1, EV_TIMEOUT, reply, req, &tv) != 0)
@@ -109,15 +128,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(srv.base);
 }
 
-static void *server_main(void *arg)
+static int server_start(void)
 {
-    (void)arg;
-    event_base_dispatch(srv.base);
-    return NULL;
-}
-
-static int server_start(pthread_t *t)
-{
+    srvp = mmap(NULL, sizeof(*srvp), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (srvp == MAP_FAILED)
+        return -errno;
     srv.base = event_base_new();
     if (!srv.base)
         return -ENOMEM;
@@ -138,13 +153,23 @@ static int server_start(pthread_t *t)
     struct timeval tv = {0, 20000};
     if (!srv.ticker || event_add(srv.ticker, &tv) != 0)
         return -ENOMEM;
-    return pthread_create(t, NULL, server_main, NULL) == 0 ? 0 : -EAGAIN;
+    /* Forked before the client starts any thread; the loop is the child's. */
+    server_pid = fork();
+    if (server_pid < 0)
+        return -errno;
+    if (server_pid == 0) {
+        if (event_reinit(srv.base) == 0)
+            event_base_dispatch(srv.base);
+        _exit(0);
+    }
+    return 0;
 }
 
-static void server_stop(pthread_t t)
+static void server_stop(void)
 {
     atomic_store(&srv.quit, true);
-    pthread_join(t, NULL);
+    (void)waitpid(server_pid, NULL, 0);
+    /* The parent's copies, made before the fork (its descriptors too). */
     evhttp_free(srv.http);
     event_free(srv.ticker);
     event_base_free(srv.base);
@@ -163,12 +188,18 @@ static void server_reset(int delay_ms)
 
 struct tally {
     pthread_t caller;
+    const char (*cc)[3];
+    size_t ncodes;
     int calls[MAXREQ];
     int by_status[4];
     long connects;
     int wrong_thread;
+    int unsaved; /* OK results whose file did not exist yet when reported */
     char first_msg[256];
 };
+
+static unsigned mode_loops = 1, mode_save = 0; /* argv: the variant under test */
+static int outdir_fd = -1;
 
 static void on_done(const struct flags_result *res, void *arg)
 {
@@ -179,6 +210,13 @@ static void on_done(const struct flags_result *res, void *arg)
         t->calls[res->index]++;
     if ((unsigned)res->status < 4)
         t->by_status[res->status]++;
+    if (res->status == FLAGS_OK && res->index < MAXREQ) {
+        /* The run's codes are the test's own: the file must be there now. */
+        char name[16];
+        snprintf(name, sizeof(name), "%s.gif", t->cc[res->index % t->ncodes]);
+        if (faccessat(outdir_fd, name, F_OK, 0) != 0)
+            t->unsaved++;
+    }
     t->connects += res->connects;
     if (res->msg[0] && !t->first_msg[0])
         snprintf(t->first_msg, sizeof(t->first_msg), "%s", res->msg);
@@ -192,11 +230,26 @@ static double now_s(void)
 }
 
 static char outdir[] = "/tmp/flagbench-asyncloop.XXXXXX";
-static int outdir_fd = -1;
 
 static const char codes[][3] = {"AR", "BD", "BR", "CD", "CN", "DE", "EG", "ET", "FR", "ID",
                                 "IN", "IR", "JP", "MX", "NG", "PH", "PK", "RU", "TR", "US"};
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
+
+/* True if the output directory holds no temporary file. */
+static int no_debris(void)
+{
+    int fd = dup(outdir_fd), clean = 1;
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *e;
+    if (!d)
+        return 0;
+    rewinddir(d);
+    while ((e = readdir(d)) != NULL)
+        if (strstr(e->d_name, ".part"))
+            clean = 0;
+    closedir(d);
+    return clean;
+}
 
 /* Runs one job and checks the accounting every job must satisfy. */
 static int run(struct tally *t, const char (*cc)[3], size_t ncodes, size_t requests, unsigned m,
@@ -208,9 +261,18 @@ static int run(struct tally *t, const char (*cc)[3], size_t ncodes, size_t reque
                             .base_url = base,
                             .outdir_fd = outdir_fd,
                             .concur_req = m,
-                            .timeout_ms = timeout_ms};
+                            .timeout_ms = timeout_ms,
+                            .loops = mode_loops,
+                            .save_threads = mode_save};
     memset(t, 0, sizeof(*t));
     t->caller = pthread_self();
+    t->cc = cc;
+    t->ncodes = ncodes;
+    for (size_t i = 0; i < ncodes; i++) { /* "saved when reported" needs a clean slate */
+        char name[16];
+        snprintf(name, sizeof(name), "%s.gif", cc[i]);
+        (void)unlinkat(outdir_fd, name, 0);
+    }
     double t0 = now_s();
     int rc = asyncloop_download_many(&job, on_done, t);
     if (elapsed)
@@ -220,6 +282,8 @@ static int run(struct tally *t, const char (*cc)[3], size_t ncodes, size_t reque
         once &= t->calls[i] == 1;
     CHECK(once); /* every index exactly once */
     CHECK_EQ_LONG(t->wrong_thread, 0);
+    CHECK_EQ_LONG(t->unsaved, 0);
+    CHECK_EQ_LONG(no_debris(), 1);
     CHECK_EQ_LONG(t->by_status[0] + t->by_status[1] + t->by_status[2] + t->by_status[3], requests);
     return rc;
 }
@@ -327,9 +391,14 @@ static void test_cancel(void)
     printf("# cancel: %.3f s\n", el);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    pthread_t server;
+
+    if (argc == 3) {
+        mode_loops = (unsigned)atoi(argv[1]);
+        mode_save = (unsigned)atoi(argv[2]);
+    }
+    printf("# --loops %u --save-threads %u\n", mode_loops, mode_save);
 
     /* Before any thread: the signal handlers and the cancel fd. */
     if (flags_cancel_install() != 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -340,7 +409,7 @@ int main(void)
         perror("outdir");
         return 1;
     }
-    if (server_start(&server) != 0) {
+    if (server_start() != 0) {
         fprintf(stderr, "cannot start the test server\n");
         return 1;
     }
@@ -355,7 +424,7 @@ int main(void)
     test_timeout();
     test_cancel(); /* last: the cancel flag stays set */
 
-    server_stop(server);
+    server_stop();
     for (size_t i = 0; i < NCODES; i++) {
         char name[64];
         snprintf(name, sizeof(name), "%s.gif", codes[i]);

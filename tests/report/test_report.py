@@ -201,6 +201,53 @@ class Statistics(Base):
         self.assertEqual(x["crossovers"], [])
 
 
+class Variants(Base):
+    """The loop variants (issue 11): lines of their own where a scenario lists
+    them, and the best design named per m range."""
+
+    def scen(self, **extra):
+        path = os.path.join(self.tmp, "V.json")
+        d = {"desc": "d", "server": {"delay_ms": {"min": 0, "max": 0}, "error_rate": 0},
+             "codeset": "a", "repeat": 1, "timeout_s": 30, "point_limit_s": 60, "concur": [10, 100],
+             "runs": 3, "warmup": 0}
+        d.update(extra)
+        write(path, json.dumps(d))
+        return path
+
+    def test_variants_get_lines_and_options(self):
+        s = report.resolve(self.scen(variants=["asyncloop+save1", "asyncloop-x2"]), python_root=self.tmp)
+        lines = [p["line"] for p in s["points"] if p["m"] == 10]
+        self.assertEqual(lines, ["threadpool", "asyncloop", "asyncloop+save1", "asyncloop-x2", "curl"])
+        sh = report.shell_assignments(s)
+        self.assertIn("'asyncloop-x2 100 3 0'", sh)
+        self.assertIn("[asyncloop-x2]='--loops 2'", sh)
+        self.assertIn("[asyncloop+save1]='--save-threads 1'", sh)
+
+    def test_no_variants_unless_listed(self):
+        s = report.resolve(self.scen(), python_root=self.tmp)
+        self.assertFalse([p for p in s["points"] if p["line"] in report.VAR_LINES])
+
+    def test_unknown_variant_is_refused(self):
+        with self.assertRaises(report.ReportError):
+            report.resolve(self.scen(variants=["asyncloop-x9"]), python_root=self.tmp)
+
+    def test_best_design_per_m_range(self):
+        def pt(line, m, t):
+            return {"line": line, "m": m, "valid": True, "times": [t * (1 + i / 1000) for i in range(10)]}
+        pts = [pt("threadpool", 1, 1.0), pt("asyncloop", 1, 2.0), pt("asyncloop-x2", 1, 2.0),
+               pt("threadpool", 10, 2.0), pt("asyncloop", 10, 2.0), pt("asyncloop-x2", 10, 1.0),
+               pt("threadpool", 100, 2.0), pt("asyncloop+save1", 100, 1.5), pt("asyncloop-x2", 100, 1.0),
+               pt("curl", 100, 0.1)]  # curl is a reference, not a design
+        bests = report.best_designs(pts, resamples=200)
+        self.assertEqual([(b["m"], b["best"], b["second"]) for b in bests],
+                         [(1, "threadpool", "asyncloop"), (10, "asyncloop-x2", "threadpool"),
+                          (100, "asyncloop-x2", "asyncloop+save1")])
+        self.assertTrue(all(b["v"]["winner"] for b in bests))
+        self.assertEqual(report.best_design_sentence(bests),
+                         "Best design per m (fastest median; significant against the runner-up unless "
+                         "said): threadpool at m = 1; asyncloop×2 at m = 10, 100.")
+
+
 class Validity(Base):
     def test_base_fixture_is_valid(self):
         pts, notes = points(make_out(self.tmp))

@@ -12,7 +12,7 @@
 #include "check.h"
 #include "pool.h"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+#include "internal.h"
 
 struct job {
     struct pool_work work;

@@ -9,8 +9,8 @@
  * Workers start with every asynchronous signal blocked, so SIGINT, SIGTERM and
  * friends are delivered to the other threads of the process (the main one).
  */
-#ifndef POOL_H
-#define POOL_H
+#ifndef FLAGS_POOL_H
+#define FLAGS_POOL_H
 
 #include <stddef.h>
 
@@ -48,4 +48,4 @@ unsigned pool_size(const struct pool *p);
  * Call from a thread that is not a worker. NULL is a no-op. */
 void pool_destroy(struct pool *p);
 
-#endif /* POOL_H */
+#endif /* FLAGS_POOL_H */
