@@ -383,6 +383,8 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
             .proxy_env = proxy_env,
             .timeout_s = (double)opts->timeout_ms / 1000.0,
             .fresh_connect = opts->fresh_connect,
+            .loops = job.loops ? job.loops : 1,
+            .save_threads = job.save_threads,
         };
         int urc = flags_record_usage(&rec);
         if (urc != 0)

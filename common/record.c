@@ -113,8 +113,8 @@ int flags_record_write(FILE *f, const struct flags_record *r)
     flags_json_string(f, r->url);
     fputs(",\"libcurl\":", f);
     flags_json_string(f, r->libcurl);
-    fprintf(f, ",\"timeout_s\":%.3f,\"fresh_connect\":%s", r->timeout_s,
-            r->fresh_connect ? "true" : "false");
+    fprintf(f, ",\"timeout_s\":%.3f,\"fresh_connect\":%s,\"loops\":%u,\"save_threads\":%u",
+            r->timeout_s, r->fresh_connect ? "true" : "false", r->loops, r->save_threads);
     fputs(",\"proxy_env\":", f);
     if (r->proxy_env && *r->proxy_env)
         flags_json_string(f, r->proxy_env);

@@ -27,6 +27,8 @@ struct flags_record {
     const char *libcurl;   /* curl_version_info()->version */
     double timeout_s;      /* --timeout */
     bool fresh_connect;    /* --fresh-connect */
+    unsigned loops;        /* event loops (--loops; 1 for a pool) */
+    unsigned save_threads; /* saver threads off the loop (--save-threads; 0: none) */
     const char *proxy_env; /* flags_proxy_env(): the proxy settings libcurl took
                               from the environment, redacted; NULL or "": none */
 };

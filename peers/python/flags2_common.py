@@ -567,13 +567,14 @@ def record_line(rec):
             '"latency_ms":{"p50":%.3f,"p90":%.3f,"p99":%.3f,"max":%.3f},'
             '"cpu_user_s":%.6f,"cpu_sys_s":%.6f,"max_rss_kb":%d,"connections":%d,'
             '"server":%s,"url":%s,"libcurl":%s,"timeout_s":%.3f,"fresh_connect":%s,'
-            '"proxy_env":%s}\n') % (
+            '"loops":%d,"save_threads":%d,"proxy_env":%s}\n') % (
         json.dumps(rec['backend']), rec['concur_req'], rec['requests'], rec['ok'],
         rec['not_found'], rec['errors'], rec['cancelled'], rec['elapsed_s'], rec['bytes'],
         rec['flags_per_s'], lat['p50'], lat['p90'], lat['p99'], lat['max'],
         rec['cpu_user_s'], rec['cpu_sys_s'], rec['max_rss_kb'], rec['connections'],
         json.dumps(rec['server']), json.dumps(rec['url']), json.dumps(rec['libcurl']),
-        rec['timeout_s'], json.dumps(rec['fresh_connect']), json.dumps(rec['proxy_env']))
+        rec['timeout_s'], json.dumps(rec['fresh_connect']), rec['loops'], rec['save_threads'],
+        json.dumps(rec['proxy_env']))
 
 
 # ---------------------------------------------------------------- main
@@ -700,6 +701,8 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
     if args.json:
         ru = resource.getrusage(resource.RUSAGE_SELF)
         lat = sorted(latencies_ms)
+        saver_threads = (min(32, (os.cpu_count() or 1) + 4)  # ThreadPoolExecutor's default
+                         if getattr(args, 'save_in_executor', False) else 0)
         rec = {
             'backend': backend, 'concur_req': concur_req, 'requests': requests,
             'ok': counts[Status.OK], 'not_found': counts[Status.NOT_FOUND],
@@ -712,6 +715,9 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
             'max_rss_kb': ru.ru_maxrss, 'connections': connections,
             'server': args.server_label, 'url': args.base_url, 'libcurl': library,
             'timeout_s': args.timeout_s, 'fresh_connect': args.fresh_connect,
+            # one event loop (asyncio) or none (threads); savers: the default
+            # executor's threads with --save-in-executor, as asyncio sizes it
+            'loops': 1, 'save_threads': saver_threads,
             # requests (trust_env=False) and aiohttp read no proxy variables
             'proxy_env': None,
         }
