@@ -37,7 +37,7 @@ step "build with TSan"
 build build-tsan -DFLAGBENCH_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug
 step "ctest under TSan (threaded tests)"
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-  ctest --test-dir build-tsan "${ctest_args[@]}" -L threaded
+  ctest --test-dir build-tsan "${ctest_args[@]}" -L threaded -j "$jobs"
 
 step "fuzz targets (clang libFuzzer, bounded)"
 build build-fuzz -DCMAKE_C_COMPILER=clang -DFLAGBENCH_FUZZ=ON
