@@ -1261,8 +1261,8 @@ def cmd_report(out):
              "medians ≥ %.2f; the ratio is given with a 95%% bootstrap confidence interval (%d resamples, fixed "
              "seed). Anything else reads \"no significant difference\". A point is **INVALID** (never plotted) "
              "when the server did not start, a run failed, ok + not found + errors ≠ requests, the server "
-             "counted other requests than the runs made, peak_in_flight > m, or the server's settings differ "
-             "from the scenario's; **not run here** says why a point could not run on this machine.\n"
+             "counted other requests than the runs made, peak_in_flight > m, the server's settings differ "
+             "from the scenario's, or a client loaded another libcurl than the run declares; **not run here** says why a point could not run on this machine.\n"
              % (ALPHA, MIN_RATIO, BOOT_RESAMPLES)]
     body, summaries, notrun = [], [], []
     for name in names:
