@@ -24,25 +24,8 @@ fb_start_server --dir "$DATA" --quiet || { fb_fail "flagserver starts"; fb_finis
 FLAGS=$FB_BASE
 FLAGS_STATS=$FB_URL
 
-fault_out=$FB_TMP/fault.out
-"$FAULT_SERVER" "$FLAGS" >"$fault_out" 2>"$fault_out.err" &
-FB_SERVER_PIDS+=($!)
-for _ in $(seq 1 100); do
-  grep -q listening "$fault_out" 2>/dev/null && break
-  sleep 0.05
-done
-FAULT=$(sed -n 's/^fault_server listening on //p' "$fault_out")
-[ -n "$FAULT" ] || { fb_fail "fault_server starts" "$(cat "$fault_out.err")"; fb_finish; }
-
-# new_outdir NAME : an output directory holding a foreign file and an old
-# BR.gif, both of which must survive any failure untouched.
-new_outdir() {
-  local d=$FB_TMP/out-$1
-  mkdir -p "$d"
-  printf 'not ours\n' >"$d/keep.txt"
-  printf 'old BR\n' >"$d/BR.gif"
-  printf '%s' "$d"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/fault_lib.sh"
+fault_start "$FLAGS"
 
 # run NAME OUTDIR ARGS... : runs the client with --output OUTDIR and a --json
 # record; sets RC, OUT (stdout), ERR (stderr), REC (the record's path).

@@ -21,24 +21,8 @@ RUN_LIMIT=60
 BIG=$((17 * 1024 * 1024)) # fault_server's /big and /bigclose body
 
 fb_log "transfer cases for $BACKEND"
-fault_out=$FB_TMP/fault.out
-"$FAULT_SERVER" >"$fault_out" 2>"$fault_out.err" &
-FB_SERVER_PIDS+=($!)
-for _ in $(seq 1 100); do
-  grep -q listening "$fault_out" 2>/dev/null && break
-  sleep 0.05
-done
-FAULT=$(sed -n 's/^fault_server listening on //p' "$fault_out")
-[ -n "$FAULT" ] || { fb_fail "fault_server starts" "$(cat "$fault_out.err")"; fb_finish; }
-
-# new_outdir NAME : a directory holding a foreign file and an old BR.gif.
-new_outdir() {
-  local d=$FB_TMP/out-$1
-  mkdir -p "$d"
-  printf 'not ours\n' >"$d/keep.txt"
-  printf 'old BR\n' >"$d/BR.gif"
-  printf '%s' "$d"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/fault_lib.sh"
+fault_start
 
 # run NAME OUTDIR ARGS... : the client with -v, --output and --json; sets RC,
 # OUT (stdout+stderr), REC.
