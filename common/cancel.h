@@ -11,9 +11,9 @@
  * A second signal exits at once with status 130 -- but only after unlinking
  * every temporary file of this process (".*.PID.*.part") in the folder named
  * by flags_cancel_watch_dir(), once the creations under way through
- * flags_tmp_openat() have finished. SIGPIPE and SIGXFSZ are ignored: a peer closing a socket, or a file
- * over RLIMIT_FSIZE, is an error of one transfer (EPIPE, EFBIG), never the
- * death of the process.
+ * flags_tmp_openat() have finished. SIGPIPE and SIGXFSZ are ignored: a peer closing a socket, or a
+ * file over RLIMIT_FSIZE, is an error of one transfer (EPIPE, EFBIG), never the death of the
+ * process.
  */
 #ifndef FLAGS_CANCEL_H
 #define FLAGS_CANCEL_H
