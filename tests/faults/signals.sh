@@ -49,45 +49,44 @@ counted_in_summary() {
     awk '{ n += $1 } END { print n + 0 }'
 }
 
-# --- #3: two signals back to back, while transfers save files -----------------
-# The second signal exits at once, but only after the temporary files of the
-# running transfers are gone. Repeated: the window is a few microseconds wide.
-debris_runs=0 bad_status=0
-for i in $(seq 1 10); do
-  out=$(new_outdir "sigint2-$i")
-  busy_run "sigint2-$i" "$out"
-  kill -INT "$PID" 2>/dev/null
-  kill -INT "$PID" 2>/dev/null
-  reap "$PID"
-  [ "$RC" = 130 ] || bad_status=$((bad_status + 1))
-  [ "$(find "$out" -name '*.part' | wc -l)" = 0 ] || debris_runs=$((debris_runs + 1))
-done
-fb_eq "two SIGINTs back to back (10 runs): exit 130 every time" "$bad_status" 0
-fb_eq "two SIGINTs back to back (10 runs): no .part file left in any" "$debris_runs" 0
-
-# The same while bodies larger than the client's 32 KiB buffer stream into
-# their temporary files: such a file outlives the descriptor that wrote its
-# first part (it is reopened per append), and other transfers reuse that
-# descriptor number meanwhile; the second signal must still remove it.
-debris_runs=0 bad_status=0
-for i in $(seq 1 5); do
-  out=$(new_outdir "sigint2big-$i")
+# big_run NAME OUTDIR : 17 MiB bodies streaming at -m 20 from fault_server's
+# /bigclose, in the background; sets PID once two temporary files exist. Such
+# a file outlives the descriptor that wrote its first part (it is reopened per
+# append) while other transfers reuse that number.
+big_run() {
+  local name=$1 out=$2
   "$CLIENT" --output "$out" -m 20 --max-size 64M --timeout 60 -s "$FAULT/bigclose" A \
-    >"$FB_TMP/sigint2big.stdout" 2>"$FB_TMP/sigint2big.stderr" &
+    >"$FB_TMP/$name.stdout" 2>"$FB_TMP/$name.stderr" &
   PID=$!
   watchdog "$PID"
   for _ in $(seq 1 250); do
     [ "$(find "$out" -name '*.part' | wc -l)" -ge 2 ] && break
     sleep 0.02
   done
-  kill -INT "$PID" 2>/dev/null
-  kill -INT "$PID" 2>/dev/null
-  reap "$PID"
-  [ "$RC" = 130 ] || bad_status=$((bad_status + 1))
-  [ "$(find "$out" -name '*.part' | wc -l)" = 0 ] || debris_runs=$((debris_runs + 1))
-done
-fb_eq "two SIGINTs while 17 MiB bodies stream (5 runs): exit 130 every time" "$bad_status" 0
-fb_eq "two SIGINTs while 17 MiB bodies stream (5 runs): no .part file left in any" "$debris_runs" 0
+}
+
+# double_sigint NAME RUNS START DESC : RUNS times, START a run (busy_run or
+# big_run), send two SIGINTs back to back, and check exit 130 and no .part.
+double_sigint() {
+  local name=$1 runs=$2 start=$3 desc=$4 i out debris_runs=0 bad_status=0
+  for i in $(seq 1 "$runs"); do
+    out=$(new_outdir "$name-$i")
+    "$start" "$name-$i" "$out"
+    kill -INT "$PID" 2>/dev/null
+    kill -INT "$PID" 2>/dev/null
+    reap "$PID"
+    [ "$RC" = 130 ] || bad_status=$((bad_status + 1))
+    [ "$(find "$out" -name '*.part' | wc -l)" = 0 ] || debris_runs=$((debris_runs + 1))
+  done
+  fb_eq "two SIGINTs $desc ($runs runs): exit 130 every time" "$bad_status" 0
+  fb_eq "two SIGINTs $desc ($runs runs): no .part file left in any" "$debris_runs" 0
+}
+
+# --- #3: two signals back to back, while transfers save files -----------------
+# The second signal exits at once, but only after the temporary files of the
+# running transfers are gone. Repeated: the window is a few microseconds wide.
+double_sigint sigint2 10 busy_run "back to back"
+double_sigint sigint2big 5 big_run "while 17 MiB bodies stream"
 
 # --- #4: every catchable terminating signal ends a run like SIGINT -------------
 for sig in TERM HUP QUIT USR1 USR2 ALRM; do
