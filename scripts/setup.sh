@@ -23,7 +23,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config      # toolchain
   libcurl4-openssl-dev                  # client HTTP (both backends)
-  libevent-dev                          # the async loop and flagserver's HTTP
+  libevent-dev                          # the async loop; flagserver's HTTP(S) (libevent_openssl)
+  libssl-dev                            # flagserver's TLS (OpenSSL 3)
   clang libclang-rt-14-dev              # libFuzzer targets and sanitizer runtimes
   curl jq                               # tests and scripts talk HTTP and read JSON
   wrk                                   # tests/server/limits.sh: 1,000 connections at once
