@@ -142,6 +142,7 @@ fi
 echo "}" >>"$tmp/nginx/nginx.conf"
 taskset -c 0 "$NGINX" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" 2>"$tmp/nginx/stderr" &
 pids+=($!)
+nginx_master=$!
 wait_http "http://127.0.0.1:$nport/flags/br/br.gif"
 [ "$tls" -eq 0 ] || wait_http "https://127.0.0.1:$nsport/flags/br/br.gif" --cacert "$tmp/certs/ca.pem"
 
@@ -158,11 +159,22 @@ curl -s -o "$tmp/a.gif" "http://127.0.0.1:$nport/flags/br/br.gif"
 curl -s -o "$tmp/b.gif" "$fsurl/flags/br/br.gif"
 cmp -s "$tmp/a.gif" "$tmp/b.gif" || { echo "bench-server.sh: nginx and flagserver disagree" >&2; exit 1; }
 
-run_wrk() { # name url [wrk options]
+cpu_ticks() { # PID: its user + system CPU time in clock ticks
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+run_wrk() { # name url [wrk options]: NAME's server is nginx's worker or the last flagserver
   local cmd=(taskset -c 1 wrk -t1 -c"$conns" -d"${duration}s" --latency "${@:3}" -s "$tmp/cycle.lua" "$2")
+  local pid t0
+  case $1 in nginx*) pid=$(pgrep -P "$nginx_master" | head -n 1) ;; *) pid=${pids[-1]} ;; esac
   echo "== $1: ${cmd[*]}" >&2
+  t0=$(cpu_ticks "$pid")
   "${cmd[@]}" >"$tmp/$1.wrk"
+  # The server's CPU use during the run, in % of one core: below ~95 % the
+  # client (wrk on the other CPU), not the server, set the rate.
+  awk -v a="$t0" -v b="$(cpu_ticks "$pid")" -v hz="$(getconf CLK_TCK)" -v d="$duration" \
+    'BEGIN { printf "%.0f%%", (b - a) / hz / d * 100 }' >"$tmp/$1.cpu"
   cat "$tmp/$1.wrk" >&2
+  echo "server CPU: $(cat "$tmp/$1.cpu") of one core" >&2
 }
 # warm-up, then the measured runs
 taskset -c 1 wrk -t1 -c"$conns" -d2s -s "$tmp/cycle.lua" "http://127.0.0.1:$nport" >/dev/null
@@ -233,14 +245,15 @@ if [ "$tls" -eq 1 ]; then
         *-resumed) what="new connection per request, resumed session" ;;
         *) what="new connection per request, full handshake" ;;
       esac
-      echo "| ${n%-*} | $what | $(rps "$n") | $(avg "$n") | $(lat "$n" 50%) | $(lat "$n" 99%) |"
+      echo "| ${n%-*} | $what | $(rps "$n") | $(cat "$tmp/$n.cpu") | $(avg "$n") | $(lat "$n" 50%) | $(lat "$n" 99%) |"
     done)
   tls_line="HTTPS with the same $key_type certificate (make-certs.sh), TLS 1.3 as wrk negotiates it.
 flagserver / nginx: keep-alive **$(div "$(rps flagserver-ka)" "$(rps nginx-ka)")**, resumed handshakes
 **$(div "$(rps flagserver-resumed)" "$(rps nginx-resumed)")**, full handshakes **$(div "$(rps flagserver-full)" "$(rps nginx-full)")**.
 flagserver's /stats over its resumed run: $resumed_counts; over its full run (--no-tls-resume):
 $full_counts. (The /stats request itself is one more handshake; failed ones are the
-connections wrk abandons mid-handshake when its time is up.)"
+connections wrk abandons mid-handshake when its time is up. Server CPU is the server's user +
+system time over the run, in % of one core: well below 100 %, the client set the rate.)"
 fi
 
 # --- 10,000 delayed requests in flight at once -------------------------------
@@ -271,16 +284,16 @@ mkdir -p results/server
   echo "flagserver: one thread, files in memory), wrk pinned to CPU 1, cycling through"
   echo "the 194 flags of the dataset (make-dataset.sh, 4 MB of GIFs) over $conns keep-alive connections."
   echo
-  echo "| server | requests/s | avg latency | p50 | p99 |"
-  echo "|---|---:|---:|---:|---:|"
-  echo "| nginx | $n_rps | $(avg nginx) | $(lat nginx 50%) | $(lat nginx 99%) |"
-  echo "| flagserver | $f_rps | $(avg flagserver) | $(lat flagserver 50%) | $(lat flagserver 99%) |"
+  echo "| server | requests/s | server CPU | avg latency | p50 | p99 |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  echo "| nginx | $n_rps | $(cat "$tmp/nginx.cpu") | $(avg nginx) | $(lat nginx 50%) | $(lat nginx 99%) |"
+  echo "| flagserver | $f_rps | $(cat "$tmp/flagserver.cpu") | $(avg flagserver) | $(lat flagserver 50%) | $(lat flagserver 99%) |"
   echo
   echo "flagserver / nginx = **$ratio**."
   echo
   if [ -n "$tls_rows" ]; then
-    echo "| server | HTTPS | requests/s | avg latency | p50 | p99 |"
-    echo "|---|---|---:|---:|---:|---:|"
+    echo "| server | HTTPS | requests/s | server CPU | avg latency | p50 | p99 |"
+    echo "|---|---|---:|---:|---:|---:|---:|"
     echo "$tls_rows"
     echo
   fi
