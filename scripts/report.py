@@ -342,13 +342,14 @@ def tls_table_note(s):
             "resumed), `tls_resumed` and `tls_failed`, counted over each batch (reset before it, read after "
             "it, bench.sh's own /stats handshake taken out) and divided by the batch's runs, warmup "
             "included. Full handshakes = handshakes − resumed. Server: TLS resumption %s; clients: %s. "
-            "A point is INVALID when a handshake failed%s. Client CPU s / wall s: the client's median "
+            "A point is INVALID when a handshake failed%s%s. Client CPU s / wall s: the client's median "
             "user + system CPU over its median elapsed time — above 1 it kept more than one core busy.\n"
             % ("on" if tls_resume(s["server"]) else "off (--no-tls-resume: every handshake is full)",
                "--fresh-connect (curl: -H 'Connection: close'), a new connection per request"
                if s.get("fresh_connect") else "keep-alive",
                ", when there were fewer handshakes than requests" if s.get("fresh_connect")
-               else ", when none was counted, or when there was one per request (no keep-alive)"))
+               else ", when none was counted, when there was one per request (no keep-alive)",
+               "" if tls_resume(s["server"]) else ", or when one was resumed"))
 
 
 def fmt_count(x):
@@ -1455,7 +1456,8 @@ def cmd_report(out):
              "seed). Anything else reads \"no significant difference\". A point is **INVALID** (never plotted) "
              "when the server did not start, a run failed, ok + not found + errors ≠ requests, the server "
              "counted other requests than the runs made, peak_in_flight > m, the server's settings differ "
-             "from the scenario's, or a client loaded another libcurl than the run declares; **not run here** says why a point could not run on this machine.\n"
+             "from the scenario's, a client loaded another libcurl than the run declares, or (HTTPS) a handshake failed or "
+             "the server's handshake counts do not fit the scenario; **not run here** says why a point could not run on this machine.\n"
              % (ALPHA, MIN_RATIO, BOOT_RESAMPLES)]
     body, summaries, notrun = [], [], []
     for name in names:
