@@ -80,7 +80,9 @@ async def supervisor(job, done):
     trace.on_connection_create_start.append(_on_connection_create_start)
     trace.on_connection_create_end.append(_on_connection_create_end)
     # https: verified always; --cacert FILE is the only CAs, as CURLOPT_CAINFO.
-    ssl_ctx = ssl.create_default_context(cafile=job.cacert) if job.cacert else True
+    # Without it, None: aiohttp 3.8's verified default context (ssl=True
+    # would mean an unverified one there).
+    ssl_ctx = ssl.create_default_context(cafile=job.cacert) if job.cacert else None
     connector = aiohttp.TCPConnector(limit=0, force_close=job.fresh_connect, ssl=ssl_ctx)
     timeout = aiohttp.ClientTimeout(total=job.timeout_s)  # the whole transfer
     tasks = []
