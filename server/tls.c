@@ -204,7 +204,12 @@ int fsrv_tls_init(struct fsrv_tls *tls, struct event_base *base, struct stats *s
         return -ENOMEM;
     if (SSL_CTX_set_min_proto_version(tls->ctx, TLS1_2_VERSION) != 1)
         return -EINVAL;
-    SSL_CTX_set_options(tls->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* A client closing TCP without close_notify (or half-closing after its
+     * request) is an end of input, not an error: without
+     * SSL_OP_IGNORE_UNEXPECTED_EOF OpenSSL 3 answers it with a fatal
+     * decode_error alert, which spoils a response still being read. */
+    SSL_CTX_set_options(tls->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                                      SSL_OP_IGNORE_UNEXPECTED_EOF);
     SSL_CTX_set_info_callback(tls->ctx, on_info);
     rc = load_pair(tls, cert, key, err, errlen);
     if (rc != 0)
