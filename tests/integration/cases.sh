@@ -271,6 +271,13 @@ tls_refused() {
 case_tls() {
   fb_need openssl:openssl
   tls_certs
+  # --cacert is checked before anything runs, in the same words everywhere.
+  client bad1 -s https://127.0.0.1:1/flags --cacert /nonexistent/ca.pem BR
+  fb_eq "--cacert missing: exit 2, one line" "$?|$(head -n 1 bad1.err)" \
+    "2|*** Usage error: --cacert FILE cannot be read: '/nonexistent/ca.pem': No such file or directory"
+  client bad2 -s https://127.0.0.1:1/flags --cacert "$CERTS/server.key" BR
+  fb_eq "--cacert without a certificate: exit 2, one line" "$?|$(head -n 1 bad2.err)" \
+    "2|*** Usage error: --cacert FILE holds no PEM certificate: '$CERTS/server.key'"
   tls_server server
   client out -s "$TLS_BASE" -m 4 --cacert "$CERTS/ca.pem" --output got "${PRESENT[@]:0:12}"
   fb_eq "https: exit 0, 12 flags" "$?|$(grep -c '^ 12 flags downloaded\.$' out)" "0|1"
