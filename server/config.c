@@ -31,9 +31,10 @@ void fsrv_config_usage(FILE *out)
 {
     fputs("usage: flagserver [--bind ADDR] [--port N] [--dir DIR] [--delay MS | --delay MIN:MAX]\n"
           "                  [--error-rate P] [--error-kind status|reset|stall] [--seed N]\n"
-          "                  [--preset LOCAL|DELAY|ERROR] [--quiet] [--help]\n"
+          "                  [--preset LOCAL|DELAY|ERROR] [--tls-cert FILE --tls-key FILE\n"
+          "                  [--no-tls-resume]] [--quiet] [--help]\n"
           "\n"
-          "Serves DIR/flags/{cc}/{cc}.gif over HTTP from memory, plus GET /stats (JSON).\n"
+          "Serves DIR/flags/{cc}/{cc}.gif over HTTP(S) from memory, plus GET /stats (JSON).\n"
           "  --bind ADDR        numeric IPv4 or IPv6 address (default 127.0.0.1)\n"
           "  --port N           0-65535, 0 = any free port (default 8000)\n"
           "  --dir DIR          directory holding flags/ (default .)\n"
@@ -46,8 +47,12 @@ void fsrv_config_usage(FILE *out)
           "  --preset NAME      LOCAL (port 8000), DELAY (8001, --delay 100),\n"
           "                     ERROR (8002, --delay 100 --error-rate 0.25);\n"
           "                     explicit options override the preset's values\n"
+          "  --tls-cert FILE    serve HTTPS (TLS 1.2 and 1.3) with this PEM certificate\n"
+          "                     chain; needs --tls-key\n"
+          "  --tls-key FILE     the PEM private key of --tls-cert\n"
+          "  --no-tls-resume    no session resumption (no tickets, no session cache)\n"
           "  --quiet            no log lines on stderr\n"
-          "Prints one line, 'flagserver listening on http://ADDR:PORT/flags', once ready.\n",
+          "Prints one line, 'flagserver listening on http[s]://ADDR:PORT/flags', once ready.\n",
           out);
 }
 
@@ -169,7 +174,10 @@ enum {
     OPT_KIND,
     OPT_SEED,
     OPT_PRESET,
-    OPT_QUIET
+    OPT_QUIET,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
+    OPT_NO_TLS_RESUME
 };
 
 static const struct option long_opts[] = {
@@ -182,6 +190,9 @@ static const struct option long_opts[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"preset", required_argument, NULL, OPT_PRESET},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"no-tls-resume", no_argument, NULL, OPT_NO_TLS_RESUME},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -234,6 +245,15 @@ int fsrv_config_parse(struct fsrv_config *cfg, int argc, char **argv, char *err,
         case OPT_SEED:
             seed = optarg;
             break;
+        case OPT_TLS_CERT:
+            cfg->tls_cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            cfg->tls_key = optarg;
+            break;
+        case OPT_NO_TLS_RESUME:
+            cfg->tls_resume = false;
+            break;
         case OPT_PRESET:
             preset = find_preset(optarg);
             if (preset == NULL)
@@ -255,6 +275,13 @@ int fsrv_config_parse(struct fsrv_config *cfg, int argc, char **argv, char *err,
     if (optind < argc)
         return usage_error(err, errlen, "unexpected argument '%s'", argv[optind]);
 
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
+        return usage_error(err, errlen, "--tls-cert and --tls-key go together");
+    if (cfg->tls_cert != NULL && (cfg->tls_cert[0] == '\0' || cfg->tls_key[0] == '\0'))
+        return usage_error(err, errlen, "%s: the file name is empty",
+                           cfg->tls_cert[0] == '\0' ? "--tls-cert" : "--tls-key");
+    if (!cfg->tls_resume && cfg->tls_cert == NULL)
+        return usage_error(err, errlen, "--no-tls-resume needs --tls-cert and --tls-key");
     if (inet_pton(AF_INET, cfg->bind, addr) != 1 && inet_pton(AF_INET6, cfg->bind, addr) != 1)
         return usage_error(err, errlen, "--bind: '%s' is not a numeric IPv4 or IPv6 address",
                            cfg->bind);

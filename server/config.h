@@ -34,13 +34,9 @@ struct fsrv_config {
     uint64_t seed;              /* of the delay and error generator */
     const char *preset;         /* "LOCAL", "DELAY", "ERROR", or NULL if none given */
     bool quiet;                 /* no log lines on stderr */
-    /* HTTPS (issue 10), not implemented yet: --tls-cert FILE and --tls-key
-     * FILE will set these (both or neither; NULL = plain HTTP), and
-     * --no-tls-resume will clear tls_resume (session tickets, on by default).
-     * The parser sets only the defaults today. */
-    const char *tls_cert;
-    const char *tls_key;
-    bool tls_resume;
+    const char *tls_cert;       /* PEM certificate chain, or NULL for plain HTTP */
+    const char *tls_key;        /* PEM private key; set exactly when tls_cert is */
+    bool tls_resume;            /* session tickets and cache; false by --no-tls-resume */
 };
 
 /* Parses ARGV into *CFG, which it initialises with the defaults first.

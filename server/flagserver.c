@@ -13,6 +13,10 @@
  * from the connection's close callback. evhttp 2.1 reads a connection's next
  * request only after the current response is finished, so a connection has
  * at most one request in flight and that request's state lives in its conn.
+ *
+ * HTTPS (--tls-cert/--tls-key) changes only the bufferevent evhttp reads
+ * and writes through: tls.h makes an OpenSSL one for every accepted
+ * connection, and counts its handshake. Everything above it is the same.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -40,6 +44,7 @@
 #include "ptrmap.h"
 #include "stats.h"
 #include "store.h"
+#include "tls.h"
 
 #define FS_EXIT_USAGE      2
 #define FS_IDLE_TIMEOUT_S  30    /* evhttp read/write timeout; also ends stalls */
@@ -60,6 +65,7 @@ struct server {
     struct store store;
     struct stats stats;
     struct ptrmap conns; /* evhttp_connection -> struct conn */
+    struct fsrv_tls tls; /* tls.ctx NULL: plain HTTP */
     unsigned bound_port; /* cfg.port, or the kernel's choice for 0 */
     uint64_t rng;
 };
@@ -144,6 +150,9 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
     struct conn *conn = arg;
     struct server *srv = conn->srv;
 
+    /* A clean close (not the reset fault's abort) ends TLS with close_notify. */
+    if (conn->fault != FSRV_FAULT_RESET)
+        fsrv_tls_close_notify(evhttp_connection_get_bufferevent(evcon));
     ptrmap_del(&conn->srv->conns, evcon);
     conn_destroy(conn);
     /* The socket is closed after this callback, by evhttp or by libevent's
@@ -425,7 +434,9 @@ static void serve_stats(struct server *srv, struct evhttp_request *req,
                                        .error_rate = srv->cfg.error_rate,
                                        .error_kind = fsrv_config_kind_name(srv->cfg.error_kind),
                                        .seed = srv->cfg.seed,
-                                       .preset = srv->cfg.preset};
+                                       .preset = srv->cfg.preset,
+                                       .tls = srv->tls.ctx != NULL,
+                                       .tls_resume = srv->tls.ctx != NULL && srv->cfg.tls_resume};
     char json[16384];
     int n;
 
@@ -572,6 +583,7 @@ static int listen_and_announce(struct server *srv)
     struct sockaddr_storage ss;
     socklen_t sslen = sizeof(ss);
     char port[8], host[INET6_ADDRSTRLEN];
+    const char *scheme = srv->tls.ctx != NULL ? "https" : "http";
     int rc = 0, gai;
 
     snprintf(port, sizeof(port), "%u", srv->cfg.port);
@@ -607,12 +619,12 @@ static int listen_and_announce(struct server *srv)
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
         inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
         srv->bound_port = ntohs(sin6->sin6_port);
-        printf("flagserver listening on http://[%s]:%u/flags\n", host, srv->bound_port);
+        printf("flagserver listening on %s://[%s]:%u/flags\n", scheme, host, srv->bound_port);
     } else {
         struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
         inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
         srv->bound_port = ntohs(sin->sin_port);
-        printf("flagserver listening on http://%s:%u/flags\n", host, srv->bound_port);
+        printf("flagserver listening on %s://%s:%u/flags\n", scheme, host, srv->bound_port);
     }
     if (fflush(stdout) != 0) {
         rc = -errno;
@@ -660,6 +672,9 @@ static void server_free(struct server *srv)
     listening_server = NULL;
     if (srv->http != NULL)
         evhttp_free(srv->http);
+    /* After evhttp: freeing a connection frees its SSL, whose ex_data
+     * callback frees a timer of the base. */
+    fsrv_tls_free(&srv->tls);
     /* Defensive: a conn whose close callback evhttp never ran. */
     for (size_t i = 0; i < srv->conns.cap; i++) {
         if (srv->conns.slots[i].key != NULL)
@@ -719,6 +734,22 @@ int main(int argc, char **argv)
     if (server_setup(&srv) != 0) {
         fprintf(stderr, "flagserver: cannot set up libevent\n");
         goto out;
+    }
+    if (srv.cfg.tls_cert != NULL) {
+        rc = fsrv_tls_init(&srv.tls, srv.base, &srv.stats, srv.cfg.tls_cert, srv.cfg.tls_key,
+                           srv.cfg.tls_resume, err, sizeof(err));
+        if (rc == -EINVAL) {
+            fprintf(stderr, "flagserver: %s\n", err);
+            status = FS_EXIT_USAGE;
+            goto out;
+        }
+        if (rc != 0) {
+            fprintf(stderr, "flagserver: cannot set up TLS: %s\n", strerror(-rc));
+            goto out;
+        }
+        evhttp_set_bevcb(srv.http, fsrv_tls_bevcb, &srv.tls);
+        logmsg(&srv, "HTTPS with %s, session resumption %s", srv.cfg.tls_cert,
+               srv.cfg.tls_resume ? "on" : "off");
     }
     if (listen_and_announce(&srv) != 0)
         goto out;

@@ -4,8 +4,8 @@
  * parser must return one of its documented results; a usage error must come
  * with one non-empty line; an accepted configuration must hold only valid
  * values (port in range, MIN <= MAX <= the cap, a probability, a known error
- * kind and preset, a numeric bind address). Any violation aborts, which
- * libFuzzer reports with the input.
+ * kind and preset, a numeric bind address, both TLS files or neither). Any
+ * violation aborts, which libFuzzer reports with the input.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -33,8 +33,11 @@ static int valid(const struct fsrv_config *c)
     if (c->preset != NULL && strcmp(c->preset, "LOCAL") != 0 && strcmp(c->preset, "DELAY") != 0 &&
         strcmp(c->preset, "ERROR") != 0)
         return 0;
-    if (c->tls_cert != NULL || c->tls_key != NULL || !c->tls_resume)
-        return 0; /* no TLS options yet */
+    /* TLS: both files or neither, never an empty name; no --no-tls-resume alone. */
+    if ((c->tls_cert == NULL) != (c->tls_key == NULL) || (c->tls_cert == NULL && !c->tls_resume))
+        return 0;
+    if (c->tls_cert != NULL && (c->tls_cert[0] == '\0' || c->tls_key[0] == '\0'))
+        return 0;
     return inet_pton(AF_INET, c->bind, addr) == 1 || inet_pton(AF_INET6, c->bind, addr) == 1;
 }
 

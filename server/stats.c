@@ -43,6 +43,18 @@ void stats_accept_error(struct stats *s)
     s->accept_errors++;
 }
 
+void stats_tls_handshake(struct stats *s, bool resumed)
+{
+    s->tls_handshakes++;
+    if (resumed)
+        s->tls_resumed++;
+}
+
+void stats_tls_failed(struct stats *s)
+{
+    s->tls_failed++;
+}
+
 void stats_conn_open(struct stats *s)
 {
     s->connections++;
@@ -134,6 +146,9 @@ static int append_settings(char *buf, size_t size, size_t *pos, const struct sta
         rc = append(buf, size, pos, ",\"seed\":%" PRIu64 ",\"preset\":", set->seed);
     if (rc == 0)
         rc = append_str(buf, size, pos, set->preset);
+    if (rc == 0)
+        rc = append(buf, size, pos, ",\"tls\":%s,\"tls_resume\":%s", set->tls ? "true" : "false",
+                    set->tls_resume ? "true" : "false");
     return rc ? rc : append(buf, size, pos, "}");
 }
 
@@ -157,8 +172,11 @@ int stats_json(const struct stats *s, const struct stats_settings *set, char *bu
         sep = ",";
     }
     if (rc == 0)
-        rc = append(buf, size, &pos, "},\"errors_injected\":%" PRIu64 ",\"accept_errors\":%" PRIu64,
-                    s->errors_injected, s->accept_errors);
+        rc = append(
+            buf, size, &pos,
+            "},\"errors_injected\":%" PRIu64 ",\"accept_errors\":%" PRIu64
+            ",\"tls_handshakes\":%" PRIu64 ",\"tls_resumed\":%" PRIu64 ",\"tls_failed\":%" PRIu64,
+            s->errors_injected, s->accept_errors, s->tls_handshakes, s->tls_resumed, s->tls_failed);
     if (rc == 0 && set != NULL)
         rc = append_settings(buf, size, &pos, set);
     if (rc == 0)

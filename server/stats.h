@@ -7,6 +7,7 @@
 #ifndef FLAGSERVER_STATS_H
 #define FLAGSERVER_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,9 @@ struct stats {
     uint64_t requests;        /* flag requests received */
     uint64_t errors_injected; /* requests given an injected error */
     uint64_t accept_errors;   /* accept() failures (e.g. out of descriptors) */
+    uint64_t tls_handshakes;  /* TLS handshakes completed, full or resumed */
+    uint64_t tls_resumed;     /* ... of which resumed a session */
+    uint64_t tls_failed;      /* TLS connections closed before their handshake completed */
     uint64_t in_flight;       /* received, response not finished */
     uint64_t peak_in_flight;
     uint64_t connections; /* open connections that sent a request */
@@ -35,6 +39,8 @@ struct stats_settings {
     const char *error_kind; /* "status", "reset" or "stall" */
     uint64_t seed;          /* of the delay and error generator */
     const char *preset;     /* "LOCAL", "DELAY", "ERROR", or NULL if none given */
+    bool tls;               /* HTTPS */
+    bool tls_resume;        /* HTTPS with session resumption (tickets, cache) */
 };
 
 /* Zeroes every counter and gauge of S. */
@@ -56,6 +62,12 @@ void stats_error_injected(struct stats *s);
 /* accept() failed; the server pauses accepting. */
 void stats_accept_error(struct stats *s);
 
+/* A TLS handshake completed; RESUMED if it resumed a session. */
+void stats_tls_handshake(struct stats *s, bool resumed);
+
+/* A TLS connection closed before its handshake completed. */
+void stats_tls_failed(struct stats *s);
+
 /* A client connection opened / closed. */
 void stats_conn_open(struct stats *s);
 void stats_conn_close(struct stats *s);
@@ -67,11 +79,13 @@ void stats_reset(struct stats *s);
 /* Writes S as one JSON object, NUL-terminated, into BUF of SIZE bytes:
  * {"requests":n,"in_flight":n,"peak_in_flight":n,"connections":n,
  *  "peak_connections":n,"by_status":{"200":n,...},"errors_injected":n,
- *  "accept_errors":n,"settings":{...}}
+ *  "accept_errors":n,"tls_handshakes":n,"tls_resumed":n,"tls_failed":n,
+ *  "settings":{...}}
  * with only the statuses seen in by_status, and "settings" only when SET is
  * not NULL:
  *   "settings":{"bind":"127.0.0.1","port":8001,"delay_ms":{"min":100,"max":100},
- *               "error_rate":0.25,"error_kind":"status","seed":42,"preset":"DELAY"}
+ *               "error_rate":0.25,"error_kind":"status","seed":42,"preset":"DELAY",
+ *               "tls":true,"tls_resume":true}
  * (error_rate in the shortest form that reads back as the same double;
  * preset null when SET->preset is NULL). Returns the length written
  * (without the NUL), or -ENOSPC if BUF is too small. */

@@ -103,7 +103,7 @@ fb_start_server() {
     sleep 0.05
   done
   case "$line" in
-    "flagserver listening on http://127.0.0.1:"*/flags) ;;
+    "flagserver listening on http://127.0.0.1:"*/flags | "flagserver listening on https://127.0.0.1:"*/flags) ;;
     *) fb_log "flagserver did not start: ${line:-no output}; stderr: $(cat "$out.err")"; return 1 ;;
   esac
   FB_BASE=${line#flagserver listening on }

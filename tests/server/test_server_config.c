@@ -172,6 +172,37 @@ static void test_errors(void)
     }
 }
 
+static void test_tls(void)
+{
+    struct fsrv_config c;
+
+    CHECK_EQ_LONG(parse(&c, "--tls-cert", "c.pem", "--tls-key", "k.pem", (char *)NULL),
+                  FSRV_CONFIG_RUN);
+    CHECK_EQ_STR(c.tls_cert, "c.pem");
+    CHECK_EQ_STR(c.tls_key, "k.pem");
+    CHECK(c.tls_resume);
+    /* Any order, the = form, with a preset and --no-tls-resume. */
+    CHECK_EQ_LONG(parse(&c, "--no-tls-resume", "--tls-key=/k", "--preset", "DELAY", "--tls-cert=/c",
+                        (char *)NULL),
+                  FSRV_CONFIG_RUN);
+    CHECK_EQ_STR(c.tls_cert, "/c");
+    CHECK_EQ_STR(c.tls_key, "/k");
+    CHECK(!c.tls_resume);
+    CHECK_EQ_LONG(c.port, 8001);
+    /* The parser does not open the files: flagserver does, at start. */
+    CHECK_EQ_LONG(
+        parse(&c, "--tls-cert", "/nonexistent", "--tls-key", "/nonexistent", (char *)NULL),
+        FSRV_CONFIG_RUN);
+
+    BAD("--tls-cert and --tls-key go together", "--tls-cert", "c.pem");
+    BAD("--tls-cert and --tls-key go together", "--tls-key", "k.pem", "--no-tls-resume");
+    BAD("--tls-cert: the file name is empty", "--tls-cert=", "--tls-key", "k.pem");
+    BAD("--tls-key: the file name is empty", "--tls-cert", "c.pem", "--tls-key", "");
+    BAD("--no-tls-resume needs --tls-cert and --tls-key", "--no-tls-resume");
+    BAD("--tls-cert needs a value", "--tls-key", "k.pem", "--tls-cert");
+    BAD("unknown option '--no-tls-resume=1'", "--no-tls-resume=1");
+}
+
 static void test_kind_names(void)
 {
     CHECK_EQ_STR(fsrv_config_kind_name(FSRV_FAULT_STATUS), "status");
@@ -186,6 +217,7 @@ int main(void)
     test_options();
     test_presets();
     test_errors();
+    test_tls();
     test_kind_names();
     return CHECK_DONE();
 }

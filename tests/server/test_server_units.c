@@ -182,18 +182,24 @@ static void test_stats(void)
     stats_error_injected(&s);
     stats_accept_error(&s);
     stats_accept_error(&s);
+    stats_tls_handshake(&s, false);
+    stats_tls_handshake(&s, true);
+    stats_tls_handshake(&s, false);
+    stats_tls_failed(&s);
     stats_request_end(&s);
     n = stats_json(&s, NULL, buf, sizeof(buf));
     CHECK(n > 0);
     CHECK_EQ_STR(buf, "{\"requests\":2,\"in_flight\":1,\"peak_in_flight\":2,\"connections\":1,"
                       "\"peak_connections\":1,\"by_status\":{\"200\":1,\"404\":1},"
-                      "\"errors_injected\":1,\"accept_errors\":2}");
+                      "\"errors_injected\":1,\"accept_errors\":2,\"tls_handshakes\":3,"
+                      "\"tls_resumed\":1,\"tls_failed\":1}");
     CHECK_EQ_LONG(n, (long)strlen(buf));
     stats_reset(&s);
     stats_json(&s, NULL, buf, sizeof(buf));
-    CHECK_EQ_STR(buf, "{\"requests\":0,\"in_flight\":1,\"peak_in_flight\":1,\"connections\":1,"
-                      "\"peak_connections\":1,\"by_status\":{},\"errors_injected\":0,"
-                      "\"accept_errors\":0}");
+    CHECK_EQ_STR(buf,
+                 "{\"requests\":0,\"in_flight\":1,\"peak_in_flight\":1,\"connections\":1,"
+                 "\"peak_connections\":1,\"by_status\":{},\"errors_injected\":0,"
+                 "\"accept_errors\":0,\"tls_handshakes\":0,\"tls_resumed\":0,\"tls_failed\":0}");
     stats_request_end(&s);
     stats_request_end(&s); /* never below zero */
     CHECK_EQ_LONG(s.in_flight, 0);
@@ -219,9 +225,11 @@ static void test_stats_settings(void)
     n = stats_json(&s, &set, buf, sizeof(buf));
     CHECK_EQ_STR(buf, "{\"requests\":0,\"in_flight\":0,\"peak_in_flight\":0,\"connections\":0,"
                       "\"peak_connections\":0,\"by_status\":{},\"errors_injected\":0,"
-                      "\"accept_errors\":0,\"settings\":{\"bind\":\"127.0.0.1\",\"port\":8001,"
+                      "\"accept_errors\":0,\"tls_handshakes\":0,\"tls_resumed\":0,\"tls_failed\":0,"
+                      "\"settings\":{\"bind\":\"127.0.0.1\",\"port\":8001,"
                       "\"delay_ms\":{\"min\":100,\"max\":100},\"error_rate\":0.25,"
-                      "\"error_kind\":\"status\",\"seed\":42,\"preset\":\"DELAY\"}}");
+                      "\"error_kind\":\"status\",\"seed\":42,\"preset\":\"DELAY\","
+                      "\"tls\":false,\"tls_resume\":false}}");
     CHECK_EQ_LONG(n, (long)strlen(buf));
 
     /* No preset -> null; the shortest exact rate; the largest seed; a
@@ -233,12 +241,14 @@ static void test_stats_settings(void)
                                   .error_rate = 0.1,
                                   .error_kind = "stall",
                                   .seed = UINT64_MAX,
-                                  .preset = NULL};
+                                  .preset = NULL,
+                                  .tls = true,
+                                  .tls_resume = true};
     stats_json(&s, &set, buf, sizeof(buf));
     CHECK(strstr(buf, ",\"settings\":{\"bind\":\"::1\\\"\\\\\\u000a\",\"port\":0,"
                       "\"delay_ms\":{\"min\":50,\"max\":150},\"error_rate\":0.1,"
                       "\"error_kind\":\"stall\",\"seed\":18446744073709551615,"
-                      "\"preset\":null}}") != NULL);
+                      "\"preset\":null,\"tls\":true,\"tls_resume\":true}}") != NULL);
     set.error_rate = 0.0;
     stats_json(&s, &set, buf, sizeof(buf));
     CHECK(strstr(buf, "\"error_rate\":0,") != NULL);
