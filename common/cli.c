@@ -1,4 +1,5 @@
 /* cli.c -- argument parsing and validation. */
+#define _GNU_SOURCE /* memmem */
 #include "cli.h"
 
 #include "flags.h"
@@ -238,13 +239,44 @@ copy:
     return 0;
 }
 
+#define PEM_CERT_BEGIN "-----BEGIN CERTIFICATE-----"
+#define PEM_SCAN_MAX   (16L * 1024 * 1024) /* Debian's whole bundle is ~220 KB */
+
+/* True if the open file fd holds a PEM certificate's first line within its
+ * first PEM_SCAN_MAX bytes (read in chunks; a marker across two chunks is
+ * found through the overlap). Returns 1, 0, or -errno. */
+static int has_pem_certificate(int fd)
+{
+    enum { MARK = sizeof(PEM_CERT_BEGIN) - 1 };
+    char buf[4096 + MARK];
+    size_t keep = 0;
+    long total = 0;
+
+    while (total < PEM_SCAN_MAX) {
+        ssize_t n = read(fd, buf + keep, sizeof(buf) - keep);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return 0;
+        total += n;
+        size_t len = keep + (size_t)n;
+        if (memmem(buf, len, PEM_CERT_BEGIN, MARK))
+            return 1;
+        keep = len < MARK ? len : MARK;
+        memmove(buf, buf + len - keep, keep);
+    }
+    return 0;
+}
+
 /* --cacert FILE: the CA certificates (PEM) that verify an https server. It
- * must be a readable file now; whether it holds certificates is libcurl's to
- * say, per request. */
+ * must be a readable file holding at least one PEM certificate now, so that
+ * a wrong path or file is one usage error, not one error per request. */
 static int parse_cacert(struct flags_opts *o, const char *arg, char *err, size_t errlen)
 {
     struct stat st;
-    int fd, rc = 0;
+    int fd, rc = 0, pem;
 
     if (arg[0] == '\0')
         return usage_error(err, errlen, "--cacert FILE must not be empty");
@@ -258,6 +290,13 @@ static int parse_cacert(struct flags_opts *o, const char *arg, char *err, size_t
     else if (S_ISDIR(st.st_mode))
         rc = usage_error(err, errlen, "--cacert FILE cannot be read: '%s': %s", arg,
                          strerror(EISDIR));
+    else if (!S_ISREG(st.st_mode))
+        rc = usage_error(err, errlen, "--cacert FILE is not a regular file: '%s'", arg);
+    else if ((pem = has_pem_certificate(fd)) < 0)
+        rc =
+            usage_error(err, errlen, "--cacert FILE cannot be read: '%s': %s", arg, strerror(-pem));
+    else if (pem == 0)
+        rc = usage_error(err, errlen, "--cacert FILE holds no PEM certificate: '%s'", arg);
     close(fd);
     if (rc == 0)
         o->cacert = arg;

@@ -408,7 +408,8 @@ def check_url(url):
 
 
 def _check_cacert(path):
-    """--cacert FILE must be readable now (common/cli.c's parse_cacert)."""
+    """--cacert FILE must be a readable file holding a PEM certificate in its
+    first 16 MiB now (common/cli.c's parse_cacert, the same words)."""
     if path == '':
         raise UsageError('--cacert FILE must not be empty')
     try:
@@ -416,12 +417,20 @@ def _check_cacert(path):
     except OSError as exc:
         raise UsageError(f"--cacert FILE cannot be read: '{path}': "
                          f'{os.strerror(exc.errno)}') from None
-    try:
-        if stat.S_ISDIR(os.fstat(fd).st_mode):
+    with os.fdopen(fd, 'rb') as f:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
             raise UsageError(f"--cacert FILE cannot be read: '{path}': "
                              f'{os.strerror(errno.EISDIR)}')
-    finally:
-        os.close(fd)
+        if not stat.S_ISREG(mode):
+            raise UsageError(f"--cacert FILE is not a regular file: '{path}'")
+        try:
+            data = f.read(16 * 1024 * 1024)
+        except OSError as exc:
+            raise UsageError(f"--cacert FILE cannot be read: '{path}': "
+                             f'{os.strerror(exc.errno)}') from None
+    if b'-----BEGIN CERTIFICATE-----' not in data:
+        raise UsageError(f"--cacert FILE holds no PEM certificate: '{path}'")
 
 
 def _parse_server(arg):

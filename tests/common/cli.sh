@@ -34,6 +34,8 @@ usage "*** Usage error: --max-size BYTES must be 1 to 1099511627776, with an opt
 usage "*** Usage error: --cacert FILE cannot be read: '/nonexistent/ca.pem': No such file or directory" \
   --cacert /nonexistent/ca.pem -s https://127.0.0.1:1/flags BR
 usage "*** Usage error: --cacert FILE cannot be read: '.': Is a directory" --cacert . BR
+printf 'not a certificate\n' >notpem.txt
+usage "*** Usage error: --cacert FILE holds no PEM certificate: 'notpem.txt'" --cacert notpem.txt BR
 usage "*** Usage error: option '--cacert' needs an argument" --cacert
 usage "*** Usage error: --loops N must be 1 to 256, not '0'" --loops 0
 usage "*** Usage error: --save-threads K must be 0 to 256, not 'x'" --save-threads x

@@ -268,9 +268,22 @@ static void test_max_size(void)
     flags_opts_free(o);
 }
 
-/* --cacert FILE: kept when readable; missing, empty or a directory is a
- * one-line usage error. (An unreadable file cannot be made as root; the
- * open(2) that catches it is the one that catches a missing file.) */
+/* Writes a file of pad filler bytes, then text; returns 0 or -1. */
+static int write_file(const char *path, size_t pad, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    for (size_t i = 0; i < pad; i++)
+        fputc('x', f);
+    fputs(text, f);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* --cacert FILE: kept when it is a readable file holding a PEM certificate;
+ * missing, empty, a directory, a device or no certificate in it is a one-line
+ * usage error. (An unreadable file cannot be made as root; the open(2) that
+ * catches it is the one that catches a missing file.) */
 static void test_cacert(void)
 {
     static struct flags_opts opts;
@@ -285,8 +298,19 @@ static void test_cacert(void)
         CHECK_EQ_LONG(parse(o, err, a), FLAGS_CLI_RUN);
         CHECK(o->cacert == NULL);
     }
-    {
-        const char *a[] = {"--cacert", path, "-s", "https://127.0.0.1:8443/flags", NULL};
+    char want[256];
+    const char *a[] = {"--cacert", path, "-s", "https://127.0.0.1:8443/flags", NULL};
+    /* Empty, then only something else. */
+    snprintf(want, sizeof(want), "*** Usage error: --cacert FILE holds no PEM certificate: '%s'",
+             path);
+    CHECK_EQ_LONG(parse(o, err, a), -EINVAL);
+    CHECK_EQ_STR(err, want);
+    CHECK_EQ_LONG(write_file(path, 10000, "-----BEGIN PRIVATE KEY-----\n"), 0);
+    CHECK_EQ_LONG(parse(o, err, a), -EINVAL);
+    CHECK_EQ_STR(err, want);
+    /* A certificate: first, after other text, and across the 4 KiB reads. */
+    for (size_t pad = 0; pad < 8300; pad += pad < 4070 ? 4070 - pad : 7) {
+        CHECK_EQ_LONG(write_file(path, pad, "-----BEGIN CERTIFICATE-----\nMIIB\n"), 0);
         CHECK_EQ_LONG(parse(o, err, a), FLAGS_CLI_RUN);
         CHECK_EQ_STR(o->cacert, path);
     }
@@ -295,6 +319,8 @@ static void test_cacert(void)
                  "--cacert", "/nonexistent/ca.pem");
     EXPECT_USAGE("*** Usage error: --cacert FILE cannot be read: '/': Is a directory", "--cacert",
                  "/");
+    EXPECT_USAGE("*** Usage error: --cacert FILE is not a regular file: '/dev/null'", "--cacert",
+                 "/dev/null");
     EXPECT_USAGE("*** Usage error: --cacert FILE must not be empty", "--cacert", "");
     EXPECT_USAGE("*** Usage error: option '--cacert' needs an argument", "--cacert");
     unlink(path);

@@ -227,24 +227,19 @@ tls_certs() {
     { fb_fail "make-certs.sh makes the test certificates" "$(cat certs.log)"; fb_finish; }
 }
 
-# tls_server NAME : serves ds/ over HTTPS with the certificate NAME.pem of
-# $CERTS and sets TLS_BASE, its https:// /flags base URL, and TLS_PORT.
-# The server is openssl s_server -WWW (a real TLS server, serving the files
-# under its working directory), until flagserver's --tls-cert is merged.
+# tls_server NAME [FLAGSERVER ARGS...] : starts flagserver serving ds/ over
+# HTTPS with the certificate NAME.pem of $CERTS; sets TLS_BASE, its https://
+# /flags base URL, TLS_URL (the root) and TLS_PORT.
 tls_server() {
-  local out=$FB_TMP/s_server.$1.out
-  (cd ds && exec openssl s_server -WWW -accept 127.0.0.1:0 \
-    -cert "$CERTS/$1.pem" -key "$CERTS/$1.key" -naccept 1000 >"$out" 2>&1) &
-  FB_SERVER_PIDS+=($!)
-  TLS_PORT=""
-  for _ in $(seq 1 100); do
-    TLS_PORT=$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out" 2>/dev/null)
-    [ -n "$TLS_PORT" ] && break
-    sleep 0.05
-  done
-  [ -n "$TLS_PORT" ] || { fb_fail "TLS server ($1) starts" "$(cat "$out")"; fb_finish; }
-  TLS_BASE=https://127.0.0.1:$TLS_PORT/flags
+  local name=$1; shift
+  fb_start_server --dir ds --quiet --tls-cert "$CERTS/$name.pem" --tls-key "$CERTS/$name.key" "$@" ||
+    { fb_fail "flagserver serves HTTPS with $name.pem"; fb_finish; }
+  TLS_BASE=$FB_BASE TLS_URL=$FB_URL TLS_PORT=$FB_PORT
 }
+
+# tls_stats FIELD : a field of the TLS server's /stats (curl verifies it too).
+tls_stats() { curl -s --max-time 5 --cacert "$CERTS/ca.pem" "$TLS_URL/stats" | jq -r "$1"; }
+tls_stats_reset() { curl -s --max-time 5 --cacert "$CERTS/ca.pem" -o /dev/null "$TLS_URL/stats?reset=1"; }
 
 # tls_refused NAME WORDS ARGS... : every one of 4 requests fails with the -v
 # line "CC error: WORDS" (WORDS empty: any error), exit 1, 4 errors, no file.
@@ -271,6 +266,13 @@ tls_refused() {
 case_tls() {
   fb_need openssl:openssl
   tls_certs
+  # --cacert is checked before anything runs, in the same words everywhere.
+  client bad1 -s https://127.0.0.1:1/flags --cacert /nonexistent/ca.pem BR
+  fb_eq "--cacert missing: exit 2, one line" "$?|$(head -n 1 bad1.err)" \
+    "2|*** Usage error: --cacert FILE cannot be read: '/nonexistent/ca.pem': No such file or directory"
+  client bad2 -s https://127.0.0.1:1/flags --cacert "$CERTS/server.key" BR
+  fb_eq "--cacert without a certificate: exit 2, one line" "$?|$(head -n 1 bad2.err)" \
+    "2|*** Usage error: --cacert FILE holds no PEM certificate: '$CERTS/server.key'"
   tls_server server
   client out -s "$TLS_BASE" -m 4 --cacert "$CERTS/ca.pem" --output got "${PRESENT[@]:0:12}"
   fb_eq "https: exit 0, 12 flags" "$?|$(grep -c '^ 12 flags downloaded\.$' out)" "0|1"
@@ -282,10 +284,25 @@ case_tls() {
   fb_eq "https: all 12 files byte-identical" "$same" 12
   no_parts got
   rm -rf got
+  # Keep-alive: a handshake per connection, none per request. (Each /stats
+  # read is a handshake of its own, counted before it answers: +1.)
+  fb_eq "https keep-alive: a full handshake per connection (+1 for /stats)" \
+    "$(tls_stats '[.tls_handshakes, .tls_resumed, .requests]|@csv')" "5,0,12"
+  rm -rf got
   client out2 -s "$TLS_BASE" -m 3 --fresh-connect --repeat 2 --cacert "$CERTS/ca.pem" \
     --json run.json --output got "${PRESENT[@]:0:6}"
   fb_eq "https --fresh-connect: exit 0, a connection per request" \
     "$?|$(jq -r '[.ok, .connections]|@csv' run.json)" "0|12,12"
+  # Sessions: one request at a time, every handshake after the first resumes
+  # in the C clients (one session cache for the run, docs/client.md "HTTPS");
+  # the Python libraries resume none.
+  tls_stats_reset
+  client out3 -s "$TLS_BASE" -m 1 --fresh-connect --repeat 2 --cacert "$CERTS/ca.pem" \
+    --output got "${PRESENT[@]:0:4}"
+  local want=7
+  case $BACKEND in py-*) want=0 ;; esac
+  fb_eq "https --fresh-connect -m 1: 8 handshakes (+1 for /stats), $want resumed" \
+    "$?|$(tls_stats '[.tls_handshakes, .tls_resumed]|@csv')" "0|9,$want"
 
   tls_refused "unknown CA" "TLS handshake failed: certificate signed by an unknown CA" \
     -s "$TLS_BASE" --cacert "$CERTS/other-ca.pem"
