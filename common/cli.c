@@ -1,9 +1,11 @@
 /* cli.c -- argument parsing and validation. */
+#define _GNU_SOURCE /* memmem */
 #include "cli.h"
 
 #include "flags.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -12,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define DEFAULT_OUTPUT     "downloaded"
 #define DEFAULT_TIMEOUT_MS 3100L /* the book's 3.1 s */
@@ -40,6 +44,7 @@ enum {
     OPT_MAX_SIZE,
     OPT_LOOPS,
     OPT_SAVE_THREADS,
+    OPT_CACERT,
 };
 
 static const struct option long_opts[] = {
@@ -60,6 +65,7 @@ static const struct option long_opts[] = {
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"loops", required_argument, NULL, OPT_LOOPS},
     {"save-threads", required_argument, NULL, OPT_SAVE_THREADS},
+    {"cacert", required_argument, NULL, OPT_CACERT},
     {NULL, 0, NULL, 0},
 };
 
@@ -233,6 +239,70 @@ copy:
     return 0;
 }
 
+#define PEM_CERT_BEGIN "-----BEGIN CERTIFICATE-----"
+#define PEM_SCAN_MAX   (16L * 1024 * 1024) /* Debian's whole bundle is ~220 KB */
+
+/* True if the open file fd holds a PEM certificate's first line within its
+ * first PEM_SCAN_MAX bytes (read in chunks; a marker across two chunks is
+ * found through the overlap). Returns 1, 0, or -errno. */
+static int has_pem_certificate(int fd)
+{
+    enum { MARK = sizeof(PEM_CERT_BEGIN) - 1 };
+    char buf[4096 + MARK];
+    size_t keep = 0;
+    long total = 0;
+
+    while (total < PEM_SCAN_MAX) {
+        ssize_t n = read(fd, buf + keep, sizeof(buf) - keep);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return 0;
+        total += n;
+        size_t len = keep + (size_t)n;
+        if (memmem(buf, len, PEM_CERT_BEGIN, MARK))
+            return 1;
+        keep = len < MARK ? len : MARK;
+        memmove(buf, buf + len - keep, keep);
+    }
+    return 0;
+}
+
+/* --cacert FILE: the CA certificates (PEM) that verify an https server. It
+ * must be a readable file holding at least one PEM certificate now, so that
+ * a wrong path or file is one usage error, not one error per request. */
+static int parse_cacert(struct flags_opts *o, const char *arg, char *err, size_t errlen)
+{
+    struct stat st;
+    int fd, rc = 0, pem;
+
+    if (arg[0] == '\0')
+        return usage_error(err, errlen, "--cacert FILE must not be empty");
+    fd = open(arg, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return usage_error(err, errlen, "--cacert FILE cannot be read: '%s': %s", arg,
+                           strerror(errno));
+    if (fstat(fd, &st) != 0)
+        rc = usage_error(err, errlen, "--cacert FILE cannot be read: '%s': %s", arg,
+                         strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+        rc = usage_error(err, errlen, "--cacert FILE cannot be read: '%s': %s", arg,
+                         strerror(EISDIR));
+    else if (!S_ISREG(st.st_mode))
+        rc = usage_error(err, errlen, "--cacert FILE is not a regular file: '%s'", arg);
+    else if ((pem = has_pem_certificate(fd)) < 0)
+        rc =
+            usage_error(err, errlen, "--cacert FILE cannot be read: '%s': %s", arg, strerror(-pem));
+    else if (pem == 0)
+        rc = usage_error(err, errlen, "--cacert FILE holds no PEM certificate: '%s'", arg);
+    close(fd);
+    if (rc == 0)
+        o->cacert = arg;
+    return rc;
+}
+
 static void opts_init(struct flags_opts *o, unsigned default_concur_req)
 {
     memset(o, 0, sizeof(*o));
@@ -342,6 +412,10 @@ int flags_cli_parse(struct flags_opts *o, int argc, char **argv, unsigned defaul
                                    FLAGS_CLI_MAX_LOOPS, optarg);
             o->save_threads = (unsigned)num;
             break;
+        case OPT_CACERT:
+            if ((rc = parse_cacert(o, optarg, err, errlen)) != 0)
+                return rc;
+            break;
         case ':':
             return usage_error(err, errlen, "option '%s' needs an argument", argv[optind - 1]);
         default:
@@ -387,7 +461,7 @@ void flags_cli_usage(FILE *f, const char *prog)
             "usage: %s [-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL|URL] [-v]\n"
             "       [--output DIR] [--timeout SECONDS] [--repeat K] [--json FILE]\n"
             "       [--latencies FILE] [--quiet] [--fresh-connect] [--max-size BYTES]\n"
-            "       [CC ...]\n",
+            "       [--cacert FILE] [CC ...]\n",
             prog);
 }
 
@@ -417,6 +491,8 @@ void flags_cli_help(FILE *f, const char *prog, unsigned default_concur_req, unsi
             "  --quiet               print the summary only\n"
             "  --fresh-connect       a new connection per request (no keep-alive)\n"
             "  --max-size BYTES      largest response accepted; K, M, G suffixes (default=1M)\n"
+            "  --cacert FILE         trust only the CA certificates in FILE (PEM) for https\n"
+            "                        servers (default: the system's); always verified\n"
             "  --loops N             flags_asyncloop only: N event loops on N threads, sharing\n"
             "                        the -m permits (default=1)\n"
             "  --save-threads K      flags_asyncloop only: save the files on K threads off the\n"

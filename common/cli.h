@@ -37,6 +37,7 @@ struct flags_opts {
     const char *output_dir;     /* --output DIR (points into argv or static) */
     const char *json_path;      /* --json FILE, or NULL */
     const char *latencies_path; /* --latencies FILE, or NULL */
+    const char *cacert;         /* --cacert FILE (readable when parsed), or NULL */
     long timeout_ms;            /* --timeout SECONDS, in ms, >= 1 */
     unsigned long repeat;       /* --repeat K, >= 1 */
     long long max_size;         /* --max-size BYTES, 1..FLAGS_CLI_MAX_SIZE */
@@ -47,7 +48,10 @@ struct flags_opts {
 };
 
 /* Parses argv into *o (which it initialises; call flags_opts_free after any
- * return). default_concur_req is -m's default. Returns FLAGS_CLI_RUN,
+ * return). default_concur_req is -m's default. The one look outside argv:
+ * --cacert FILE is opened for reading (and closed) so that a missing or
+ * unreadable file is a usage error here, not one error per request later.
+ * Returns FLAGS_CLI_RUN,
  * FLAGS_CLI_HELP for -h/--help, -EINVAL for a usage error with its one-line
  * message in err, or -ENOMEM. Uses getopt_long (resets optind; permutes argv);
  * not thread-safe. */

@@ -1,5 +1,6 @@
 /* xfer.c -- one transfer: easy-handle options, framing checks, the body on
  * its way to the temporary file, classification, saving. */
+#define _GNU_SOURCE /* strcasestr */
 #include "xfer.h"
 
 #include <errno.h>
@@ -277,6 +278,15 @@ int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job)
     SET(CURLOPT_MAXFILESIZE_LARGE, x->max_size);
     SET(CURLOPT_XFERINFOFUNCTION, on_progress);
     SET(CURLOPT_NOPROGRESS, 0L);
+    /* https: verification stays on (VERIFYPEER and VERIFYHOST are libcurl's
+     * defaults and never turned off). --cacert replaces the system's CAs
+     * entirely, as the Python peers' cafile does. */
+    if (job->cacert) {
+        SET(CURLOPT_CAINFO, job->cacert);
+        SET(CURLOPT_CAPATH, (char *)NULL);
+    }
+    if (job->share)
+        SET(CURLOPT_SHARE, (CURLSH *)job->share);
     if (job->fresh_connect) {
         SET(CURLOPT_FRESH_CONNECT, 1L);
         SET(CURLOPT_FORBID_REUSE, 1L);
@@ -344,6 +354,112 @@ static const char *http_reason(long status)
     }
 }
 
+/* OpenSSL's X509_V_ERR_* values (openssl/x509_vfy.h), which
+ * CURLINFO_SSL_VERIFYRESULT returns; named here so the client need not link
+ * OpenSSL itself. */
+enum {
+    X509_UNABLE_TO_GET_ISSUER_CERT = 2,
+    X509_CERT_NOT_YET_VALID = 9,
+    X509_CERT_HAS_EXPIRED = 10,
+    X509_DEPTH_ZERO_SELF_SIGNED_CERT = 18,
+    X509_SELF_SIGNED_CERT_IN_CHAIN = 19,
+    X509_UNABLE_TO_GET_ISSUER_CERT_LOCALLY = 20,
+    X509_UNABLE_TO_VERIFY_LEAF_SIGNATURE = 21,
+    X509_CERT_UNTRUSTED = 27,
+    X509_HOSTNAME_MISMATCH = 62,
+    X509_IP_ADDRESS_MISMATCH = 64,
+};
+
+#define TLS_FAILED "TLS handshake failed: "
+
+static bool has(const char *text, const char *what)
+{
+    return text && strcasestr(text, what) != NULL;
+}
+
+bool flags_tls_reason(const struct flags_tls_failure *f, char *msg, size_t cap)
+{
+    switch (f->verify) {
+    case X509_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_CERT_UNTRUSTED:
+        snprintf(msg, cap, TLS_FAILED "certificate signed by an unknown CA");
+        return true;
+    case X509_CERT_HAS_EXPIRED:
+        snprintf(msg, cap, TLS_FAILED "certificate expired");
+        return true;
+    case X509_CERT_NOT_YET_VALID:
+        snprintf(msg, cap, TLS_FAILED "certificate not yet valid");
+        return true;
+    case X509_HOSTNAME_MISMATCH:
+    case X509_IP_ADDRESS_MISMATCH:
+        snprintf(msg, cap, TLS_FAILED "certificate does not match the host name");
+        return true;
+    default:
+        break;
+    }
+    if (f->rc == CURLE_PEER_FAILED_VERIFICATION) {
+        /* libcurl checks the name itself, after a chain OpenSSL accepted:
+         * "SSL: no alternative certificate subject name matches target host
+         * name", "SSL: certificate subject name '...' does not match target
+         * host name", with a CURLINFO_SSL_VERIFYRESULT of 0 or 1. */
+        if (has(f->errbuf, "host name") || has(f->errbuf, "subject name"))
+            snprintf(msg, cap, TLS_FAILED "certificate does not match the host name");
+        else
+            snprintf(msg, cap, TLS_FAILED "certificate rejected (X509 error %ld)", f->verify);
+        return true;
+    }
+    if (!f->https || !f->tcp_up || f->tls_done)
+        return false; /* not during a handshake: libcurl's own words */
+    if (f->rc == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(msg, cap, "TLS handshake timed out after %ld milliseconds", f->timeout_ms);
+        return true;
+    }
+    if (f->rc != CURLE_SSL_CONNECT_ERROR && f->rc != CURLE_RECV_ERROR &&
+        f->rc != CURLE_SEND_ERROR && f->rc != CURLE_GOT_NOTHING)
+        return false;
+    if (f->os_errno == ECONNRESET || has(f->errbuf, "reset by peer"))
+        snprintf(msg, cap, TLS_FAILED "connection reset by the server");
+    else if (has(f->errbuf, "wrong version number") || has(f->errbuf, "packet length too long") ||
+             has(f->errbuf, "record layer failure") || has(f->errbuf, "http request"))
+        snprintf(msg, cap, TLS_FAILED "the server does not speak TLS");
+    else if (has(f->errbuf, "unexpected eof") || has(f->errbuf, "SSL_ERROR_SYSCALL") ||
+             f->rc == CURLE_GOT_NOTHING)
+        snprintf(msg, cap, TLS_FAILED "connection closed by the server");
+    else
+        snprintf(msg, cap, TLS_FAILED "%s", f->errbuf[0] ? f->errbuf : curl_easy_strerror(f->rc));
+    return true;
+}
+
+/* Fills what flags_tls_reason needs from x's finished transfer. */
+static void tls_failure(struct flags_xfer *x, const struct flags_job *job, CURLcode rc,
+                        struct flags_tls_failure *f)
+{
+    curl_off_t appconnect_us = 0;
+    long local_port = 0;
+    const char *url = NULL;
+
+    memset(f, 0, sizeof(*f));
+    f->rc = rc;
+    f->errbuf = x->errbuf;
+    f->timeout_ms = job->timeout_ms;
+    (void)curl_easy_getinfo(x->easy, CURLINFO_SSL_VERIFYRESULT, &f->verify);
+    (void)curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &f->os_errno);
+    /* CURLINFO_CONNECT_TIME_T stays 0 until the TLS handshake is over too
+     * (libcurl 7.88); a local port says the TCP connection was made. */
+    (void)curl_easy_getinfo(x->easy, CURLINFO_LOCAL_PORT, &local_port);
+    (void)curl_easy_getinfo(x->easy, CURLINFO_APPCONNECT_TIME_T, &appconnect_us);
+    /* After a redirect, the URL that failed is the last one. */
+    if (curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || !url)
+        url = x->url;
+    f->https = strncasecmp(url, "https://", 8) == 0;
+    f->tcp_up = local_port > 0;
+    f->tls_done = appconnect_us > 0;
+}
+
 /* The message for a transfer one of our callbacks ended, into msg. */
 static void stop_message(const struct flags_xfer *x, const char *cc, char *msg, size_t cap)
 {
@@ -400,9 +516,12 @@ bool flags_xfer_classify(struct flags_xfer *x, const struct flags_job *job, CURL
         snprintf(res->msg, sizeof(res->msg), "response larger than --max-size %lld bytes",
                  (long long)x->max_size);
     } else if (rc != CURLE_OK) {
+        struct flags_tls_failure f;
         res->status = FLAGS_ERROR;
-        snprintf(res->msg, sizeof(res->msg), "%s",
-                 x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+        tls_failure(x, job, rc, &f);
+        if (!flags_tls_reason(&f, res->msg, sizeof(res->msg)))
+            snprintf(res->msg, sizeof(res->msg), "%s",
+                     x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
     } else if (status == 200 && x->have_cl && x->received != x->content_length) {
         /* libcurl reports a short body itself; this also holds if it did not. */
         res->status = FLAGS_ERROR;

@@ -66,8 +66,9 @@ struct flags_xfer {
 
 /* Creates x's easy handle and sets every option common to all backends:
  * HTTP/1.1, NOSIGNAL, the timeout, bounded redirects, http/https only, the
- * size cap, the header, write and cancel callbacks, and keep-alive unless
- * job->fresh_connect.
+ * size cap, the header, write and cancel callbacks, keep-alive unless
+ * job->fresh_connect, job->cacert as the only CAs (CURLOPT_CAINFO) and
+ * job->share (TLS sessions) when set.
  * Returns 0, -ENOMEM, or -EINVAL if libcurl refused an option. On error x
  * holds nothing that needs freeing. */
 int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job);
@@ -107,6 +108,25 @@ void flags_xfer_save(struct flags_xfer *x, const struct flags_job *job, struct f
  * returns 0 and x->easy is ready for the backend to run. */
 int flags_request_begin(struct flags_xfer *x, const struct flags_job *job, size_t index,
                         struct flags_result *res);
+
+/* What flags_tls_reason needs to know about a failed transfer. */
+struct flags_tls_failure {
+    CURLcode rc;        /* what libcurl returned */
+    long verify;        /* CURLINFO_SSL_VERIFYRESULT: an X509_V_ERR_* value, 0 if none */
+    long os_errno;      /* CURLINFO_OS_ERRNO */
+    const char *errbuf; /* CURLOPT_ERRORBUFFER's text, may be empty */
+    bool https;         /* the URL that failed is https:// */
+    bool tcp_up;        /* the TCP connection was made (CURLINFO_LOCAL_PORT > 0) */
+    bool tls_done;      /* the TLS handshake finished (CURLINFO_APPCONNECT_TIME_T > 0) */
+    long timeout_ms;    /* --timeout */
+};
+
+/* The words for a TLS failure, the same in every backend (docs/client.md,
+ * and peers/python/flags2_common.py says them too): writes one line into msg
+ * and returns true when f is a failed certificate check or a handshake that
+ * stalled, was reset or closed, or met a server that does not speak TLS.
+ * Returns false (msg untouched) for anything else. Pure: unit-tested. */
+bool flags_tls_reason(const struct flags_tls_failure *f, char *msg, size_t cap);
 
 /* Reports every request from index `from` to job->requests - 1 as never run
  * (status, reason msg) through done: the "nothing could start" path of every

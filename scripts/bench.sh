@@ -14,7 +14,7 @@
 #
 # Usage: scripts/bench.sh [--quick] [--scenario NAME[,NAME]] [--concur LIST]
 #                         [--runs N] [--out DIR] [--build DIR] [--save-dir DIR]
-#                         [--server-url URL] [--libcurl DIR]
+#                         [--server-url URL [--cacert FILE]] [--libcurl DIR]
 # See docs/bench.md. Progress goes to stderr. Exits 0 when the report was
 # written (INVALID points are reported, not fatal), 1 on a setup error, 2 on a
 # usage error, 130 when interrupted.
@@ -29,6 +29,7 @@ runs_override=""
 out_dir="$ROOT/results"
 build_dir="$ROOT/build"
 server_url="" # --server-url: an already running flagserver
+cacert_given="" # --cacert: the CA of an https --server-url
 # The interpreter of the book's programs (peers/python): FLAGBENCH_PYTHON, else
 # Debian's /usr/bin/python3 (where python3-aiohttp and python3-requests are
 # installed), else python3 on PATH. The report program needs no module.
@@ -42,6 +43,12 @@ save_parent="" # --save-dir: where the downloaded flags are written
 save_dir=""   # the directory the clients and curl save into, removed on exit
 server_pid="" # the running flagserver, if any
 child_pid=""  # the running hyperfine (under timeout), if any
+# HTTPS (a scenario whose server says "tls": true, or an https --server-url),
+# set per scenario by prepare_tls: the CA every client and curl trust, the
+# flagserver's certificate options, and curl's options for /stats.
+cacert=""
+TLS_SERVER_ARGS=()
+CURL_TLS=()
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 report() { python3 "$ROOT/scripts/report.py" "$@"; }
@@ -67,6 +74,8 @@ usage: scripts/bench.sh [options]
                      started with `flagserver --bind ADDR --preset NAME`): URL as it
                      printed, http://HOST:PORT/flags; a scenario whose delay and
                      error settings differ from the server's /stats is skipped
+  --cacert FILE      with an https --server-url: the CA (PEM) that signed the
+                     server's certificate, given to every client and curl
   --libcurl DIR      load the libcurl.so.4 in DIR (e.g. libcurl 8 from
                      `scripts/setup.sh --libcurl8`) in both clients and curl; the
                      report names it, and a point whose client loaded another is INVALID
@@ -113,7 +122,7 @@ parse_args() {
     while [ $# -gt 0 ]; do
         case $1 in
         --quick) quick=1 ;;
-        --scenario | --concur | --runs | --out | --build | --save-dir | --server-url | --libcurl)
+        --scenario | --concur | --runs | --out | --build | --save-dir | --server-url | --libcurl | --cacert)
             [ $# -ge 2 ] || {
                 log "$1 needs a value"
                 usage >&2
@@ -128,6 +137,7 @@ parse_args() {
             --save-dir) save_parent=$2 ;;
             --server-url) server_url=$2 ;;
             --libcurl) libcurl_dir=$2 ;;
+            --cacert) cacert_given=$2 ;;
             esac
             shift
             ;;
@@ -171,6 +181,29 @@ parse_args() {
             exit 2
             ;;
         esac
+    fi
+    check_tls_args
+}
+
+# --cacert goes with an https --server-url, and an https one needs it (bench.sh
+# makes its own certificates for the servers it starts).
+check_tls_args() {
+    if [ -n "$cacert_given" ]; then
+        case $server_url in
+        https://*) ;;
+        *)
+            log "--cacert is for an https --server-url; for its own servers bench.sh makes the certificates"
+            exit 2
+            ;;
+        esac
+        if [ ! -f "$cacert_given" ] || [ ! -r "$cacert_given" ]; then
+            log "--cacert wants a readable PEM file, not '$cacert_given'"
+            exit 2
+        fi
+        cacert_given=$(cd "$(dirname "$cacert_given")" && pwd)/$(basename "$cacert_given")
+    elif [[ $server_url == https://* ]]; then
+        log "--server-url $server_url needs --cacert FILE: the CA that signed its certificate"
+        exit 2
     fi
 }
 
@@ -281,12 +314,48 @@ write_meta() {
     report meta "$out_dir" || die "report.py meta failed"
 }
 
+# Sets cacert, TLS_SERVER_ARGS and CURL_TLS for the scenario just loaded:
+# for a server bench.sh starts, a TLS scenario gets certificates made by
+# scripts/make-certs.sh into BUILD/certs (idempotent; never committed); an
+# https --server-url uses --cacert's CA. A plain scenario on a TLS server (or
+# the reverse) is caught by the settings check, not here.
+prepare_tls() {
+    cacert=""
+    TLS_SERVER_ARGS=()
+    CURL_TLS=()
+    if [ -n "$server_url" ]; then
+        if [[ $server_url == https://* ]]; then cacert=$cacert_given; fi
+    elif [ "$TLS" -eq 1 ]; then
+        local dir="$build_dir/certs"
+        bash "$ROOT/scripts/make-certs.sh" "$dir" >&2 || die "scripts/make-certs.sh $dir failed"
+        cacert="$dir/ca.pem"
+        TLS_SERVER_ARGS=(--tls-cert "$dir/server.pem" --tls-key "$dir/server.key")
+    fi
+    if [ -n "$cacert" ]; then CURL_TLS=(--cacert "$cacert"); fi
+}
+
+# The options a client line (C or Python) gets for HTTPS and --fresh-connect;
+# with a leading space, quoted for the command hyperfine runs.
+client_tls_args() {
+    local q="'"
+    if [ -n "$cacert" ]; then printf ' --cacert %s' "$q$cacert$q"; fi
+    if [ "$FRESH_CONNECT" -eq 1 ]; then printf ' --fresh-connect'; fi
+}
+
+# The same for the curl reference line: curl has no per-transfer fresh
+# connect, so it asks the server to close after each response.
+curl_tls_args() {
+    local q="'"
+    if [ -n "$cacert" ]; then printf ' --cacert %s' "$q$cacert$q"; fi
+    if [ "$FRESH_CONNECT" -eq 1 ]; then printf " -H %s" "${q}Connection: close$q"; fi
+}
+
 # ---------------------------------------------------------------- scenarios
 
 # Resolves bench/NAME.json with scripts/report.py (--quick, --concur, --runs
 # applied; the one place a setting is declared) into RAW/scenario.json and the
 # shell variables SCEN_DESC SERVER_ARGS CODESET REPEAT NREQUESTS TIMEOUT_S
-# POINT_LIMIT_S IGNORE_FAILURE CONCUR POINTS ("line m runs warmup" each)
+# POINT_LIMIT_S IGNORE_FAILURE TLS FRESH_CONNECT CONCUR POINTS ("line m runs warmup" each)
 # LINE_ARGS (the variant lines' options, by line).
 load_scenario() {
     local name=$1 raw=$2 args=()
@@ -305,7 +374,7 @@ load_scenario() {
 start_server() {
     local out="$work_dir/server.out" line="" i
     "$FLAGSERVER" --bind 127.0.0.1 --port 0 --dir "$dataset" --quiet "${SERVER_ARGS[@]}" \
-        >"$out" 2>"$work_dir/server.err" &
+        "${TLS_SERVER_ARGS[@]}" >"$out" 2>"$work_dir/server.err" &
     server_pid=$!
     for ((i = 0; i < 200; i++)); do
         line=$(head -n 1 "$out" 2>/dev/null || true)
@@ -314,7 +383,7 @@ start_server() {
         sleep 0.05
     done
     case $line in
-    "flagserver listening on http://127.0.0.1:"*/flags) ;;
+    "flagserver listening on http://127.0.0.1:"*/flags | "flagserver listening on https://127.0.0.1:"*/flags) ;;
     *)
         log "flagserver did not start: ${line:-no output}; $(head -c 500 "$work_dir/server.err")"
         stop_server
@@ -330,7 +399,7 @@ line_command() {
     local line=$1 pdir=$2 q="'"
     case $line in
     curl)
-        echo "curl --parallel --parallel-immediate --parallel-max {m} --silent --config $q$work_dir/curl.cfg$q"
+        echo "curl --parallel --parallel-immediate --parallel-max {m} --silent$(curl_tls_args) --config $q$work_dir/curl.cfg$q"
         ;;
     threadpool | asyncloop | asyncloop+save1 | asyncloop-x2 | py-threadpool | py-asyncio)
         local prog
@@ -343,7 +412,7 @@ line_command() {
         esac
         echo "$prog -m {m} -$CODESET --repeat $REPEAT -s $base_url --output $q$save_dir$q" \
             "--timeout $TIMEOUT_S --json $q$pdir/records.jsonl$q" \
-            "--latencies $q$pdir/latencies.txt$q --quiet"
+            "--latencies $q$pdir/latencies.txt$q --quiet$(client_tls_args)"
         ;;
     esac
 }
@@ -362,13 +431,13 @@ run_batch() {
         --export-json "$pdir/hf-$k.json" --command-name "$line m={m}")
     if [ "$IGNORE_FAILURE" -eq 1 ]; then hf_args+=(--ignore-failure); fi
     rm -rf "$save_dir" && mkdir -p "$save_dir"
-    curl -s --max-time 5 -o /dev/null "$stats_url?reset=1" || log "could not reset /stats"
+    curl -s --max-time 5 "${CURL_TLS[@]}" -o /dev/null "$stats_url?reset=1" || log "could not reset /stats"
     timeout "$POINT_LIMIT_S" hyperfine "${hf_args[@]}" "$cmd" >"$pdir/hf-$k.log" 2>&1 &
     child_pid=$!
     wait "$child_pid" || rc=$?
     child_pid=""
     if [ "$rc" -eq 124 ]; then timed_out=1; fi
-    curl -s --max-time 5 -o "$pdir/stats-$k.json" "$stats_url" || rm -f "$pdir/stats-$k.json"
+    curl -s --max-time 5 "${CURL_TLS[@]}" -o "$pdir/stats-$k.json" "$stats_url" || rm -f "$pdir/stats-$k.json"
     printf 'batch %d rc %d timed_out %d runs %d warmup %d\n' "$k" "$rc" "$timed_out" "$runs" \
         "$warmup" >>"$pdir/facts.txt"
     # hyperfine hides the program's stderr: learn why a client failed (exit 2
@@ -412,11 +481,12 @@ run_scenario() {
     load_scenario "$name" "$raw"
     log "[$name] $SCEN_DESC"
     log "[$name] m = ${CONCUR[*]}; ${#POINTS[@]} point(s) to run"
+    prepare_tls
     if [ -n "$server_url" ]; then
         base_url=$server_url
         stats_url=${base_url%/flags}/stats
         printf 'started 1\nurl %s\nexternal 1\n' "$base_url" >"$raw/server.txt"
-        curl -s --max-time 5 -o "$raw/server-stats.json" "$stats_url" || rm -f "$raw/server-stats.json"
+        curl -s --max-time 5 "${CURL_TLS[@]}" -o "$raw/server-stats.json" "$stats_url" || rm -f "$raw/server-stats.json"
         local why
         if ! why=$(report check-server "$raw/scenario.json" "$raw/server-stats.json"); then
             log "[$name] skipped: $why"
@@ -425,9 +495,9 @@ run_scenario() {
         fi
         if [ -n "$why" ]; then log "[$name] $why"; fi
     elif start_server; then
-        log "[$name] flagserver pid $server_pid at $base_url, options: ${SERVER_ARGS[*]:-none}"
+        log "[$name] flagserver pid $server_pid at $base_url, options: ${SERVER_ARGS[*]:-none} ${TLS_SERVER_ARGS[*]:-}"
         printf 'started 1\nurl %s\nexternal 0\n' "$base_url" >"$raw/server.txt"
-        curl -s --max-time 5 -o "$raw/server-stats.json" "$stats_url" || rm -f "$raw/server-stats.json"
+        curl -s --max-time 5 "${CURL_TLS[@]}" -o "$raw/server-stats.json" "$stats_url" || rm -f "$raw/server-stats.json"
     else
         ok=0
         printf 'started 0\n' >"$raw/server.txt"

@@ -248,7 +248,144 @@ def server_args(server):
                  "--error-kind", server.get("error_kind", "status")]
     if server.get("seed") is not None:
         args += ["--seed", str(server["seed"])]
+    if server.get("tls") and not tls_resume(server):
+        args += ["--no-tls-resume"]
     return args
+
+
+# ---------------------------------------------------------------- TLS (issue 10)
+#
+# A scenario's "server" may say "tls": true (bench.sh then makes certificates,
+# starts flagserver with --tls-cert/--tls-key, and gives every client
+# --cacert) and "tls_resume": false (flagserver --no-tls-resume). A scenario
+# may say "fresh_connect": true: every client line gets --fresh-connect, the
+# curl reference line -H 'Connection: close'. flagserver's /stats then counts
+# tls_handshakes (completed, full + resumed), tls_resumed and tls_failed per
+# batch; these functions turn them into table columns, INVALID reasons and the
+# "second core" sentence of the verdict.
+
+# The handshakes of bench.sh's own /stats read after a batch: its connection's
+# handshake completes before the server answers, so the batch's counters
+# include it (the reset's own handshake is zeroed by the reset).
+STATS_HANDSHAKES = 1
+
+
+def tls_resume(server):
+    """Whether a scenario's TLS server resumes sessions (the default)."""
+    return server.get("tls_resume", True) is not False
+
+
+def tls_point(s, batches, m):
+    """The server's TLS counters of a point, summed over its batches with
+    bench.sh's own /stats handshake taken out, per run (warmup runs
+    included: the server cannot tell them apart), and the INVALID reasons
+    they give. ({} , []) for a plain-HTTP scenario."""
+    if not s.get("tls"):
+        return {}, []
+    reasons = []
+    tot = {"handshakes": 0, "resumed": 0, "failed": 0}
+    nruns = 0
+    missing = False
+    for b in batches:
+        st = b["stats"]
+        if st is None or b["rc"] != 0 or b["timed_out"]:
+            continue  # reported elsewhere (no /stats, failed batch)
+        if not all(k in st for k in ("tls_handshakes", "tls_resumed", "tls_failed")):
+            missing = True
+            continue
+        n = b["warmup"] + b["runs"]
+        want = s["requests"] * n  # the requests of the batch
+        hs = max(0, st["tls_handshakes"] - STATS_HANDSHAKES)
+        res, fail = st["tls_resumed"], st["tls_failed"]
+        tot["handshakes"] += hs
+        tot["resumed"] += res
+        tot["failed"] += fail
+        nruns += n
+        if fail > 0:
+            reasons.append("flagserver counted %d failed TLS handshake(s) in batch %d" % (fail, b["batch"]))
+        if s.get("fresh_connect") and hs < want:
+            reasons.append("%d TLS handshakes for %d requests in batch %d: not one per request "
+                           "(--fresh-connect)" % (hs, want, b["batch"]))
+        if not s.get("fresh_connect"):
+            if hs == 0 and want > 0:
+                reasons.append("no TLS handshake counted in batch %d" % b["batch"])
+            elif s["requests"] > m and hs >= want:
+                reasons.append("%d TLS handshakes for %d requests in batch %d: a handshake per "
+                               "request, not keep-alive" % (hs, want, b["batch"]))
+        if not tls_resume(s["server"]) and res > 0:
+            reasons.append("%d resumed TLS handshake(s) in batch %d although the server has "
+                           "resumption off" % (res, b["batch"]))
+    if missing:
+        reasons.append("no TLS counters in flagserver's /stats")
+    per_run = {k: (v / nruns if nruns else None) for k, v in tot.items()}
+    return {"total": tot, "per_run": per_run, "runs_counted": nruns}, reasons
+
+
+def tls_header():
+    """The TLS columns' header cells (before the status column)."""
+    return ["TLS handshakes / resumed / failed per run (server)", "client CPU s / wall s"]
+
+
+def tls_cells(p):
+    t = (p.get("tls") or {}).get("per_run") or {}
+    if t.get("handshakes") is None:
+        hrf = "–"
+    else:
+        hrf = " / ".join(fmt_count(t[k]) for k in ("handshakes", "resumed", "failed"))
+    cores = p.get("cpu_per_wall")
+    return [hrf, f(cores, 2) if cores is not None else "–"]
+
+
+def tls_table_note(s):
+    """What the TLS columns mean, under a TLS scenario's table."""
+    return ("TLS handshakes / resumed / failed per run: flagserver's `tls_handshakes` (completed, full + "
+            "resumed), `tls_resumed` and `tls_failed`, counted over each batch (reset before it, read after "
+            "it, bench.sh's own /stats handshake taken out) and divided by the batch's runs, warmup "
+            "included. Full handshakes = handshakes − resumed. Server: TLS resumption %s; clients: %s. "
+            "A point is INVALID when a handshake failed%s%s. Client CPU s / wall s: the client's median "
+            "user + system CPU over its median elapsed time — above 1 it kept more than one core busy.\n"
+            % ("on" if tls_resume(s["server"]) else "off (--no-tls-resume: every handshake is full)",
+               "--fresh-connect (curl: -H 'Connection: close'), a new connection per request"
+               if s.get("fresh_connect") else "keep-alive",
+               ", when there were fewer handshakes than requests" if s.get("fresh_connect")
+               else ", when none was counted, when there was one per request (no keep-alive)",
+               "" if tls_resume(s["server"]) else ", or when one was resumed"))
+
+
+def fmt_count(x):
+    """A per-run count: an integer when it is one, else one decimal."""
+    return "%d" % round(x) if abs(x - round(x)) < 0.05 else "%.1f" % x
+
+
+def second_core_sentence(pts, verdicts):
+    """Where, if anywhere, the pool's second core wins: the m where
+    threadpool is significantly faster than asyncloop (compare()'s rule) and
+    by how much, with both designs' client CPU per wall second there."""
+    if not verdicts:
+        return "Second core: no m has both designs valid, so nothing can be said."
+    by = {(p["line"], p["m"]): p for p in pts}
+
+    def cores(line, m):
+        c = by[(line, m)].get("cpu_per_wall")
+        return "–" if c is None else "%.2f" % c
+
+    wins = [v for v in verdicts if v["winner"] == "threadpool"]
+    loop = [v["m"] for v in verdicts if v["winner"] == "asyncloop"]
+    none = [v["m"] for v in verdicts if not v["winner"]]
+    rest = []
+    if loop:
+        rest.append("asyncloop is faster at %s" % mrange(loop))
+    if none:
+        rest.append("no significant difference at %s" % mrange(none))
+    if not wins:
+        return ("Second core: the pool's second core wins nowhere in this sweep — threadpool is "
+                "not significantly faster at any m (%s)." % "; ".join(rest))
+    parts = ["m = %d by %.2f× (95%% CI %.2f–%.2f, p = %s; client CPU s per wall s: threadpool %s, "
+             "asyncloop %s)" % (v["m"], v["ratio"], v["ci"][0], v["ci"][1], fmt_p(v["p"]),
+                                cores("threadpool", v["m"]), cores("asyncloop", v["m"]))
+             for v in wins]
+    return ("Second core: the pool wins at %s%s." % (
+        ", ".join(parts), "; elsewhere %s" % "; ".join(rest) if rest else ""))
 
 
 def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, python_unavailable=None):
@@ -276,6 +413,12 @@ def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, py
     d = s["server"]["delay_ms"]
     s["delay_s"] = (d["min"] + d["max"]) / 2 / 1000
     s["server_args"] = server_args(s["server"])
+    s["tls"] = bool(s["server"].get("tls"))
+    s["fresh_connect"] = bool(s.get("fresh_connect"))
+    # fewer runs at a costly m ("point_runs": [{"m", "runs", "warmup"}]);
+    # --runs means every point
+    point_runs = {} if runs else {r["m"]: r for r in s.get("point_runs", [])}
+    s["_runs_override"] = bool(runs)
     py = s.get("python", {})
     proot = python_root or os.path.join(ROOT, "peers", "python")
     points = []
@@ -288,7 +431,9 @@ def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, py
         # the two designs take turns going first, so a drift of the machine
         # (warming up, another process) does not always favour the same one
         for line in (C_LINES if i % 2 == 0 else C_LINES[::-1]) + variants + REF_LINES:
-            p = {"line": line, "m": m, "runs": s["runs"], "warmup": s["warmup"], "not_run": None}
+            pr = point_runs.get(m, {})
+            p = {"line": line, "m": m, "runs": pr.get("runs", s["runs"]),
+                 "warmup": pr.get("warmup", s["warmup"]), "not_run": None}
             if line == "curl" and m > CURL_MAX_PARALLEL:
                 p["not_run"] = "curl's --parallel-max is limited to %d" % CURL_MAX_PARALLEL
             points.append(p)
@@ -317,6 +462,8 @@ def shell_assignments(s):
         "TIMEOUT_S=%s" % q(str(s["timeout_s"])),
         "POINT_LIMIT_S=%d" % s["point_limit_s"],
         "IGNORE_FAILURE=%d" % (1 if s["ok_exits"] != [0] else 0),
+        "TLS=%d" % (1 if s.get("tls") else 0),
+        "FRESH_CONNECT=%d" % (1 if s.get("fresh_connect") else 0),
         "CONCUR=(%s)" % " ".join(str(m) for m in s["concur"]),
         "POINTS=(%s)" % " ".join(q("%s %d %d %d" % (p["line"], p["m"], p["runs"], p["warmup"]))
                                  for p in run),
@@ -362,9 +509,26 @@ def settings_mismatch(s, stats):
         diffs.append("error kind %s (scenario: %s)" % (st.get("error_kind"), want.get("error_kind")))
     if wr > 0 and want.get("seed") is not None and st.get("seed") != want["seed"]:
         diffs.append("seed %s (scenario: %s)" % (st.get("seed"), want["seed"]))
+    diffs += tls_settings_mismatch(want, st)
     if not diffs:
         return None
     return "server settings differ from the scenario: " + ", ".join(diffs)
+
+
+def tls_settings_mismatch(want, st):
+    """The TLS differences between a scenario's server settings and /stats
+    settings: a plain server for a TLS scenario (or no "tls" in its settings:
+    a server without TLS), a TLS server for a plain one, another resumption."""
+    on = bool(want.get("tls"))
+    got = st.get("tls")
+    if got is None:
+        return ["TLS not reported (scenario: on)"] if on else []
+    if bool(got) != on:
+        return ["TLS %s (scenario: %s)" % ("on" if got else "off", "on" if on else "off")]
+    if on and "tls_resume" in st and bool(st["tls_resume"]) != tls_resume(want):
+        return ["TLS resumption %s (scenario: %s)" % ("on" if st["tls_resume"] else "off",
+                                                       "on" if tls_resume(want) else "off")]
+    return []
 
 
 def fmt_range(d):
@@ -561,6 +725,9 @@ def reduce_point(s, raw, server_started=True, server_mismatch=None):
         reasons.append("peak_in_flight %d > m = %d" % (peak, m))
     if not_run is None:
         reasons += server_reqs_bad
+    tls, tls_bad = tls_point(s, batches, m)
+    if not_run is None and server_started:
+        reasons += tls_bad
     # pooled latencies of the timed runs: split the file by each record's
     # ok + not_found, in run order
     lat = raw.get("latencies")
@@ -637,6 +804,9 @@ def reduce_point(s, raw, server_started=True, server_mismatch=None):
             pt["errors"] = (st.get("requests", 0) - by.get("200", 0) - by.get("404", 0)) / n
         else:
             pt["ok"] = pt["not_found"] = pt["errors"] = None
+    pt["tls"] = tls or None
+    # cores the client kept busy: CPU seconds per wall second (medians)
+    pt["cpu_per_wall"] = (cu + cs) / med if cu is not None and cs is not None and med else None
     k = 1000 / s["requests"]
     pt["cpu_user_per_1k"] = cu * k if cu is not None else None
     pt["cpu_sys_per_1k"] = cs * k if cs is not None else None
@@ -659,7 +829,8 @@ def not_run_point(s, p):
             "elapsed": spread([]), "peak_in_flight": None, "concur_req": None, "ideal_s": None,
             "efficiency": None, "requests_per_s": None, "latency_ms": None, "latency_source": None,
             "_pooled": None, "rss_kb": None, "cpu_user_per_1k": None, "cpu_sys_per_1k": None,
-            "connections": None, "ok": None, "not_found": None, "errors": None}
+            "connections": None, "ok": None, "not_found": None, "errors": None,
+            "tls": None, "cpu_per_wall": None}
 
 
 def read_kv(path):
@@ -897,6 +1068,8 @@ def verdict_sentences(s, pts, verdicts):
     for p in pts:
         if p["not_run"] and not p["line"].startswith("py-") and p["line"] != "curl":
             out.append("%s did not run m = %d here: %s." % (show(p["line"]), p["m"], p["not_run"]))
+    if s.get("tls"):
+        out.append(second_core_sentence(pts, verdicts))
     bad = [p for p in pts if not p["valid"] and not p["not_run"]]
     if bad:
         out.append("**%d point(s) INVALID** (see the table); they are not plotted." % len(bad))
@@ -967,12 +1140,15 @@ def table(s, pts):
         "| connections | ok / 404 / err | peak in flight | status |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
+    if s.get("tls"):  # the TLS columns go before the status
+        rows[0] = rows[0].replace("| status |", "| %s | status |" % " | ".join(tls_header()))
+        rows[1] = rows[1][:-len("---|")] + "---:|" * len(tls_header()) + "---|"
     for p in sorted(pts, key=lambda p: (p["m"], order.get(p["line"], 9))):
         e = p["elapsed"]
         lat = p["latency_ms"]
-        rows.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        cells = [
             "%d" % p["m"] + (" (%d)" % p["concur_req"] if p["concur_req"] and p["concur_req"] != p["m"] else ""),
-            show(p["line"]), p["runs"], f(e["median"]),
+            show(p["line"]), "%d" % p["runs"], f(e["median"]),
             "%s–%s" % (f(e["min"]), f(e["max"])) if e["min"] is not None else "–",
             "%s–%s" % (f(e["q1"]), f(e["q3"])) if e["q1"] is not None else "–",
             pct(p["efficiency"]) if p["efficiency"] is not None else "–",
@@ -984,8 +1160,11 @@ def table(s, pts):
             "%d" % round(p["connections"]) if p["connections"] is not None else "–",
             "%s / %s / %s" % tuple("%d" % round(x) if x is not None else "–"
                                    for x in (p["ok"], p["not_found"], p["errors"])),
-            "%d" % p["peak_in_flight"] if p["peak_in_flight"] is not None else "–",
-            status_text(p)))
+            "%d" % p["peak_in_flight"] if p["peak_in_flight"] is not None else "–"]
+        if s.get("tls"):
+            cells += tls_cells(p)
+        cells.append(status_text(p))
+        rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
@@ -1175,11 +1354,22 @@ def scenario_section(out, name):
         "- client: `-%s --repeat %d --timeout %s`: %d requests per run (%d codes × %d)"
         % (s["codeset"], s["repeat"], s["timeout_s"], s["requests"], s["ncodes"], s["repeat"]),
         "- m: %s" % ", ".join(str(m) for m in s["concur"]),
+    ]
+    if s.get("tls"):
+        lines.append("- HTTPS: flagserver `--tls-cert --tls-key` (scripts/make-certs.sh), every client and curl "
+                     "`--cacert`; session resumption %s; %s"
+                     % ("on" if tls_resume(s["server"]) else "off (`--no-tls-resume`)",
+                        "`--fresh-connect` (curl: `-H 'Connection: close'`): a new connection per request"
+                        if s.get("fresh_connect") else "keep-alive connections"))
+    lines += [
         "- runs per point: %d timed + %d warmup%s" % (
             s["runs"], s["warmup"],
             "; up to %d when a pair is undecided (adaptive, at most %d s extra)" % (s["max_runs"], s["adapt_budget_s"])
             if s["max_runs"] > s["runs"] else ""),
     ]
+    for r in s.get("point_runs", []) if not s.get("_runs_override") else []:
+        lines.append("- at m = %d: %d timed + %d warmup%s" % (r["m"], r["runs"], r["warmup"],
+                                                              " (%s)" % r["note"] if r.get("note") else ""))
     py = s.get("python") or {}
     if py.get("concur"):
         lines.append("- python lines: m = %s, %d timed + %d warmup runs%s"
@@ -1217,6 +1407,8 @@ def scenario_section(out, name):
     lines.append("Latency percentiles are pooled over every request of the timed runs of a point "
                  "(`--latencies`), linear interpolation between ranks; curl has none. CPU per 1,000 "
                  "requests: medians of the runs' user and system time (curl: hyperfine's means).\n")
+    if s.get("tls"):
+        lines.append(tls_table_note(s))
     for pl in made:
         lines.append("![%s %s](%s/%s.png)" % (name, pl, name, pl))
     if made:
@@ -1226,6 +1418,8 @@ def scenario_section(out, name):
     lines.append("Data: [%s/points.json](%s/points.json); raw measurements in `%s/raw/`.\n" % (name, name, name))
     summary = {"name": name, "verdicts": [
         {"m": v["m"], "winner": v["winner"], "claim": claim_text(v)} for v in verdicts]}
+    if s.get("tls"):
+        summary["second_core"] = second_core_sentence(pts, verdicts)
     if s.get("variants"):
         summary["best_designs"] = [
             {"m": b["m"], "best": show(b["best"]), "significant": bool(b["v"]["winner"]),
@@ -1262,7 +1456,8 @@ def cmd_report(out):
              "seed). Anything else reads \"no significant difference\". A point is **INVALID** (never plotted) "
              "when the server did not start, a run failed, ok + not found + errors ≠ requests, the server "
              "counted other requests than the runs made, peak_in_flight > m, the server's settings differ "
-             "from the scenario's, or a client loaded another libcurl than the run declares; **not run here** says why a point could not run on this machine.\n"
+             "from the scenario's, a client loaded another libcurl than the run declares, or (HTTPS) a handshake failed or "
+             "the server's handshake counts do not fit the scenario; **not run here** says why a point could not run on this machine.\n"
              % (ALPHA, MIN_RATIO, BOOT_RESAMPLES)]
     body, summaries, notrun = [], [], []
     for name in names:

@@ -13,6 +13,7 @@ and --json record are flags2_common's, the same as the C clients'.
 import asyncio
 import os
 import signal
+import ssl
 import sys
 import time
 import types
@@ -27,14 +28,21 @@ MAX_CONCUR_REQ = 10_000  # as flags_asyncloop
 MAX_REDIRS = 5           # as common/xfer.c
 
 
+async def _on_connection_create_start(session, trace_config_ctx, params):
+    # From here until create_end: the TCP connection, then (https) the TLS
+    # handshake; aiohttp does both in one call and cannot tell which failed.
+    trace_config_ctx.trace_request_ctx.connecting = True
+
+
 async def _on_connection_create_end(session, trace_config_ctx, params):
     # A new TCP connection for this request (CURLINFO_NUM_CONNECTS's count).
     trace_config_ctx.trace_request_ctx.connects += 1
+    trace_config_ctx.trace_request_ctx.connecting = False
 
 
 async def get_one(session, job, index, semaphore):
     url = job.url(index)
-    ctx = types.SimpleNamespace(connects=0)
+    ctx = types.SimpleNamespace(connects=0, connecting=False)
     try:
         async with semaphore:
             t0 = time.perf_counter()
@@ -44,8 +52,10 @@ async def get_one(session, job, index, semaphore):
                 status = resp.status
             latency = time.perf_counter() - t0
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        # A refused connection is recognised before this counts: on
+        # loopback, a failure while connecting is the TLS handshake's.
         return common.Result(index, common.Status.ERROR, 0.0, 0, ctx.connects,
-                             common.describe_error(exc, job, url))
+                             common.describe_error(exc, job, url, handshake=ctx.connecting))
     if job.save_in_executor:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, job.finish, index, status, body,
@@ -67,8 +77,13 @@ async def supervisor(job, done):
         loop.add_signal_handler(sig, on_signal)
 
     trace = aiohttp.TraceConfig()
+    trace.on_connection_create_start.append(_on_connection_create_start)
     trace.on_connection_create_end.append(_on_connection_create_end)
-    connector = aiohttp.TCPConnector(limit=0, force_close=job.fresh_connect)
+    # https: verified always; --cacert FILE is the only CAs, as CURLOPT_CAINFO.
+    # Without it, None: aiohttp 3.8's verified default context (ssl=True
+    # would mean an unverified one there).
+    ssl_ctx = ssl.create_default_context(cafile=job.cacert) if job.cacert else None
+    connector = aiohttp.TCPConnector(limit=0, force_close=job.fresh_connect, ssl=ssl_ctx)
     timeout = aiohttp.ClientTimeout(total=job.timeout_s)  # the whole transfer
     tasks = []
     try:

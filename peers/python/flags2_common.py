@@ -22,6 +22,8 @@ import re
 import resource
 import signal
 import socket
+import ssl
+import stat
 import sys
 import threading
 import time
@@ -95,7 +97,7 @@ class Job:
     """
 
     def __init__(self, codes, repeat, base_url, outdir_fd, concur_req,
-                 timeout_s, fresh_connect, save_in_executor=False):
+                 timeout_s, fresh_connect, save_in_executor=False, cacert=None):
         self.codes = codes
         self.ncodes = len(codes)
         self.requests = len(codes) * repeat
@@ -105,6 +107,7 @@ class Job:
         self.timeout_s = timeout_s
         self.fresh_connect = fresh_connect
         self.save_in_executor = save_in_executor
+        self.cacert = cacert  # --cacert FILE, or None: the system's CAs
         self.results = {}  # index -> Result, filled by main's done callback
         # index -> Result of every saved file, written by whichever thread
         # saved it: after an interrupt, main reports those the backend had
@@ -200,9 +203,13 @@ def _exit_now(signum, frame):
 
 # ---------------------------------------------------------------- messages
 
-def describe_error(exc, job, url):
+def describe_error(exc, job, url, handshake=False):
     """One line for a failed transfer, in curl's words where the failure is
-    the same, so the same failure reads the same in every program."""
+    the same, so the same failure reads the same in every program. TLS
+    failures get common/xfer.c's own words (flags_tls_reason). handshake:
+    the failure came after the TCP connection was made and before the TLS
+    handshake ended (the backend knows; an exception marked
+    flagbench_tls_handshake says so too)."""
     seen = []
     todo = [exc]
     while todo:  # the exception, its args, causes and contexts
@@ -217,6 +224,10 @@ def describe_error(exc, job, url):
     for e in seen:
         for k in type(e).__mro__:
             names.add(k.__name__)
+    handshake = handshake or any(getattr(e, 'flagbench_tls_handshake', False) for e in seen)
+    tls = _tls_reason(seen, names, url.lower().startswith('https://') and handshake, job)
+    if tls:
+        return tls
     host, port = _host_port(url)
     if any(isinstance(e, socket.gaierror) for e in seen) or 'NameResolutionError' in names:
         return f'Could not resolve host: {host}'
@@ -228,12 +239,65 @@ def describe_error(exc, job, url):
     # derives from ConnectTimeoutError without being a timeout.
     if any(isinstance(e, TimeoutError) or type(e).__name__ in _TIMEOUTS for e in seen):
         return f'Operation timed out after {round(job.timeout_s * 1000)} milliseconds'
+    if names & {'RemoteDisconnected', 'ServerDisconnectedError'}:
+        # Closed before a status line: http.client and aiohttp say so
+        # when nothing of a response came (curl's CURLE_GOT_NOTHING).
+        return 'Empty reply from server'
     if names & {'IncompleteRead', 'ClientPayloadError', 'ServerDisconnectedError',
                 'ProtocolError', 'ChunkedEncodingError', 'RemoteDisconnected',
                 'ContentLengthError'}:
         return TRUNCATED
     text = ' '.join(str(exc).split()) or type(exc).__name__
     return f'{type(exc).__name__}: {text}'[:255]
+
+
+# OpenSSL's X509_V_ERR_* codes (ssl.SSLCertVerificationError.verify_code),
+# grouped as common/xfer.c's flags_tls_reason groups them.
+_UNKNOWN_CA = {2, 18, 19, 20, 21, 27}
+_TLS_FAILED = 'TLS handshake failed: '
+
+
+def _tls_reason(seen, names, in_handshake, job):
+    """common/xfer.c's flags_tls_reason: the words for a failed certificate
+    check, or for a handshake that timed out, was reset or closed, or met a
+    server that does not speak TLS; None for anything else."""
+    # aiohttp's ClientConnectorCertificateError is itself an
+    # SSLCertVerificationError without a code: the one with a code decides.
+    # urllib3 1.26 checks the host name itself: its CertificateError.
+    certs = [e for e in seen if isinstance(e, ssl.SSLCertVerificationError)
+             or type(e).__name__ == 'CertificateError']
+    if certs:
+        codes = [getattr(e, 'verify_code', None) for e in certs]
+        code = next((c for c in codes if c), 0)
+        text = ' '.join(str(e) for e in certs)
+        if code in _UNKNOWN_CA:
+            return _TLS_FAILED + 'certificate signed by an unknown CA'
+        if code == 10:
+            return _TLS_FAILED + 'certificate expired'
+        if code == 9:
+            return _TLS_FAILED + 'certificate not yet valid'
+        # 62/64: OpenSSL's name check (aiohttp); urllib3: "doesn't match".
+        if code in (62, 64) or "doesn't match" in text or 'mismatch' in text:
+            return _TLS_FAILED + 'certificate does not match the host name'
+        return _TLS_FAILED + f'certificate rejected (X509 error {code})'
+    if not in_handshake:
+        return None
+    if any(isinstance(e, ConnectionResetError) for e in seen):
+        return _TLS_FAILED + 'connection reset by the server'
+    if any(isinstance(e, TimeoutError) or type(e).__name__ in _TIMEOUTS for e in seen):
+        return f'TLS handshake timed out after {round(job.timeout_s * 1000)} milliseconds'
+    ssl_errors = [e for e in seen if isinstance(e, ssl.SSLError)]
+    text = ' '.join(f'{getattr(e, "reason", "")} {e}' for e in ssl_errors).lower()
+    if any(w in text for w in ('wrong_version_number', 'wrong version number',
+                               'record_layer_failure', 'packet_length_too_long',
+                               'http_request')):
+        return _TLS_FAILED + 'the server does not speak TLS'
+    if (any(isinstance(e, (ssl.SSLEOFError, ConnectionAbortedError)) for e in seen)
+            or 'eof' in text or names & {'RemoteDisconnected', 'ServerDisconnectedError'}):
+        return _TLS_FAILED + 'connection closed by the server'
+    if ssl_errors:
+        return _TLS_FAILED + (ssl_errors[0].reason or str(ssl_errors[0]))
+    return None
 
 
 _TIMEOUTS = {'ReadTimeoutError', 'ConnectTimeoutError', 'ReadTimeout', 'ConnectTimeout',
@@ -254,7 +318,8 @@ def _host_port(url):
 def usage(prog):
     return (f'usage: {prog} [-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL|URL] [-v]\n'
             f'       [--output DIR] [--timeout SECONDS] [--repeat K] [--json FILE]\n'
-            f'       [--latencies FILE] [--quiet] [--fresh-connect]{{extra}} [CC ...]\n')
+            f'       [--latencies FILE] [--quiet] [--fresh-connect]\n'
+            f'       [--cacert FILE]{{extra}} [CC ...]\n')
 
 
 def help_text(prog, default_concur_req, max_concur_req, extra_help):
@@ -281,6 +346,8 @@ def help_text(prog, default_concur_req, max_concur_req, extra_help):
             '  --latencies FILE      append each request\'s latency in ms to FILE\n'
             '  --quiet               print the summary only\n'
             '  --fresh-connect       a new connection per request (no keep-alive)\n'
+            '  --cacert FILE         trust only the CA certificates in FILE (PEM) for https\n'
+            '                        servers (default: the system\'s); always verified\n'
             + extra_help)
 
 
@@ -338,6 +405,32 @@ def check_url(url):
     authority = re.split(r'[/?#]', rest, maxsplit=1)[0]
     host = authority.rsplit('@', 1)[-1]
     return bool(host) and not host.startswith(':')
+
+
+def _check_cacert(path):
+    """--cacert FILE must be a readable file holding a PEM certificate in its
+    first 16 MiB now (common/cli.c's parse_cacert, the same words)."""
+    if path == '':
+        raise UsageError('--cacert FILE must not be empty')
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError as exc:
+        raise UsageError(f"--cacert FILE cannot be read: '{path}': "
+                         f'{os.strerror(exc.errno)}') from None
+    with os.fdopen(fd, 'rb') as f:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"--cacert FILE cannot be read: '{path}': "
+                             f'{os.strerror(errno.EISDIR)}')
+        if not stat.S_ISREG(mode):
+            raise UsageError(f"--cacert FILE is not a regular file: '{path}'")
+        try:
+            data = f.read(16 * 1024 * 1024)
+        except OSError as exc:
+            raise UsageError(f"--cacert FILE cannot be read: '{path}': "
+                             f'{os.strerror(exc.errno)}') from None
+    if b'-----BEGIN CERTIFICATE-----' not in data:
+        raise UsageError(f"--cacert FILE holds no PEM certificate: '{path}'")
 
 
 def _parse_server(arg):
@@ -399,6 +492,7 @@ def parse_args(argv, default_concur_req, extra_options):
     p.add_argument('--latencies')
     p.add_argument('--quiet', action='store_true')
     p.add_argument('--fresh-connect', action='store_true')
+    p.add_argument('--cacert')
     for name, _help in extra_options:
         p.add_argument(name, action='store_true')
     a = p.parse_intermixed_args(argv)
@@ -418,6 +512,8 @@ def parse_args(argv, default_concur_req, extra_options):
     for opt in ('json', 'latencies'):
         if getattr(a, opt) == '':
             raise UsageError(f'--{opt} FILE must not be empty')
+    if a.cacert is not None:
+        _check_cacert(a.cacert)
     # The book checks in this order: -m, -l, -s, then the CC arguments.
     a.max_req = (default_concur_req if a.max_req is None
                  else _parse_long(a.max_req, '--max_req CONCURRENT'))
@@ -632,7 +728,7 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
         sys.exit(1)
 
     job = Job(args.codes, args.repeat, args.base_url, outdir_fd, concur_req,
-              args.timeout_s, args.fresh_connect)
+              args.timeout_s, args.fresh_connect, cacert=args.cacert)
     for name, _ in extra_options:
         attr = name.lstrip('-').replace('-', '_')
         setattr(job, attr, getattr(args, attr))

@@ -38,6 +38,7 @@ class _Counting:
     def _new_conn(self):
         sock = super()._new_conn()
         _tls.connects = getattr(_tls, 'connects', 0) + 1
+        self._flagbench_tcp_up = True
         return sock
 
 
@@ -46,7 +47,17 @@ class _CountingHTTPConnection(_Counting, HTTPConnection):
 
 
 class _CountingHTTPSConnection(_Counting, HTTPSConnection):
-    pass
+    def connect(self):
+        # urllib3 makes the TCP connection (_new_conn), then the TLS
+        # handshake: a failure after the first is the handshake's, and
+        # flags2_common.describe_error words it as common/xfer.c does.
+        self._flagbench_tcp_up = False
+        try:
+            super().connect()
+        except BaseException as exc:
+            if self._flagbench_tcp_up:
+                exc.flagbench_tls_handshake = True
+            raise
 
 
 class _CountingHTTPPool(HTTPConnectionPool):
@@ -74,6 +85,8 @@ def _new_session(job):
     # default, and 20% of this program's CPU per request on loopback.
     session.trust_env = False
     session.headers['User-Agent'] = 'flagbench/0.1'
+    if job.cacert:
+        session.verify = job.cacert  # the only CAs, as CURLOPT_CAINFO
     if job.fresh_connect:
         # The server closes after the response; urllib3 then opens a new
         # connection for the next request (counted above).

@@ -88,6 +88,26 @@ fb_eq "no point is INVALID in points.json" "${invalid:-none}" none
 fb_eq "REPORT.md marks no point INVALID" "$(grep -cE '\*\*INVALID\*\*:|point\(s\) INVALID' "$report")" 0
 fb_ok "REPORT.md has a computed verdict per scenario" \
     test "$(grep -c '^\*\*Verdict\.\*\* .*m = ' "$report")" -eq "$nscen"
+
+# The HTTPS scenarios (issue 10): the server's handshake counters in every
+# valid point, one full handshake per request in HANDSHAKE, the verdict's
+# "Second core" sentence.
+if [ -f "$src/bench/TLS.json" ]; then
+    fb_eq "TLS: every valid point counted handshakes and no failed one" \
+        "$(jq -r 'map(select(.valid)) | length > 0 and
+                  all(.tls.per_run.handshakes > 0 and .tls.per_run.failed == 0)' "$out/TLS/points.json")" true
+    fb_ok "TLS: the table has the handshake columns" \
+        grep -q '| TLS handshakes / resumed / failed per run (server) | client CPU s / wall s | status |' "$report"
+fi
+if [ -f "$src/bench/HANDSHAKE.json" ]; then
+    fb_eq "HANDSHAKE: every valid point did one full handshake per request" \
+        "$(jq -r --argjson n "$(jq .requests "$out/HANDSHAKE/raw/scenario.json")" \
+            'map(select(.valid)) | length > 0 and
+             all(.tls.per_run.handshakes == $n and .tls.per_run.resumed == 0)' "$out/HANDSHAKE/points.json")" true
+fi
+ntls=$(grep -lE '"tls": *true' "$src"/bench/*.json | wc -l)
+fb_eq "every TLS scenario's verdict says where the pool's second core wins" \
+    "$(grep -c '^\*\*Verdict\.\*\* .*Second core: ' "$report")" "$ntls"
 fb_eq "bench.sh left no flagserver running" \
     "$(grep -o 'flagserver pid [0-9]*' "$errlog" | awk '{ print $3 }' |
         while read -r pid; do kill -0 "$pid" 2>/dev/null && echo "$pid"; done)" ""

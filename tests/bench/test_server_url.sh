@@ -62,6 +62,39 @@ else
     fb_log "this flagserver's /stats has no settings: the mismatch case needs the newer server"
 fi
 
+# ---- an https server (issue 10): the TLS scenario with --cacert; LOCAL (plain)
+# is skipped against it; an https URL without --cacert is a usage error
+bash "$src/scripts/make-certs.sh" certs >/dev/null || fb_fail "make-certs.sh certs failed"
+"$FLAGSERVER" --bind 127.0.0.1 --port 0 --dir ds --quiet --tls-cert certs/server.pem \
+    --tls-key certs/server.key >tls.out 2>tls.err &
+tls_pid=$!
+tls_line=""
+for _ in $(seq 1 100); do
+    tls_line=$(head -n 1 tls.out 2>/dev/null)
+    [ -n "$tls_line" ] && break
+    sleep 0.05
+done
+tls_base=${tls_line#flagserver listening on }
+fb_ok "a TLS flagserver started ($tls_line)" grep -q '^https://127.0.0.1:[0-9]*/flags$' <<<"$tls_base"
+bash "$src/scripts/bench.sh" --quick --scenario TLS,LOCAL --concur 10 --runs 2 --server-url "$tls_base" \
+    --cacert certs/ca.pem --out out4 --build "$build" 2>bench4.err
+rc=$?
+fb_eq "bench.sh --server-url https://... --cacert exits 0" "$rc" 0
+if [ "$rc" -ne 0 ]; then tail -n 20 bench4.err | sed 's/^/#   /'; fi
+fb_eq "every TLS point against it is valid" \
+    "$(jq -r '[.[] | select(.valid | not) | "\(.line) m=\(.m): \(.reasons)"] | join("; ") | if . == "" then "none" else . end' \
+        out4/TLS/points.json)" none
+fb_ok "the C points counted handshakes" \
+    test "$(jq '[.[] | select(.line == "asyncloop" and .tls.per_run.handshakes > 0)] | length' \
+        out4/TLS/points.json)" -eq 1
+fb_ok "LOCAL (plain HTTP) was skipped against the TLS server" \
+    grep -q 'LOCAL\] skipped: .*TLS on (scenario: off)' bench4.err
+bash "$src/scripts/bench.sh" --scenario TLS --server-url "$tls_base" --out out5 --build "$build" 2>bad5.err
+fb_eq "an https --server-url without --cacert exits 2" "$?" 2
+fb_ok "with one clear line" grep -q "needs --cacert FILE" bad5.err
+kill -TERM "$tls_pid" 2>/dev/null
+wait "$tls_pid"
+
 # ---- a bad URL is a usage error
 bash "$src/scripts/bench.sh" --server-url localhost:8001 --out out3 --build "$build" 2>bad.err
 fb_eq "--server-url without http:// exits 2" "$?" 2

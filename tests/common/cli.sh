@@ -31,6 +31,12 @@ usage "*** Usage error: --server URL must start with http:// or https://: '127.0
 usage "*** Usage error: --server URL must have a host and no blanks: 'https://'" -s https://
 usage "*** Usage error: --max-size BYTES must be 1 to 1099511627776, with an optional K, M or G suffix, not '2T'" \
   --max-size 2T
+usage "*** Usage error: --cacert FILE cannot be read: '/nonexistent/ca.pem': No such file or directory" \
+  --cacert /nonexistent/ca.pem -s https://127.0.0.1:1/flags BR
+usage "*** Usage error: --cacert FILE cannot be read: '.': Is a directory" --cacert . BR
+printf 'not a certificate\n' >notpem.txt
+usage "*** Usage error: --cacert FILE holds no PEM certificate: 'notpem.txt'" --cacert notpem.txt BR
+usage "*** Usage error: option '--cacert' needs an argument" --cacert
 usage "*** Usage error: --loops N must be 1 to 256, not '0'" --loops 0
 usage "*** Usage error: --save-threads K must be 0 to 256, not 'x'" --save-threads x
 if [ "$(basename "$FLAGS_CLIENT")" = flags_threadpool ]; then
@@ -45,6 +51,7 @@ fb_eq "-h exits 0" "$rc" 0
 fb_eq "-h starts with usage" "$(printf '%s\n' "$out" | head -n 1 | cut -c1-7)" "usage: "
 fb_ok "-h lists --max_req" grep -q -- '--max_req CONCURRENT' <<<"$out"
 fb_ok "-h lists --max-size" grep -q -- '--max-size BYTES .*default=1M' <<<"$out"
+fb_ok "-h lists --cacert" grep -q -- '--cacert FILE ' <<<"$out"
 fb_ok "-h lists --loops" grep -q -- '--loops N .*flags_asyncloop only' <<<"$out"
 fb_ok "-h lists --save-threads" grep -q -- '--save-threads K .*flags_asyncloop only' <<<"$out"
 

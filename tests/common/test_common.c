@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "cli.h"
@@ -265,6 +266,131 @@ static void test_max_size(void)
     CHECK_EQ_LONG(flags_parse_size("K", &v), -EINVAL);
     CHECK_EQ_LONG(flags_parse_size("", &v), -EINVAL);
     flags_opts_free(o);
+}
+
+/* Writes a file of pad filler bytes, then text; returns 0 or -1. */
+static int write_file(const char *path, size_t pad, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    for (size_t i = 0; i < pad; i++)
+        fputc('x', f);
+    fputs(text, f);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* --cacert FILE: kept when it is a readable file holding a PEM certificate;
+ * missing, empty, a directory, a device or no certificate in it is a one-line
+ * usage error. (An unreadable file cannot be made as root; the open(2) that
+ * catches it is the one that catches a missing file.) */
+static void test_cacert(void)
+{
+    static struct flags_opts opts;
+    struct flags_opts *o = &opts;
+    char err[256], path[] = "/tmp/flagbench-cacert.XXXXXX";
+    int fd = mkstemp(path);
+
+    CHECK(fd >= 0);
+    close(fd);
+    {
+        const char *a[] = {NULL};
+        CHECK_EQ_LONG(parse(o, err, a), FLAGS_CLI_RUN);
+        CHECK(o->cacert == NULL);
+    }
+    char want[256];
+    const char *a[] = {"--cacert", path, "-s", "https://127.0.0.1:8443/flags", NULL};
+    /* Empty, then only something else. */
+    snprintf(want, sizeof(want), "*** Usage error: --cacert FILE holds no PEM certificate: '%s'",
+             path);
+    CHECK_EQ_LONG(parse(o, err, a), -EINVAL);
+    CHECK_EQ_STR(err, want);
+    CHECK_EQ_LONG(write_file(path, 10000, "-----BEGIN PRIVATE KEY-----\n"), 0);
+    CHECK_EQ_LONG(parse(o, err, a), -EINVAL);
+    CHECK_EQ_STR(err, want);
+    /* A certificate: first, after other text, and across the 4 KiB reads. */
+    for (size_t pad = 0; pad < 8300; pad += pad < 4070 ? 4070 - pad : 7) {
+        CHECK_EQ_LONG(write_file(path, pad, "-----BEGIN CERTIFICATE-----\nMIIB\n"), 0);
+        CHECK_EQ_LONG(parse(o, err, a), FLAGS_CLI_RUN);
+        CHECK_EQ_STR(o->cacert, path);
+    }
+    EXPECT_USAGE("*** Usage error: --cacert FILE cannot be read: '/nonexistent/ca.pem': No such "
+                 "file or directory",
+                 "--cacert", "/nonexistent/ca.pem");
+    EXPECT_USAGE("*** Usage error: --cacert FILE cannot be read: '/': Is a directory", "--cacert",
+                 "/");
+    EXPECT_USAGE("*** Usage error: --cacert FILE is not a regular file: '/dev/null'", "--cacert",
+                 "/dev/null");
+    EXPECT_USAGE("*** Usage error: --cacert FILE must not be empty", "--cacert", "");
+    EXPECT_USAGE("*** Usage error: option '--cacert' needs an argument", "--cacert");
+    unlink(path);
+    flags_opts_free(o);
+}
+
+/* The TLS words: one per reason, whatever libcurl's own text. */
+static void test_tls_reason(void)
+{
+    char msg[256];
+    struct flags_tls_failure f = {.rc = CURLE_PEER_FAILED_VERIFICATION,
+                                  .verify = 20,
+                                  .errbuf = "SSL certificate problem: unable to get local issuer",
+                                  .https = true,
+                                  .tcp_up = true,
+                                  .timeout_ms = 1000};
+
+    CHECK(flags_tls_reason(&f, msg, sizeof(msg)));
+    CHECK_EQ_STR(msg, "TLS handshake failed: certificate signed by an unknown CA");
+    f.verify = 18; /* self-signed */
+    CHECK(flags_tls_reason(&f, msg, sizeof(msg)));
+    CHECK_EQ_STR(msg, "TLS handshake failed: certificate signed by an unknown CA");
+    f.verify = 10;
+    CHECK(flags_tls_reason(&f, msg, sizeof(msg)));
+    CHECK_EQ_STR(msg, "TLS handshake failed: certificate expired");
+    f.verify = 1; /* libcurl 7.88's value when it checked the name itself */
+    f.errbuf = "SSL: no alternative certificate subject name matches target host name "
+               "'127.0.0.1'";
+    CHECK(flags_tls_reason(&f, msg, sizeof(msg)));
+    CHECK_EQ_STR(msg, "TLS handshake failed: certificate does not match the host name");
+    f.verify = 64; /* X509_V_ERR_IP_ADDRESS_MISMATCH */
+    f.errbuf = "";
+    CHECK(flags_tls_reason(&f, msg, sizeof(msg)));
+    CHECK_EQ_STR(msg, "TLS handshake failed: certificate does not match the host name");
+    f.verify = 1;
+    f.errbuf = "SSL certificate problem: something else";
+    CHECK(flags_tls_reason(&f, msg, sizeof(msg)));
+    CHECK_EQ_STR(msg, "TLS handshake failed: certificate rejected (X509 error 1)");
+
+    f.rc = CURLE_OPERATION_TIMEDOUT;
+    f.errbuf = "Connection timed out after 1001 milliseconds";
+    CHECK(flags_tls_reason(&f, msg, sizeof(msg)));
+    CHECK_EQ_STR(msg, "TLS handshake timed out after 1000 milliseconds");
+    f.tls_done = true; /* a body that stalls: libcurl's words */
+    CHECK(!flags_tls_reason(&f, msg, sizeof(msg)));
+    f.tls_done = false;
+    f.https = false;
+    CHECK(!flags_tls_reason(&f, msg, sizeof(msg)));
+    f.https = true;
+    f.tcp_up = false; /* a connect that stalls is no handshake */
+    CHECK(!flags_tls_reason(&f, msg, sizeof(msg)));
+    f.tcp_up = true;
+
+    f.rc = CURLE_SSL_CONNECT_ERROR;
+    f.os_errno = ECONNRESET;
+    f.errbuf = "Recv failure: Connection reset by peer";
+    CHECK(flags_tls_reason(&f, msg, sizeof(msg)));
+    CHECK_EQ_STR(msg, "TLS handshake failed: connection reset by the server");
+    f.os_errno = 0;
+    f.errbuf = "OpenSSL/3.0.19: error:0A00010B:SSL routines::wrong version number";
+    CHECK(flags_tls_reason(&f, msg, sizeof(msg)));
+    CHECK_EQ_STR(msg, "TLS handshake failed: the server does not speak TLS");
+    f.errbuf = "OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to 127.0.0.1:8443";
+    CHECK(flags_tls_reason(&f, msg, sizeof(msg)));
+    CHECK_EQ_STR(msg, "TLS handshake failed: connection closed by the server");
+
+    f.rc = CURLE_COULDNT_CONNECT; /* refused: before any TLS */
+    f.tcp_up = false;
+    f.errbuf = "Failed to connect";
+    CHECK(!flags_tls_reason(&f, msg, sizeof(msg)));
 }
 
 static void test_url(void)
@@ -550,6 +676,8 @@ int main(void)
     test_codes();
     test_cli();
     test_max_size();
+    test_cacert();
+    test_tls_reason();
     test_url();
     test_report();
     test_stats();

@@ -19,8 +19,18 @@
  *   /big/...          200, Content-Length and a body of BIG_BODY (17 MiB) bytes
  *   /bigclose/...     200, no Content-Length, BIG_BODY bytes, then FIN
  *
- * Usage: fault_server [TARGET]. Listens on 127.0.0.1, a free port, and prints
- * "fault_server listening on http://127.0.0.1:PORT" on stdout. Exits on
+ * Two more listeners misbehave before any HTTP, for https clients, which send
+ * a TLS ClientHello first:
+ *
+ *   tls-stall   accept, read whatever comes, never answer (a handshake that
+ *               stalls until the client's --timeout)
+ *   tls-reset   read the whole ClientHello record, then reset the connection
+ *               (SO_LINGER 0): a reset in the middle of the handshake
+ *
+ * Usage: fault_server [TARGET]. Listens on 127.0.0.1, free ports, and prints
+ * "fault_server listening on http://127.0.0.1:PORT", then
+ * "fault_server tls-stall on https://127.0.0.1:PORT" and
+ * "fault_server tls-reset on https://127.0.0.1:PORT" on stdout. Exits on
  * SIGTERM/SIGINT. Test code: one connection = one request, then close.
  */
 #include <arpa/inet.h>
@@ -196,6 +206,59 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         bufferevent_free(bev);
 }
 
+/* tls-reset: waits for one whole TLS record (5-byte header, then its length),
+ * the ClientHello, and resets the connection instead of answering. */
+static void on_hello_reset(struct bufferevent *bev, void *arg)
+{
+    (void)arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    unsigned char hdr[5];
+
+    if (evbuffer_copyout(in, hdr, sizeof(hdr)) < (ev_ssize_t)sizeof(hdr))
+        return;
+    size_t record = sizeof(hdr) + ((size_t)hdr[3] << 8 | hdr[4]);
+    if (evbuffer_get_length(in) >= record || evbuffer_get_length(in) > MAX_REQUEST)
+        close_now(bev, 1);
+}
+
+/* tls-stall and tls-reset: the behaviour is the listener's (arg). */
+static void on_accept_tls(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                          int len, void *arg)
+{
+    (void)sa, (void)len;
+    struct event_base *base = evconnlistener_get_base(l);
+    struct bufferevent *bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        close(fd);
+        return;
+    }
+    bufferevent_setcb(bev, arg ? on_hello_reset : on_read_discard, NULL, on_event, NULL);
+    if (bufferevent_enable(bev, EV_READ | EV_WRITE) != 0)
+        bufferevent_free(bev);
+}
+
+/* Opens a listener on a free port of 127.0.0.1; returns it (NULL on error)
+ * and its port in *port. */
+static struct evconnlistener *listen_on(struct event_base *base, evconnlistener_cb cb, void *arg,
+                                        unsigned *port)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = 0};
+    socklen_t slen = sizeof(sin);
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct evconnlistener *l =
+        evconnlistener_new_bind(base, cb, arg, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 512,
+                                (struct sockaddr *)&sin, sizeof(sin));
+    if (!l)
+        return NULL;
+    if (getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&sin, &slen) != 0) {
+        evconnlistener_free(l);
+        return NULL;
+    }
+    *port = ntohs(sin.sin_port);
+    return l;
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig, (void)what;
@@ -204,30 +267,30 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 int main(int argc, char **argv)
 {
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = 0};
-    socklen_t slen = sizeof(sin);
+    static int reset_mode = 1; /* on_accept_tls's arg: non-NULL resets */
+    unsigned port = 0, stall_port = 0, reset_port = 0;
     int rc = 1;
 
     if (argc > 1)
         target = argv[1];
     signal(SIGPIPE, SIG_IGN);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 
     struct event_base *base = event_base_new();
     if (!base)
         return 1;
-    struct evconnlistener *l =
-        evconnlistener_new_bind(base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
-                                512, (struct sockaddr *)&sin, sizeof(sin));
+    struct evconnlistener *l = listen_on(base, on_accept, NULL, &port);
+    struct evconnlistener *stall = listen_on(base, on_accept_tls, NULL, &stall_port);
+    struct evconnlistener *reset = listen_on(base, on_accept_tls, &reset_mode, &reset_port);
     struct event *sigint = evsignal_new(base, SIGINT, on_signal, base);
     struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-    if (!l || !sigint || !sigterm || event_add(sigint, NULL) || event_add(sigterm, NULL)) {
+    if (!l || !stall || !reset || !sigint || !sigterm || event_add(sigint, NULL) ||
+        event_add(sigterm, NULL)) {
         fprintf(stderr, "fault_server: cannot listen: %s\n", strerror(errno));
         goto out;
     }
-    if (getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&sin, &slen) != 0)
-        goto out;
-    printf("fault_server listening on http://127.0.0.1:%u\n", ntohs(sin.sin_port));
+    printf("fault_server listening on http://127.0.0.1:%u\n", port);
+    printf("fault_server tls-stall on https://127.0.0.1:%u\n", stall_port);
+    printf("fault_server tls-reset on https://127.0.0.1:%u\n", reset_port);
     fflush(stdout);
     rc = event_base_dispatch(base) < 0 ? 1 : 0;
 out:
@@ -237,6 +300,10 @@ out:
         event_free(sigterm);
     if (l)
         evconnlistener_free(l);
+    if (stall)
+        evconnlistener_free(stall);
+    if (reset)
+        evconnlistener_free(reset);
     event_base_free(base);
     return rc;
 }

@@ -102,6 +102,28 @@ expect stall "$out" 1 0 0 "$N"
 fb_le "stall: --timeout 1 fires by 1.5 s (elapsed $(rec .elapsed_s))" "$(rec .elapsed_s)" 1.5
 fb_le "stall: and not before 1 s" 1.0 "$(rec .elapsed_s)"
 
+# --- TLS handshakes that never finish -------------------------------------------
+# fault_server's TLS listeners: one reads the ClientHello and never answers
+# (the handshake ends at --timeout), one resets the connection after it. The
+# certificate checks (unknown CA, name, expiry) are the integration list's.
+fault_certs
+out=$(new_outdir tls-stall)
+run tls-stall "$out" -v -m "$N" --timeout 1 --cacert "$CERTS/ca.pem" -s "$FAULT_TLS_STALL" \
+  "${CODES[@]}"
+expect "TLS handshake stall" "$out" 1 0 0 "$N"
+fb_eq "TLS handshake stall: one line per request says so" \
+  "$(grep -c '^[A-Z][A-Z] error: TLS handshake timed out after 1000 milliseconds$' <<<"$OUT")" "$N"
+fb_le "TLS handshake stall: --timeout 1 fires by 1.5 s (elapsed $(rec .elapsed_s))" \
+  "$(rec .elapsed_s)" 1.5
+fb_le "TLS handshake stall: and not before 1 s" 1.0 "$(rec .elapsed_s)"
+
+out=$(new_outdir tls-reset)
+run tls-reset "$out" -v -m 3 --cacert "$CERTS/ca.pem" -s "$FAULT_TLS_RESET" "${CODES[@]}"
+expect "TLS reset mid-handshake" "$out" 1 0 0 "$N"
+fb_eq "TLS reset mid-handshake: one line per request says so" \
+  "$(grep -c '^[A-Z][A-Z] error: TLS handshake failed: connection reset by the server$' \
+    <<<"$OUT")" "$N"
+
 # --- HTTP statuses ------------------------------------------------------------
 for status in 500 503 418; do
   out=$(new_outdir "s$status")
@@ -273,7 +295,8 @@ fi
 bad_cli=(
   "-m abc" "-m 0" "-m -3" "-m 99999999999999999999" "-l 0" "-l x" "--timeout abc"
   "--timeout -1" "--repeat 0" "--bogus" "-s FTP" "-s ftp://example/flags"
-  "-s 127.0.0.1:8000/flags" "-s http://" "QQQ" "1" "B2" "''"
+  "-s 127.0.0.1:8000/flags" "-s http://" "QQQ" "1" "B2" "''" "--cacert /nonexistent/ca.pem"
+  "--cacert ." "--cacert ''"
 )
 for args in "${bad_cli[@]}"; do
   out=$FB_TMP/out-badcli

@@ -4,11 +4,13 @@
 # Environment (set by ctest): FLAGS_CLIENT (the backend: a binary, or a
 # command line such as "/usr/bin/python3 peers/python/flags2_asyncio.py",
 # split on blanks), FLAGS_BACKEND (its name, when not the binary's), FLAGSERVER,
-# FB_LIB (tests/lib.sh), FB_CODES (data/country_codes.txt). Each group is a
+# FAULT_SERVER (tests/faults), FB_LIB (tests/lib.sh), FB_CODES
+# (data/country_codes.txt), FB_SRC (the source tree: scripts/make-certs.sh). Each group is a
 # function case_GROUP below; tests/integration/CMakeLists.txt lists them.
 # Every client run is bounded; all traffic is on 127.0.0.1. Every group
 # applies to every backend, the Python programs included (docs/python.md).
 source "$FB_LIB"
+source "$FB_SRC/tests/faults/fault_lib.sh"
 cd "$FB_TMP" || exit 1
 read -ra CLIENT <<<"$FLAGS_CLIENT"
 BACKEND=${FLAGS_BACKEND:-$(basename "${CLIENT[0]}")}
@@ -214,6 +216,121 @@ case_interrupt() {
   fb_eq "SIGINT: every saved file complete" "$bad" 0
   fb_eq "SIGINT: saved files == ok in the record" "$(ls got/*.gif 2>/dev/null | wc -l)" \
     "$(jq -r .ok run.json)"
+}
+
+# tls_certs : makes the test certificates (scripts/make-certs.sh, interface
+# T1) in $FB_TMP/certs once and sets CERTS.
+tls_certs() {
+  CERTS=$FB_TMP/certs
+  [ -f "$CERTS/server.pem" ] && return 0
+  bash "$FB_SRC/scripts/make-certs.sh" "$CERTS" >certs.log 2>&1 ||
+    { fb_fail "make-certs.sh makes the test certificates" "$(cat certs.log)"; fb_finish; }
+}
+
+# tls_server NAME [FLAGSERVER ARGS...] : starts flagserver serving ds/ over
+# HTTPS with the certificate NAME.pem of $CERTS; sets TLS_BASE, its https://
+# /flags base URL, TLS_URL (the root) and TLS_PORT.
+tls_server() {
+  local name=$1; shift
+  fb_start_server --dir ds --quiet --tls-cert "$CERTS/$name.pem" --tls-key "$CERTS/$name.key" "$@" ||
+    { fb_fail "flagserver serves HTTPS with $name.pem"; fb_finish; }
+  TLS_BASE=$FB_BASE TLS_URL=$FB_URL TLS_PORT=$FB_PORT
+}
+
+# tls_stats FIELD : a field of the TLS server's /stats (curl verifies it too).
+tls_stats() { curl -s --max-time 5 --cacert "$CERTS/ca.pem" "$TLS_URL/stats" | jq -r "$1"; }
+tls_stats_reset() { curl -s --max-time 5 --cacert "$CERTS/ca.pem" -o /dev/null "$TLS_URL/stats?reset=1"; }
+
+# tls_refused NAME WORDS ARGS... : every one of 4 requests fails with the -v
+# line "CC error: WORDS" (WORDS empty: any error), exit 1, 4 errors, no file.
+tls_refused() {
+  local name=$1 words=$2 n=4 f; shift 2
+  f=tls-$(tr -c 'A-Za-z0-9\n' _ <<<"$name").out
+  rm -rf got && mkdir -p got && printf 'keep\n' >got/mine.txt
+  client "$f" -v -m 2 --output got "$@" "${PRESENT[@]:0:$n}"
+  fb_eq "$name: exit 1, $n errors" "$?|$(grep -c "^  $n errors\.$" "$f")" "1|1"
+  if [ -n "$words" ]; then
+    fb_eq "$name: every -v line says '$words'" \
+      "$(sed -n 's/^[A-Z][A-Z] error: //p' "$f" | grep -cxF -- "$words")" "$n"
+  else
+    fb_eq "$name: an error line per request" "$(grep -c '^[A-Z][A-Z] error: ' "$f")" "$n"
+  fi
+  fb_eq "$name: no flag saved, own file kept" "$(ls -A got)" "mine.txt"
+  no_parts got
+}
+
+# HTTPS: files byte-identical with --cacert (keep-alive and --fresh-connect);
+# every certificate failure, a stalled or reset handshake, and each side
+# speaking the wrong protocol are one error per request in the same words
+# in every backend (common/xfer.c's flags_tls_reason).
+case_tls() {
+  fb_need openssl:openssl
+  tls_certs
+  # --cacert is checked before anything runs, in the same words everywhere.
+  client bad1 -s https://127.0.0.1:1/flags --cacert /nonexistent/ca.pem BR
+  fb_eq "--cacert missing: exit 2, one line" "$?|$(head -n 1 bad1.err)" \
+    "2|*** Usage error: --cacert FILE cannot be read: '/nonexistent/ca.pem': No such file or directory"
+  client bad2 -s https://127.0.0.1:1/flags --cacert "$CERTS/server.key" BR
+  fb_eq "--cacert without a certificate: exit 2, one line" "$?|$(head -n 1 bad2.err)" \
+    "2|*** Usage error: --cacert FILE holds no PEM certificate: '$CERTS/server.key'"
+  tls_server server
+  client out -s "$TLS_BASE" -m 4 --cacert "$CERTS/ca.pem" --output got "${PRESENT[@]:0:12}"
+  fb_eq "https: exit 0, 12 flags" "$?|$(grep -c '^ 12 flags downloaded\.$' out)" "0|1"
+  local cc lc same=0
+  for cc in "${PRESENT[@]:0:12}"; do
+    lc=$(tr 'A-Z' 'a-z' <<<"$cc")
+    cmp -s "got/$cc.gif" "ds/flags/$lc/$lc.gif" && same=$((same + 1))
+  done
+  fb_eq "https: all 12 files byte-identical" "$same" 12
+  no_parts got
+  rm -rf got
+  # Keep-alive: a handshake per connection, none per request. (Each /stats
+  # read is a handshake of its own, counted before it answers: +1.)
+  fb_eq "https keep-alive: a full handshake per connection (+1 for /stats)" \
+    "$(tls_stats '[.tls_handshakes, .tls_resumed, .requests]|@csv')" "5,0,12"
+  rm -rf got
+  client out2 -s "$TLS_BASE" -m 3 --fresh-connect --repeat 2 --cacert "$CERTS/ca.pem" \
+    --json run.json --output got "${PRESENT[@]:0:6}"
+  fb_eq "https --fresh-connect: exit 0, a connection per request" \
+    "$?|$(jq -r '[.ok, .connections]|@csv' run.json)" "0|12,12"
+  # Sessions: one request at a time, every handshake after the first resumes
+  # in the C clients (one session cache for the run, docs/client.md "HTTPS");
+  # the Python libraries resume none.
+  tls_stats_reset
+  client out3 -s "$TLS_BASE" -m 1 --fresh-connect --repeat 2 --cacert "$CERTS/ca.pem" \
+    --output got "${PRESENT[@]:0:4}"
+  local want=7
+  case $BACKEND in py-*) want=0 ;; esac
+  fb_eq "https --fresh-connect -m 1: 8 handshakes (+1 for /stats), $want resumed" \
+    "$?|$(tls_stats '[.tls_handshakes, .tls_resumed]|@csv')" "0|9,$want"
+
+  tls_refused "unknown CA" "TLS handshake failed: certificate signed by an unknown CA" \
+    -s "$TLS_BASE" --cacert "$CERTS/other-ca.pem"
+  tls_refused "no --cacert: the system's CAs do not know ours" \
+    "TLS handshake failed: certificate signed by an unknown CA" -s "$TLS_BASE"
+  tls_refused "http:// to the TLS port" "" -s "http://127.0.0.1:$TLS_PORT/flags" \
+    --cacert "$CERTS/ca.pem"
+  tls_server wrongname
+  tls_refused "wrong name" "TLS handshake failed: certificate does not match the host name" \
+    -s "$TLS_BASE" --cacert "$CERTS/ca.pem"
+  tls_server expired
+  tls_refused "expired" "TLS handshake failed: certificate expired" \
+    -s "$TLS_BASE" --cacert "$CERTS/ca.pem"
+
+  fb_start_server --dir ds --quiet || return
+  tls_refused "https:// to a plain HTTP port" "TLS handshake failed: the server does not speak TLS" \
+    -s "https://127.0.0.1:$FB_PORT/flags" --cacert "$CERTS/ca.pem"
+
+  fault_start
+  local t0 el
+  t0=$(fb_now)
+  tls_refused "handshake stall" "TLS handshake timed out after 1000 milliseconds" \
+    -s "$FAULT_TLS_STALL" --timeout 1 --cacert "$CERTS/ca.pem"
+  el=$(fb_elapsed "$t0")
+  fb_le "handshake stall: 2 rounds of --timeout 1 at -m 2 (>= 1.8 s, took $el s)" 1.8 "$el"
+  fb_le "handshake stall: ends at --timeout (<= 5 s)" "$el" 5
+  tls_refused "reset mid-handshake" "TLS handshake failed: connection reset by the server" \
+    -s "$FAULT_TLS_RESET" --cacert "$CERTS/ca.pem"
 }
 
 group=${1:?usage: cases.sh GROUP}

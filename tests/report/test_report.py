@@ -514,5 +514,199 @@ class OldFormat(Base):
         self.assertIn("| 1 | threadpool | 3 | 1.100 |", md)
 
 
+def tls_out(tmp, fresh=False, resume=True, mutate=None):
+    """OUT/ with FIX turned into an HTTPS scenario (issue 10): the server's
+    settings and /stats carry TLS, each batch's handshakes as a correct run
+    would make them (fresh: one per request; keep-alive: m per run), plus
+    bench.sh's own /stats read (report.STATS_HANDSHAKES)."""
+    def mut(d, raw):
+        def scen(s):
+            s["server"].update(tls=True, tls_resume=resume)
+            s["fresh_connect"] = fresh
+            s["tls"] = True
+        edit_json(os.path.join(raw, "scenario.json"), scen)
+        tls_set = dict(SETTINGS, tls=True, tls_resume=resume)
+        edit_json(os.path.join(raw, "server-stats.json"), lambda st: st.update(settings=tls_set))
+        for (line, m) in TIMES:
+            per_run = 10 if fresh else m  # 10 requests per run
+            hs = 6 * per_run + report.STATS_HANDSHAKES
+            edit_json(os.path.join(d(line, m), "stats-1.json"), lambda st: st.update(
+                settings=tls_set, tls_handshakes=hs,
+                tls_resumed=0 if fresh or not resume else 6 * (per_run - 1), tls_failed=0))
+        if mutate:
+            mutate(d, raw)
+    return make_out(tmp, mut)
+
+
+class Tls(Base):
+    """HTTPS scenarios (issue 10): the server's handshake counters as columns,
+    their validity rules, TLS in the settings check, and where the pool's
+    second core wins."""
+
+    def scen(self, **extra):
+        path = os.path.join(self.tmp, "T.json")
+        d = {"desc": "d", "server": {"delay_ms": {"min": 100, "max": 100}, "error_rate": 0, "tls": True},
+             "codeset": "a", "repeat": 1, "timeout_s": 30, "point_limit_s": 60, "concur": [10, 100],
+             "runs": 5, "warmup": 1}
+        d.update(extra)
+        write(path, json.dumps(d))
+        return path
+
+    def test_resolve_tls_fresh_connect_and_point_runs(self):
+        path = self.scen(fresh_connect=True, point_runs=[{"m": 10, "runs": 1, "warmup": 0}])
+        edit_json(path, lambda d: d["server"].update(tls_resume=False))
+        s = report.resolve(path, python_root=self.tmp)
+        sh = report.shell_assignments(s)
+        self.assertIn("TLS=1\n", sh)
+        self.assertIn("FRESH_CONNECT=1\n", sh)
+        self.assertIn("SERVER_ARGS=(--delay 100 --no-tls-resume)\n", sh)
+        self.assertIn("'threadpool 10 1 0'", sh)  # point_runs at m = 10
+        self.assertIn("'curl 10 1 0'", sh)
+        self.assertIn("'threadpool 100 5 1'", sh)
+        # --runs means every point
+        self.assertIn("'threadpool 10 7 1'", report.shell_assignments(
+            report.resolve(path, runs=7, python_root=self.tmp)))
+
+    def test_resolve_plain_and_resumption_default(self):
+        path = self.scen()
+        edit_json(path, lambda d: d["server"].pop("tls"))
+        sh = report.shell_assignments(report.resolve(path, python_root=self.tmp))
+        self.assertIn("TLS=0\n", sh)
+        self.assertIn("FRESH_CONNECT=0\n", sh)
+        # resumption on unless "tls_resume": false: no --no-tls-resume
+        sh = report.shell_assignments(report.resolve(self.scen(), python_root=self.tmp))
+        self.assertIn("SERVER_ARGS=(--delay 100)\n", sh)
+
+    def test_the_shipped_scenarios_resolve(self):
+        for name, fresh, resume in (("TLS", False, True), ("HANDSHAKE", True, False)):
+            for quick in (False, True):
+                s = report.resolve(os.path.join(report.ROOT, "bench", name + ".json"), quick=quick)
+                self.assertEqual((s["tls"], s["fresh_connect"], report.tls_resume(s["server"])),
+                                 (True, fresh, resume), name)
+
+    def test_valid_tls_points_and_columns(self):
+        for fresh, resume in ((False, True), (True, False), (True, True)):
+            out = tls_out(os.path.join(self.tmp, "%s%s" % (fresh, resume)), fresh, resume)
+            pts, _ = points(out)
+            bad = {k: p["reasons"] for k, p in pts.items() if not p["valid"]}
+            self.assertEqual(bad, {}, (fresh, resume))
+            t = pts[("asyncloop", 4)]["tls"]
+            self.assertEqual(t["per_run"]["handshakes"], 10 if fresh else 4)
+            self.assertEqual(t["per_run"]["failed"], 0)
+            self.assertEqual(t["runs_counted"], 6)
+
+    def test_table_has_tls_columns_only_for_tls(self):
+        out = tls_out(self.tmp)
+        report.cmd_report(out)
+        with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as fh:
+            md = fh.read()
+        head = [l for l in md.splitlines() if l.startswith("| m | line |")][0]
+        self.assertIn("| TLS handshakes / resumed / failed per run (server) | client CPU s / wall s "
+                      "| status |", head)
+        sep = md.splitlines()[md.splitlines().index(head) + 1]
+        self.assertEqual(sep.count("|"), head.count("|"))
+        # asyncloop m = 4, keep-alive with resumption: 4 handshakes a run, 3 resumed;
+        # CPU: median user 0.03 + sys 0.02 over a median elapsed of 0.510 s
+        row = [l for l in md.splitlines() if l.startswith("| 4 | asyncloop |")][0]
+        self.assertTrue(row.endswith("| 4 / 3 / 0 | 0.10 | valid |"), row)
+        self.assertIn("session resumption on; keep-alive connections", md)
+        plain = make_out(os.path.join(self.tmp, "plain"))
+        report.cmd_report(plain)
+        with open(os.path.join(plain, "REPORT.md"), encoding="utf-8") as fh:
+            self.assertNotIn("TLS handshakes", fh.read())
+
+    def test_failed_handshake_is_invalid(self):
+        def mut(d, raw):
+            edit_json(os.path.join(d("threadpool", 2), "stats-1.json"), lambda s: s.update(tls_failed=2))
+        pts, _ = points(tls_out(self.tmp, mutate=mut))
+        p = pts[("threadpool", 2)]
+        self.assertFalse(p["valid"])
+        self.assertIn("flagserver counted 2 failed TLS handshake(s) in batch 1", p["reasons"])
+        self.assertEqual([k for k, q in pts.items() if not q["valid"]], [("threadpool", 2)])
+
+    def test_fresh_connect_with_fewer_handshakes_than_requests_is_invalid(self):
+        def mut(d, raw):
+            edit_json(os.path.join(d("asyncloop", 4), "stats-1.json"),
+                      lambda s: s.update(tls_handshakes=60))  # 59 after bench.sh's own
+        pts, _ = points(tls_out(self.tmp, fresh=True, resume=False, mutate=mut))
+        self.assertIn("59 TLS handshakes for 60 requests in batch 1: not one per request (--fresh-connect)",
+                      pts[("asyncloop", 4)]["reasons"])
+
+    def test_resumed_although_resumption_off_is_invalid(self):
+        def mut(d, raw):
+            edit_json(os.path.join(d("curl", 4), "stats-1.json"), lambda s: s.update(tls_resumed=5))
+        pts, _ = points(tls_out(self.tmp, fresh=True, resume=False, mutate=mut))
+        self.assertIn("5 resumed TLS handshake(s) in batch 1 although the server has resumption off",
+                      pts[("curl", 4)]["reasons"])
+        # with resumption on, resumed handshakes are what the column shows, not an error
+        pts, _ = points(tls_out(os.path.join(self.tmp, "on"), fresh=True, resume=True, mutate=mut))
+        self.assertTrue(pts[("curl", 4)]["valid"])
+        self.assertAlmostEqual(pts[("curl", 4)]["tls"]["per_run"]["resumed"], 5 / 6)
+
+    def test_keep_alive_with_a_handshake_per_request_is_invalid(self):
+        def mut(d, raw):
+            edit_json(os.path.join(d("threadpool", 4), "stats-1.json"), lambda s: s.update(tls_handshakes=61))
+            edit_json(os.path.join(d("asyncloop", 2), "stats-1.json"), lambda s: s.update(tls_handshakes=1))
+        pts, _ = points(tls_out(self.tmp, mutate=mut))
+        self.assertIn("60 TLS handshakes for 60 requests in batch 1: a handshake per request, not keep-alive",
+                      pts[("threadpool", 4)]["reasons"])
+        self.assertIn("no TLS handshake counted in batch 1", pts[("asyncloop", 2)]["reasons"])
+
+    def test_stats_without_tls_counters_is_invalid(self):
+        def mut(d, raw):
+            edit_json(os.path.join(d("threadpool", 2), "stats-1.json"), lambda s: s.pop("tls_handshakes"))
+        pts, _ = points(tls_out(self.tmp, mutate=mut))
+        self.assertIn("no TLS counters in flagserver's /stats", pts[("threadpool", 2)]["reasons"])
+
+    def test_plain_server_for_a_tls_scenario_and_the_reverse(self):
+        def plain_server(d, raw):
+            edit_json(os.path.join(d("threadpool", 2), "stats-1.json"),
+                      lambda s: s["settings"].update(tls=False))
+            edit_json(os.path.join(d("threadpool", 4), "stats-1.json"),
+                      lambda s: s["settings"].update(tls_resume=False))
+            edit_json(os.path.join(d("asyncloop", 4), "stats-1.json"), lambda s: s["settings"].pop("tls"))
+        pts, _ = points(tls_out(self.tmp, mutate=plain_server))
+        self.assertIn("server settings differ from the scenario: TLS off (scenario: on)",
+                      pts[("threadpool", 2)]["reasons"])
+        self.assertIn("server settings differ from the scenario: TLS resumption off (scenario: on)",
+                      pts[("threadpool", 4)]["reasons"])
+        self.assertIn("server settings differ from the scenario: TLS not reported (scenario: on)",
+                      pts[("asyncloop", 4)]["reasons"])
+        # a plain scenario against a TLS server (--server-url): skipped with one line
+        out = make_out(os.path.join(self.tmp, "plain"))
+        stats = os.path.join(self.tmp, "tls-stats.json")
+        write(stats, json.dumps({"settings": dict(SETTINGS, tls=True, tls_resume=True)}))
+        rc, text = quiet(report.cmd_check_server, os.path.join(out, "FIX", "raw", "scenario.json"), stats)
+        self.assertEqual(rc, 1)
+        self.assertIn("TLS on (scenario: off)", text)
+
+    def test_second_core_wins_where_threadpool_is_faster(self):
+        out = tls_out(self.tmp)
+        report.cmd_report(out)
+        with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as fh:
+            md = fh.read()
+        self.assertIn("Second core: the pool wins at m = 2 by 1.20× (95% CI ", md)
+        self.assertIn("client CPU s per wall s: threadpool 0.05, asyncloop 0.04); elsewhere asyncloop is "
+                      "faster at m = 4.", md)
+        with open(os.path.join(out, "FIX", "verdict.json"), encoding="utf-8") as fh:
+            self.assertIn("the pool wins at m = 2", json.load(fh)["second_core"])
+
+    def test_second_core_wins_nowhere(self):
+        def mut(d, raw):  # asyncloop as fast as threadpool at m = 2
+            edit_json(os.path.join(d("asyncloop", 2), "hf-1.json"),
+                      lambda h: h["results"][0].update(times=[1.001, 1.011, 1.019, 1.006, 1.014]))
+        pts = list(points(tls_out(self.tmp, mutate=mut))[0].values())
+        sent = report.second_core_sentence(pts, report.pair_verdicts(pts, resamples=200))
+        self.assertEqual(sent, "Second core: the pool's second core wins nowhere in this sweep — threadpool "
+                               "is not significantly faster at any m (asyncloop is faster at m = 4; no "
+                               "significant difference at m = 2).")
+
+    def test_plain_scenario_has_no_second_core_sentence(self):
+        out = make_out(self.tmp)
+        report.cmd_report(out)
+        with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as fh:
+            self.assertNotIn("Second core", fh.read())
+
+
 if __name__ == "__main__":
     unittest.main()
