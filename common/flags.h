@@ -24,6 +24,8 @@ enum flags_status {
     FLAGS_CANCELLED = 3, /* interrupted (SIGINT/SIGTERM) before or during the transfer */
 };
 
+struct flags_saver; /* save.h */
+
 /* The work, read-only for the backend. Request i downloads codes[i % ncodes]. */
 struct flags_job {
     const char (*codes)[3]; /* ncodes upper-case, NUL-terminated two-letter codes */
@@ -31,6 +33,7 @@ struct flags_job {
     size_t requests;       /* ncodes x --repeat; results are indexed 0..requests-1 */
     const char *base_url;  /* no trailing slash, e.g. "http://127.0.0.1:8000/flags" */
     int outdir_fd;         /* open directory the files are saved into */
+    struct flags_saver *saver; /* atomic saves into outdir_fd (save.h); NULL: temp + rename */
     unsigned concur_req;   /* transfers in flight at most; 1 <= concur_req <= requests */
     long timeout_ms;       /* whole-transfer timeout per request */
     bool fresh_connect;    /* a new connection per request instead of keep-alive */
