@@ -24,6 +24,7 @@ checks, reduces or decides lives here:
 Raw layout of one scenario (OUT/NAME/raw/, see docs/bench.md):
   scenario.json            the resolved scenario
   server.txt               "started 1|0", "url URL", "external 0|1"
+  save.txt                 "dir DIR", "fs TYPE": where the downloads were saved
   server-stats.json        /stats right after the server started
   skipped.txt              (only when skipped) one line why
   LINE-mM/facts.txt        "batch K rc R timed_out 0|1 runs N warmup W" per
