@@ -286,7 +286,8 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     }
     shown.outdir_fd = job.outdir_fd;
     if ((rc = flags_saver_init(&saver, job.outdir_fd)) != 0) {
-        fprintf(stderr, "%s: %s\n", prog, strerror(-rc));
+        fprintf(stderr, "%s: cannot set up saving into %s: %s\n", prog, opts->output_dir,
+                strerror(-rc));
         goto out;
     }
     job.saver = &saver;
