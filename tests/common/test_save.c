@@ -6,7 +6,7 @@
  * holding it open and an mmap of it all keep the OLD content; a concurrent
  * reader never sees a partial file; a failed save leaves the old file and no
  * temporary file; a directory in the way stays; flags_saver_free leaves no
- * spare file.
+ * spare file; without RENAME_EXCHANGE or leases a save is temp + rename.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -250,6 +250,34 @@ static void test_never_partial(struct flags_saver *s)
     CHECK(atomic_load(&s->recycled) - before > 0);
 }
 
+/* Where RENAME_EXCHANGE or leases are missing, every save is a new file
+ * renamed over the name: nothing recycled, no spare kept. (The detection
+ * itself needs a kernel or file system without them; here the flags it sets
+ * are set by hand.) */
+static void test_fallback(int which)
+{
+    struct flags_saver f;
+
+    CHECK_EQ_LONG(flags_saver_init(&f, dirfd_), 0);
+    atomic_store(which ? &f.no_lease : &f.no_exchange, true);
+    CHECK_EQ_LONG(save_str(&f, "G.gif", "old G"), 0);
+    CHECK_EQ_LONG(linkat(dirfd_, "G.gif", dirfd_, "link-to-G", 0), 0);
+    ino_t old = inode_of("G.gif");
+    CHECK_EQ_LONG(save_str(&f, "G.gif", "new G"), 0);
+    CHECK_EQ_LONG(save_str(&f, "H.gif", "H"), 0);
+    CHECK(content_is("G.gif", "new G"));
+    CHECK(content_is("H.gif", "H"));
+    CHECK(content_is("link-to-G", "old G"));
+    CHECK(inode_of("G.gif") != old && inode_of("H.gif") != old);
+    CHECK_EQ_LONG(atomic_load(&f.recycled), 0);
+    CHECK_EQ_LONG(atomic_load(&f.created), 3);
+    CHECK_EQ_LONG(dot_files(), 0);
+    flags_saver_free(&f);
+    unlinkat(dirfd_, "link-to-G", 0);
+    unlinkat(dirfd_, "G.gif", 0);
+    unlinkat(dirfd_, "H.gif", 0);
+}
+
 static void run_in(const char *parent)
 {
     char path[4096];
@@ -264,6 +292,8 @@ static void run_in(const char *parent)
     printf("in %s\n", path);
     dirfd_ = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     CHECK(dirfd_ >= 0);
+    test_fallback(0);
+    test_fallback(1);
     CHECK_EQ_LONG(flags_saver_init(&s, dirfd_), 0);
     test_recycles(&s);
     test_hard_link(&s);
