@@ -269,8 +269,14 @@ static void test_fallback(int which)
     CHECK(content_is("H.gif", "H"));
     CHECK(content_is("link-to-G", "old G"));
     CHECK(inode_of("G.gif") != old && inode_of("H.gif") != old);
+    /* Without the link, "new G" would be recycled for H.gif. */
+    CHECK_EQ_LONG(save_str(&f, "G.gif", "G, third"), 0);
+    CHECK_EQ_LONG(dot_files(), 0);
+    CHECK_EQ_LONG(save_str(&f, "H.gif", "H, second"), 0);
+    CHECK(content_is("G.gif", "G, third"));
+    CHECK(content_is("H.gif", "H, second"));
     CHECK_EQ_LONG(atomic_load(&f.recycled), 0);
-    CHECK_EQ_LONG(atomic_load(&f.created), 3);
+    CHECK_EQ_LONG(atomic_load(&f.created), 5);
     CHECK_EQ_LONG(dot_files(), 0);
     flags_saver_free(&f);
     unlinkat(dirfd_, "link-to-G", 0);
