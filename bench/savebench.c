@@ -26,6 +26,11 @@
  *             fails while anyone else has it open); else it is unlinked and
  *             a new .part is made. After the swap it can only be opened by
  *             its .part name, so the check holds until it is rewritten.
+ *   overwrite guarded, but the reused file is not truncated to 0: the body is
+ *             written over it from offset 0 and the file cut to its length.
+ *             common/save.c's save (one spare here, up to 64 there; save.c
+ *             also sets F_SETSIG and fstatat()s the swapped-out file, two
+ *             calls of about a microsecond each).
  *
  * Every method but inplace keeps flagbench's guarantee: a failed download
  * (which never reaches the rename/link step) leaves the old file as it was,
