@@ -33,13 +33,15 @@ struct flags_job {
     size_t requests;       /* ncodes x --repeat; results are indexed 0..requests-1 */
     const char *base_url;  /* no trailing slash, e.g. "http://127.0.0.1:8000/flags" */
     int outdir_fd;         /* open directory the files are saved into */
-    struct flags_saver *saver; /* atomic saves into outdir_fd (save.h); NULL: temp + rename */
     unsigned concur_req;   /* transfers in flight at most; 1 <= concur_req <= requests */
     long timeout_ms;       /* whole-transfer timeout per request */
     bool fresh_connect;    /* a new connection per request instead of keep-alive */
     long long max_size;    /* --max-size: largest body accepted, bytes; 0: the default */
     unsigned loops;        /* --loops: event loops (asyncloop); 0 or 1: one, on the caller */
     unsigned save_threads; /* --save-threads: saver threads (asyncloop); 0: save on the loop */
+
+    /* Atomic saves into outdir_fd (save.h); NULL: a new file renamed over. */
+    struct flags_saver *saver;
 };
 
 /* --max-size's default: the largest flag is under 100 KB (docs/client.md). */
