@@ -24,6 +24,8 @@ enum flags_status {
     FLAGS_CANCELLED = 3, /* interrupted (SIGINT/SIGTERM) before or during the transfer */
 };
 
+struct flags_saver; /* save.h */
+
 /* The work, read-only for the backend. Request i downloads codes[i % ncodes]. */
 struct flags_job {
     const char (*codes)[3]; /* ncodes upper-case, NUL-terminated two-letter codes */
@@ -39,6 +41,9 @@ struct flags_job {
     unsigned save_threads; /* --save-threads: saver threads (asyncloop); 0: save on the loop */
     const char *cacert;    /* --cacert: CA certificates (PEM) for https, or NULL: the system's */
     void *share;           /* the run's CURLSH (TLS sessions, share.h), or NULL: none */
+
+    /* Atomic saves into outdir_fd (save.h); NULL: a new file renamed over. */
+    struct flags_saver *saver;
 };
 
 /* --max-size's default: the largest flag is under 100 KB (docs/client.md). */

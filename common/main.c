@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cancel.h"
+#include "save.h"
 #include "cli.h"
 #include "fdlimit.h"
 #include "flags.h"
@@ -190,6 +191,7 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     struct flags_opts *opts = NULL;
     struct flags_job job = {0}, shown = {0};
     struct run run = {0};
+    struct flags_saver saver = {0};
     struct flags_output *out = NULL, *errout = NULL;
     FILE *efile = stderr; /* stderr's writer once the run starts */
     char err[512], shown_url[PATH_MAX], proxy_env[2048];
@@ -286,6 +288,12 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
         goto out;
     }
     shown.outdir_fd = job.outdir_fd;
+    if ((rc = flags_saver_init(&saver, job.outdir_fd)) != 0) {
+        fprintf(stderr, "%s: cannot set up saving into %s: %s\n", prog, opts->output_dir,
+                strerror(-rc));
+        goto out;
+    }
+    job.saver = &saver;
 
     run.job = &job;
     run.shown = &shown;
@@ -433,6 +441,7 @@ out:
     (void)flags_share_free(&share); /* a no-op after the run */
     if (curl_ready)
         curl_global_cleanup();
+    flags_saver_free(&saver); /* its idle spare files */
     if (job.outdir_fd >= 0) {
         flags_cancel_watch_dir(-1); /* every transfer is over */
         close(job.outdir_fd);

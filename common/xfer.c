@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cancel.h"
+#include "save.h"
 
 #define MAX_REDIRS 5
 #define URL_SUFFIX sizeof("/xx/xx.gif")
@@ -82,16 +83,22 @@ static void part_remove(struct flags_xfer *x)
     }
 }
 
-/* Saves the complete body as CC.gif: the buffered rest goes to the temporary
- * file, which is then renamed over the final name, so a reader sees either the
- * old file or the whole new one, never a partial one. On error the temporary
+/* Saves the complete body as CC.gif: a buffered body through the job's saver
+ * (save.h), else the buffered rest goes to the temporary file, which is then
+ * renamed over the final name, so a reader sees either the old file or the
+ * whole new one, never a partial one. On error the temporary
  * file is removed and an old CC.gif is untouched. Returns 0 or -errno. */
 static int part_commit(struct flags_xfer *x, const char *cc)
 {
     char final[16];
-    int rc = part_append(x, NULL, 0);
+    int rc;
 
     snprintf(final, sizeof(final), "%s.gif", cc);
+    /* A body that fit in the buffer (every flag does) goes through the
+     * recycling saver; a longer one was streamed to the temporary file. */
+    if (!x->part_exists && x->job->saver)
+        return flags_saver_save(x->job->saver, final, x->buf, x->buf_len);
+    rc = part_append(x, NULL, 0);
     if (rc == 0 && renameat(x->job->outdir_fd, x->part_name, x->job->outdir_fd, final) != 0)
         rc = -errno;
     if (rc == 0)

@@ -29,7 +29,7 @@
 #include "flags.h"
 
 /* The write-behind buffer: a flag (a few KiB to ~20 KiB) fits, so it is saved
- * with one open, one write and one rename, as before bodies were streamed. */
+ * from memory by the job's saver (save.h: one open, one write, one exchange). */
 #define FLAGS_XFER_BUF (32u * 1024u)
 
 /* Why a callback of ours stopped the current transfer (it returned an error

@@ -41,6 +41,8 @@ scen=""       # the scenario being run, for the log
 work_dir=""   # scratch space, removed on exit
 save_parent="" # --save-dir: where the downloaded flags are written
 save_dir=""   # the directory the clients and curl save into, removed on exit
+default_save_dir="" # the run's save_dir, for scenarios without "output_dir"
+disk_dir=""   # BUILD/bench-disk, when a scenario saves on the build's file system
 server_pid="" # the running flagserver, if any
 child_pid=""  # the running hyperfine (under timeout), if any
 # HTTPS (a scenario whose server says "tls": true, or an https --server-url),
@@ -69,7 +71,8 @@ usage: scripts/bench.sh [options]
   --build DIR        the CMake build directory holding the programs (default: build/)
   --save-dir DIR     where the downloads are saved (default: /dev/shm when it is a
                      tmpfs, else TMPDIR): on ext4, replacing a file by rename costs
-                     0.5-1 ms (a new inode; docs/client.md), which would turn LOCAL into a disk test
+                     0.5-1 ms (a new inode; docs/client.md), which would turn LOCAL into a disk test;
+                     a scenario with "output_dir": "build" (DISK) saves under BUILD/bench-disk/
   --server-url URL   benchmark an already running flagserver (e.g. on another host,
                      started with `flagserver --bind ADDR --preset NAME`): URL as it
                      printed, http://HOST:PORT/flags; a scenario whose delay and
@@ -105,6 +108,8 @@ cleanup() {
     stop_child
     stop_server
     if [ -n "$save_dir" ]; then rm -rf "$save_dir"; fi
+    if [ -n "$default_save_dir" ]; then rm -rf "$default_save_dir"; fi
+    if [ -n "$disk_dir" ]; then rm -rf "$disk_dir"; fi
     if [ -n "$work_dir" ]; then rm -rf "$work_dir"; fi
 }
 
@@ -285,6 +290,28 @@ raise_fd_limit() {
     log "open files limit: $(ulimit -Sn)"
 }
 
+# The file system DIR is on, by its type's name (ext4, tmpfs, ...; stat -f
+# says "ext2/ext3" for ext4).
+fs_type() {
+    findmnt -n -o FSTYPE -T "$1" 2>/dev/null || stat -f -c %T "$1"
+}
+
+# Sets save_dir for scenario NAME: the run's folder (tmpfs unless --save-dir),
+# or, when bench/NAME.json says "output_dir": "build", BUILD/bench-disk/NAME on
+# the build directory's real file system (DISK). Writes RAW/save.txt ("dir",
+# "fs"), which the report prints in the scenario's header.
+scenario_save_dir() {
+    local name=$1 raw=$2
+    save_dir=$default_save_dir
+    if [ "$OUTPUT_DIR" = build ]; then
+        disk_dir="$build_dir/bench-disk"
+        save_dir="$disk_dir/$name"
+        mkdir -p "$save_dir" || die "cannot write in $save_dir"
+    fi
+    printf 'dir %s\nfs %s\n' "$save_dir" "$(fs_type "$save_dir")" >"$raw/save.txt"
+    log "[$name] downloads are saved in $save_dir ($(fs_type "$save_dir"))"
+}
+
 # The machine and versions, as key=value lines in OUT/meta.txt; report.py
 # turns them into OUT/meta.json.
 write_meta() {
@@ -307,7 +334,7 @@ write_meta() {
         echo "build_type=${build_type:-unknown}"
         echo "sanitize=${sanitize:-}"
         echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-        echo "save_fs=$(stat -f -c %T "$save_dir")"
+        echo "save_fs=$(fs_type "$save_dir")"
         echo "server_url=${server_url:-flagserver on 127.0.0.1, started per scenario}"
         echo "external_server=$([ -n "$server_url" ] && echo 1 || echo 0)"
     } >"$out_dir/meta.txt"
@@ -479,6 +506,7 @@ run_scenario() {
     mkdir -p "$raw"
     rm -f "$sdir"/*.json "$sdir"/*.dat "$sdir"/*.png "$sdir"/*.svg "$sdir"/plots.*
     load_scenario "$name" "$raw"
+    scenario_save_dir "$name" "$raw"
     log "[$name] $SCEN_DESC"
     log "[$name] m = ${CONCUR[*]}; ${#POINTS[@]} point(s) to run"
     prepare_tls
@@ -551,7 +579,8 @@ main() {
         fi
     fi
     save_dir=$(mktemp -d "$save_parent/flagbench-save.XXXXXX") || die "cannot write in $save_parent"
-    log "downloads are saved in $save_dir ($(stat -f -c %T "$save_dir"))"
+    default_save_dir=$save_dir
+    log "downloads are saved in $save_dir ($(fs_type "$save_dir"))"
     ensure_built
     if [ -z "$server_url" ]; then ensure_dataset; fi
     raise_fd_limit

@@ -24,6 +24,7 @@ checks, reduces or decides lives here:
 Raw layout of one scenario (OUT/NAME/raw/, see docs/bench.md):
   scenario.json            the resolved scenario
   server.txt               "started 1|0", "url URL", "external 0|1"
+  save.txt                 "dir DIR", "fs TYPE": where the downloads were saved
   server-stats.json        /stats right after the server started
   skipped.txt              (only when skipped) one line why
   LINE-mM/facts.txt        "batch K rc R timed_out 0|1 runs N warmup W" per
@@ -69,6 +70,7 @@ MIN_RATIO = 1.05  # and the smallest ratio of medians worth a claim
 BOOT_RESAMPLES = 10000
 BOOT_SEED = 20261125
 PCTS = [50, 99, 99.9]
+VS_CURL_MIN_RUNS = 5  # runs a side before a design is held against curl's time
 
 
 def show(line):
@@ -419,6 +421,7 @@ def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, py
     # --runs means every point
     point_runs = {} if runs else {r["m"]: r for r in s.get("point_runs", [])}
     s["_runs_override"] = bool(runs)
+    s["output_dir"] = output_dir(raw, name)
     py = s.get("python", {})
     proot = python_root or os.path.join(ROOT, "peers", "python")
     points = []
@@ -450,6 +453,20 @@ def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, py
     return s
 
 
+OUTPUT_DIRS = ("default", "build")
+
+
+def output_dir(raw, name):
+    """Where a scenario saves: "default" (the run's folder, tmpfs unless
+    --save-dir) or "build" (BUILD/bench-disk/NAME, the build directory's real
+    file system: DISK)."""
+    v = raw.get("output_dir", "default")
+    if v not in OUTPUT_DIRS:
+        raise ReportError("scenario %s: output_dir must be one of %s, not %r"
+                          % (name, ", ".join(OUTPUT_DIRS), v))
+    return v
+
+
 def shell_assignments(s):
     q = shlex.quote
     run = [p for p in s["points"] if p["not_run"] is None]
@@ -464,6 +481,7 @@ def shell_assignments(s):
         "IGNORE_FAILURE=%d" % (1 if s["ok_exits"] != [0] else 0),
         "TLS=%d" % (1 if s.get("tls") else 0),
         "FRESH_CONNECT=%d" % (1 if s.get("fresh_connect") else 0),
+        "OUTPUT_DIR=%s" % q(s.get("output_dir", "default")),
         "CONCUR=(%s)" % " ".join(str(m) for m in s["concur"]),
         "POINTS=(%s)" % " ".join(q("%s %d %d %d" % (p["line"], p["m"], p["runs"], p["warmup"]))
                                  for p in run),
@@ -1015,6 +1033,82 @@ def best_design_sentence(bests):
         "; ".join(parts) + "."
 
 
+def vs_curl(pts, target, resamples=BOOT_RESAMPLES):
+    """Each design against curl --parallel at every m where both are valid:
+    the ratio of medians design / curl with its 95% bootstrap CI and
+    Mann-Whitney's p. The target (design <= target x curl's time) is "met"
+    when the whole CI is at or below it, "missed" when the whole CI is above
+    it, else "undecided" -- always with fewer than VS_CURL_MIN_RUNS runs
+    a side, too few for the interval to mean much."""
+    by = {(p["line"], p["m"]): p for p in pts if p["valid"] and p["times"]}
+    out = []
+    for m in sorted({p["m"] for p in pts}):
+        c = by.get(("curl", m))
+        for line in DESIGN_LINES:
+            p = by.get((line, m))
+            if not c or not p:
+                continue
+            r = {"m": m, "line": line, "n": len(p["times"]), "n_curl": len(c["times"]),
+                 "ratio": statistics.median(p["times"]) / statistics.median(c["times"]),
+                 "ci": None, "p": None, "target": target}
+            if r["n"] < 2 or r["n_curl"] < 2:
+                r["status"] = "undecided"
+            else:
+                r["ci"] = list(bootstrap_ratio_ci(p["times"], c["times"], resamples))
+                r["p"] = mann_whitney(p["times"], c["times"])[1]
+                r["status"] = ("undecided" if min(r["n"], r["n_curl"]) < VS_CURL_MIN_RUNS else
+                               "met" if r["ci"][1] <= target else
+                               "missed" if r["ci"][0] > target else "undecided")
+            out.append(r)
+    return out
+
+
+def vs_curl_text(r):
+    ci = "95%% CI %.2f–%.2f, p = %s" % (r["ci"][0], r["ci"][1], fmt_p(r["p"])) if r["ci"] \
+        else "fewer than 2 runs: no interval"
+    return "%.2f× curl's time (%s, %d+%d runs)" % (r["ratio"], ci, r["n"], r["n_curl"])
+
+
+def vs_curl_lines(s, pts):
+    """A scenario with "compare_to_curl": the sentence and table that hold
+    each design against curl --parallel (DISK: the cost of the atomic save
+    against curl's in-place write)."""
+    if not s.get("compare_to_curl"):
+        return [], []
+    target = s.get("target_vs_curl", 1.0)
+    rs = vs_curl(pts, target)
+    if not rs:
+        return ["No m has a valid point for both curl and a client, so there is no comparison "
+                "with curl."], rs
+    parts = []
+    for line in DESIGN_LINES:
+        mine = [r for r in rs if r["line"] == line]
+        if not mine:
+            continue
+        by = {}
+        for r in mine:
+            by.setdefault(r["status"], []).append(r["m"])
+        parts.append("%s %s" % (show(line), ", ".join(
+            "%s at %s" % (st, mrange(by[st])) for st in ("met", "undecided", "missed") if st in by)))
+    lines = ["Against curl --parallel (target: ≤ %.2f× its time; met when the whole 95%% CI of the "
+             "ratio of medians is at or below it, missed when it is all above, with at least %d runs "
+             "a side): %s." % (target, VS_CURL_MIN_RUNS, "; ".join(parts)), "",
+             "| m | design | design / curl | target ≤ %.2f× |" % target, "|---:|---|---|---|"]
+    for r in rs:
+        lines.append("| %d | %s | %s | %s |" % (r["m"], show(r["line"]), vs_curl_text(r), r["status"]))
+    lines.append("")
+    return lines, rs
+
+
+def save_fs_line(sdir):
+    """"- downloads saved on: FS (`DIR`)" from RAW/save.txt (bench.sh), or
+    None for data without it."""
+    kv = read_kv(os.path.join(sdir, "raw", "save.txt"))
+    if not kv.get("fs"):
+        return None
+    return "- downloads saved on: %s (`%s`)" % (kv["fs"], kv.get("dir", "?"))
+
+
 def verdict_sentences(s, pts, verdicts):
     out = []
     if not verdicts:
@@ -1378,6 +1472,9 @@ def scenario_section(out, name):
     elif py.get("note"):
         lines.append("- python lines: %s" % py["note"])
     lines.append("- ideal bound: ceil(N / m) × %g s" % s["delay_s"] if s["delay_s"] > 0 else "- ideal bound: none (no delay)")
+    fs_line = save_fs_line(sdir)
+    if fs_line:
+        lines.append(fs_line)
     lines.append("")
     for n in notes:
         lines.append("> %s\n" % n)
@@ -1392,6 +1489,8 @@ def scenario_section(out, name):
         for v in verdicts:
             lines.append("| %d | %s |" % (v["m"], claim_text(v)))
         lines.append("")
+    curl_lines, curl_rs = vs_curl_lines(s, pts)
+    lines += curl_lines
     if s.get("variants"):
         bests = best_designs(pts)
         if bests:
@@ -1424,6 +1523,9 @@ def scenario_section(out, name):
         summary["best_designs"] = [
             {"m": b["m"], "best": show(b["best"]), "significant": bool(b["v"]["winner"]),
              "claim": claim_text(b["v"])} for b in best_designs(pts)]
+    if s.get("compare_to_curl"):
+        summary["vs_curl"] = [{"m": r["m"], "line": show(r["line"]), "status": r["status"],
+                               "claim": vs_curl_text(r)} for r in curl_rs]
     write_text(os.path.join(sdir, "verdict.json"), json.dumps(summary, indent=1) + "\n")
     return "\n".join(lines), summary
 

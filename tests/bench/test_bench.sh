@@ -51,6 +51,14 @@ for f in "$src"/bench/*.json; do
         "$(jq -r '[.[] | select(.valid and .latency_ms != null and .errors == 0)
                   | (.latency_ms.n == (.ok + .not_found) * .runs)] | all' "$out/$name/points.json")" true
 done
+# DISK saves under the build directory, names its file system, holds each
+# design against curl --parallel, and leaves nothing under BUILD/bench-disk.
+disk_section=$(sed -n '/^## DISK$/,/^## [A-Z]/p' "$report")
+fb_ok "DISK names the file system it saved on" grep -qF \
+    "downloads saved on: $(findmnt -n -o FSTYPE -T "$build") (\`$build/bench-disk/DISK\`)" <<<"$disk_section"
+fb_ok "DISK holds each design against curl" \
+    grep -qE '^\| [0-9]+ \| (threadpool|asyncloop) \| [0-9.]+× curl' <<<"$disk_section"
+fb_eq "bench.sh removed BUILD/bench-disk" "$(ls -d "$build/bench-disk" 2>/dev/null)" ""
 fb_ok "REPORT.md has a threadpool-vs-asyncloop table with p-values" \
     grep -qE '^\| [0-9]+ \| (no significant difference|(threadpool|asyncloop) faster by).*runs\) \|$' "$report"
 fb_ok "REPORT.md has the pooled latency column" grep -q 'p50 / p99 / p99.9 (ms, pooled)' "$report"

@@ -174,6 +174,29 @@ fb_eq "atomic: BR.gif was only ever old (7 B) or whole ($BIG B) ($(wc -w <<<"$se
   "$odd" ""
 fb_ok "atomic: BR.gif is the whole body" cmp -s "$out/BR.gif" "$FB_TMP/big.gif"
 
+# --- the recycling save keeps what others hold of an old file (issue 12) -------
+# A flag fits the write-behind buffer, so it is swapped in by RENAME_EXCHANGE
+# and the file it replaces is rewritten by a later save -- unless someone
+# else still has it (common/save.c). 20 rounds of 6 codes on 3 transfers:
+# every old file is recycled many times over.
+fb_start_server --dir "$DATA" --quiet || fb_fail "flagserver (recycling) starts"
+out=$(new_outdir recycle)
+ln "$out/BR.gif" "$FB_TMP/br-link"
+printf 'old CN\n' >"$out/CN.gif"
+exec {cn_fd}<"$out/CN.gif"
+run recycle "$out" -m 3 --repeat 20 -s "$FB_BASE" "${CODES[@]}"
+expect "recycling save" "$out" 0 $((N * 20)) 0 0
+fb_eq "recycling save: a hard link to the old BR.gif still holds it" \
+  "$(cat "$FB_TMP/br-link")" "old BR"
+fb_eq "recycling save: a reader of the old CN.gif still reads it" "$(cat <&"$cn_fd")" "old CN"
+exec {cn_fd}<&-
+bad=0
+for cc in "${CODES[@]}"; do
+  lc=$(tr 'A-Z' 'a-z' <<<"$cc")
+  cmp -s "$out/$cc.gif" "$DATA/flags/$lc/$lc.gif" || bad=$((bad + 1))
+done
+fb_eq "recycling save: every file is the server's" "$bad" 0
+
 # --- a 404 body is not saved --------------------------------------------------
 out=$(new_outdir s404)
 run s404 "$out" -m "$N" -s "$FAULT/status/404" "${CODES[@]}"

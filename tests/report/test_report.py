@@ -708,5 +708,104 @@ class Tls(Base):
             self.assertNotIn("Second core", fh.read())
 
 
+class Disk(Base):
+    """DISK (issue 12): a scenario may save on the build directory's file
+    system, the report names each scenario's file system, and a scenario with
+    "compare_to_curl" holds every design against curl --parallel."""
+
+    def scen(self, **extra):
+        path = os.path.join(self.tmp, "D.json")
+        d = {"desc": "d", "server": {"delay_ms": {"min": 0, "max": 0}, "error_rate": 0},
+             "codeset": "a", "repeat": 1, "timeout_s": 30, "point_limit_s": 60, "concur": [10],
+             "runs": 3, "warmup": 0}
+        d.update(extra)
+        write(path, json.dumps(d))
+        return path
+
+    def test_output_dir_is_resolved_for_bench_sh(self):
+        s = report.resolve(self.scen(), python_root=self.tmp)
+        self.assertEqual(s["output_dir"], "default")
+        self.assertIn("OUTPUT_DIR=default\n", report.shell_assignments(s))
+        s = report.resolve(self.scen(output_dir="build"), python_root=self.tmp)
+        self.assertIn("OUTPUT_DIR=build\n", report.shell_assignments(s))
+        with self.assertRaises(report.ReportError):
+            report.resolve(self.scen(output_dir="/tmp"), python_root=self.tmp)
+
+    def test_the_real_disk_scenario_resolves(self):
+        s = report.resolve(os.path.join(HERE, "..", "..", "bench", "DISK.json"), python_root=self.tmp)
+        self.assertEqual(s["output_dir"], "build")
+        self.assertTrue(s["compare_to_curl"])
+        self.assertEqual(s["concur"], [10, 20, 50, 100, 200])
+
+    def report_md(self, target=None, curl_runs=None, save_txt="dir /b/bench-disk/FIX\nfs ext4\n"):
+        def mut(d, raw):
+            def f(sc):
+                sc["compare_to_curl"] = True
+                if target is not None:
+                    sc["target_vs_curl"] = target
+            edit_json(os.path.join(raw, "scenario.json"), f)
+            if save_txt is not None:
+                write(os.path.join(raw, "save.txt"), save_txt)
+            if curl_runs is not None:
+                edit_json(os.path.join(d("curl", 2), "hf-1.json"), lambda h: h["results"][0].update(
+                    times=h["results"][0]["times"][:curl_runs],
+                    exit_codes=[0] * curl_runs))
+        out = make_out(self.tmp, mut)
+        self.assertEqual(report.cmd_report(out), 0)
+        with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
+            md = f.read()
+        return md, load_json_file(os.path.join(out, "FIX", "verdict.json"))
+
+    def test_each_design_against_curl(self):
+        md, v = self.report_md()
+        # m = 2: threadpool 1.010 / curl 1.110, asyncloop 1.210 / 1.110;
+        # m = 4: threadpool 0.710 / 0.610, asyncloop 0.510 / 0.610
+        self.assertIn("| 2 | threadpool | 0.91× curl's time (95% CI", md)
+        self.assertRegex(md, r"\| 2 \| threadpool \| 0\.91× [^|]*5\+5 runs\) \| met \|")
+        self.assertRegex(md, r"\| 2 \| asyncloop \| 1\.09× [^|]* \| missed \|")
+        self.assertRegex(md, r"\| 4 \| threadpool \| 1\.16× [^|]* \| missed \|")
+        self.assertRegex(md, r"\| 4 \| asyncloop \| 0\.84× [^|]* \| met \|")
+        self.assertIn("threadpool met at m = 2, missed at m = 4; asyncloop met at m = 4, missed at m = 2.", md)
+        self.assertEqual([(r["m"], r["line"], r["status"]) for r in v["vs_curl"]],
+                         [(2, "threadpool", "met"), (2, "asyncloop", "missed"),
+                          (4, "threadpool", "missed"), (4, "asyncloop", "met")])
+
+    def test_target_moves_the_line(self):
+        md, v = self.report_md(target=1.2)  # every ratio's CI is below 1.2
+        self.assertEqual({r["status"] for r in v["vs_curl"]}, {"met"})
+        self.assertIn("target ≤ 1.20×", md)
+
+    def test_few_runs_decide_nothing(self):
+        def pt(line, times):
+            return {"line": line, "m": 10, "valid": True, "times": times}
+        fast, slow = [0.5, 0.51, 0.52, 0.53, 0.54], [1.0, 1.01, 1.02, 1.03, 1.04]
+        rs = report.vs_curl([pt("threadpool", fast), pt("asyncloop", fast[:4]), pt("curl", slow)], 1.0)
+        self.assertEqual([r["status"] for r in rs], ["met", "undecided"])  # 5 + 5 runs, 4 + 5
+        rs = report.vs_curl([pt("threadpool", slow), pt("curl", fast)], 1.0)
+        self.assertEqual(rs[0]["status"], "missed")
+        rs = report.vs_curl([pt("threadpool", slow), pt("curl", [1.0, 1.05, 0.98, 1.02, 1.03])], 1.0)
+        self.assertEqual(rs[0]["status"], "undecided")  # the CI straddles 1.0
+        rs = report.vs_curl([pt("threadpool", slow)], 1.0)
+        self.assertEqual(rs, [])  # no curl point: nothing to compare
+
+    def test_scenarios_without_it_have_no_curl_table(self):
+        out = make_out(self.tmp)
+        report.cmd_report(out)
+        with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertNotIn("Against curl --parallel", md)
+        self.assertNotIn("downloads saved on: ", md.split("## FIX")[1])  # no save.txt: no line
+        self.assertNotIn("vs_curl", load_json_file(os.path.join(out, "FIX", "verdict.json")))
+
+    def test_header_names_the_file_system(self):
+        md, _ = self.report_md()
+        self.assertIn("- downloads saved on: ext4 (`/b/bench-disk/FIX`)", md.split("## FIX")[1])
+
+
+def load_json_file(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
 if __name__ == "__main__":
     unittest.main()

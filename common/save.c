@@ -1,0 +1,233 @@
+/* save.c -- atomic saves that recycle the replaced file; see save.h. */
+#define _GNU_SOURCE /* renameat2, RENAME_EXCHANGE, F_SETLEASE, F_SETSIG */
+#include "save.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cancel.h"
+
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+/* The signal a lease break would send us (the default, SIGIO, is one of the
+ * terminating signals cancel.c catches). SIGURG is ignored by default and
+ * not caught, so a break -- someone opening a spare by name while we hold the
+ * lease for two system calls -- costs nothing. */
+#define LEASE_SIGNAL SIGURG
+
+/* ".spare.PID.ID.part": the shape cancel.c's second-signal cleanup removes. */
+static void spare_name(const struct flags_saver *s, unsigned id, char *buf, size_t cap)
+{
+    snprintf(buf, cap, ".spare.%ld.%u.part", s->pid, id);
+}
+
+/* True when renameat2's errno says the kernel or file system lacks
+ * RENAME_EXCHANGE, as opposed to this one call failing. */
+static bool exchange_unsupported(int err)
+{
+    return err == EINVAL || err == ENOSYS || err == EOPNOTSUPP;
+}
+
+/* The same for F_SETLEASE: leases disabled (fs.leases-enable = 0) or not
+ * offered by the file system (EINVAL), or refused for all our files
+ * (EACCES, e.g. by a security module). EAGAIN is this file being open. */
+static bool lease_unsupported(int err)
+{
+    return err == EINVAL || err == ENOSYS || err == EOPNOTSUPP || err == EACCES;
+}
+
+static int pwrite_all(int fd, const char *p, size_t n)
+{
+    off_t off = 0;
+
+    while (n > 0) {
+        ssize_t w = pwrite(fd, p, n, off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += w;
+        off += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Takes an idle spare's id into *id. Returns false when there is none. */
+static bool take_spare(struct flags_saver *s, unsigned *id)
+{
+    bool got = false;
+
+    pthread_mutex_lock(&s->lock);
+    if (s->nspares > 0) {
+        *id = s->spares[--s->nspares];
+        got = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return got;
+}
+
+static unsigned new_id(struct flags_saver *s)
+{
+    pthread_mutex_lock(&s->lock);
+    unsigned id = s->next_id++;
+    pthread_mutex_unlock(&s->lock);
+    return id;
+}
+
+/* Keeps spare id (which exists) for a later save, or unlinks it when enough
+ * are idle. */
+static void give_back(struct flags_saver *s, unsigned id, const char *name)
+{
+    bool kept = false;
+
+    pthread_mutex_lock(&s->lock);
+    if (s->nspares < FLAGS_SAVER_SPARES) {
+        s->spares[s->nspares++] = id;
+        kept = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (!kept)
+        (void)unlinkat(s->dirfd, name, 0);
+}
+
+/* Opens the idle spare `name` for rewriting, if nothing else can see it: a
+ * regular file with one link, our owner and mode, and no other open
+ * descriptor or mapping anywhere (a write lease is granted). Returns the
+ * descriptor, or -1 when it must not be rewritten (the caller unlinks it). */
+static int open_recyclable(struct flags_saver *s, const char *name)
+{
+    struct stat st;
+    int fd = openat(s->dirfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != s->uid ||
+        (st.st_mode & 07777) != s->mode)
+        goto refuse;
+    /* The old file is reachable only by this name since the exchange, so no
+     * one can open it between the lease check and the rewrite but by
+     * opening our spare. */
+    if (fcntl(fd, F_SETSIG, LEASE_SIGNAL) != 0)
+        goto refuse;
+    if (fcntl(fd, F_SETLEASE, F_WRLCK) != 0) {
+        if (lease_unsupported(errno))
+            atomic_store(&s->no_lease, true);
+        goto refuse;
+    }
+    if (fcntl(fd, F_SETLEASE, F_UNLCK) != 0)
+        goto refuse;
+    return fd;
+
+refuse:
+    close(fd);
+    return -1;
+}
+
+int flags_saver_init(struct flags_saver *s, int dirfd)
+{
+    mode_t mask = umask(0);
+    int rc;
+
+    umask(mask);
+    memset(s, 0, sizeof(*s));
+    if ((rc = pthread_mutex_init(&s->lock, NULL)) != 0)
+        return -rc;
+    s->dirfd = dirfd;
+    s->pid = (long)getpid();
+    s->mode = 0644 & ~mask;
+    s->uid = geteuid();
+    atomic_init(&s->no_exchange, false);
+    atomic_init(&s->no_lease, false);
+    atomic_init(&s->recycled, 0);
+    atomic_init(&s->created, 0);
+    s->ready = true;
+    return 0;
+}
+
+int flags_saver_save(struct flags_saver *s, const char *name, const char *data, size_t n)
+{
+    char spare[64];
+    unsigned id;
+    bool recycle = !atomic_load(&s->no_lease) && !atomic_load(&s->no_exchange);
+    int fd = -1, rc = 0;
+
+    if (recycle && take_spare(s, &id)) {
+        spare_name(s, id, spare, sizeof(spare));
+        if ((fd = open_recyclable(s, spare)) < 0)
+            (void)unlinkat(s->dirfd, spare, 0); /* whoever holds it keeps it */
+    }
+    if (fd < 0) {
+        id = new_id(s);
+        spare_name(s, id, spare, sizeof(spare));
+        fd = flags_tmp_openat(s->dirfd, spare, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return -errno;
+        atomic_fetch_add(&s->created, 1);
+    } else {
+        atomic_fetch_add(&s->recycled, 1);
+    }
+    /* Over the old blocks from offset 0, then cut to the new length: never
+     * truncated to 0, which on ext4 (auto_da_alloc) would start writeback. */
+    rc = pwrite_all(fd, data, n);
+    if (rc == 0 && ftruncate(fd, (off_t)n) != 0)
+        rc = -errno;
+    if (close(fd) != 0 && rc == 0)
+        rc = -errno;
+    if (rc != 0)
+        goto fail;
+
+    if (recycle) {
+        if (renameat2(s->dirfd, spare, s->dirfd, name, RENAME_EXCHANGE) == 0) {
+            struct stat st;
+            /* The old NAME is now the spare. A directory goes back where it
+             * was, and the save fails as rename(2) over it would. */
+            if (fstatat(s->dirfd, spare, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+                if (renameat2(s->dirfd, spare, s->dirfd, name, RENAME_EXCHANGE) == 0)
+                    rc = -EISDIR;
+                else
+                    rc = -errno;
+                goto fail;
+            }
+            give_back(s, id, spare); /* the next save checks it */
+            return 0;
+        }
+        if (exchange_unsupported(errno))
+            atomic_store(&s->no_exchange, true);
+        else if (errno != ENOENT) {
+            rc = -errno;
+            goto fail;
+        }
+    }
+    if (renameat(s->dirfd, spare, s->dirfd, name) != 0) {
+        rc = -errno;
+        goto fail;
+    }
+    return 0;
+
+fail:
+    (void)unlinkat(s->dirfd, spare, 0);
+    return rc;
+}
+
+void flags_saver_free(struct flags_saver *s)
+{
+    char spare[64];
+
+    if (!s->ready)
+        return;
+    for (unsigned i = 0; i < s->nspares; i++) {
+        spare_name(s, s->spares[i], spare, sizeof(spare));
+        (void)unlinkat(s->dirfd, spare, 0);
+    }
+    pthread_mutex_destroy(&s->lock);
+    memset(s, 0, sizeof(*s));
+}
