@@ -40,6 +40,7 @@ enum {
     OPT_MAX_SIZE,
     OPT_LOOPS,
     OPT_SAVE_THREADS,
+    OPT_MULTIS,
 };
 
 static const struct option long_opts[] = {
@@ -60,6 +61,7 @@ static const struct option long_opts[] = {
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"loops", required_argument, NULL, OPT_LOOPS},
     {"save-threads", required_argument, NULL, OPT_SAVE_THREADS},
+    {"multis", required_argument, NULL, OPT_MULTIS},
     {NULL, 0, NULL, 0},
 };
 
@@ -244,6 +246,7 @@ static void opts_init(struct flags_opts *o, unsigned default_concur_req)
     o->max_size = FLAGS_MAX_SIZE_DEFAULT;
     o->loops = 1;
     o->save_threads = 0;
+    o->multis = 1;
 }
 
 int flags_cli_parse(struct flags_opts *o, int argc, char **argv, unsigned default_concur_req,
@@ -342,6 +345,12 @@ int flags_cli_parse(struct flags_opts *o, int argc, char **argv, unsigned defaul
                                    FLAGS_CLI_MAX_LOOPS, optarg);
             o->save_threads = (unsigned)num;
             break;
+        case OPT_MULTIS:
+            if (flags_parse_long(optarg, 1, FLAGS_CLI_MAX_LOOPS, &num) != 0)
+                return usage_error(err, errlen, "--multis K must be 1 to %d, not '%s'",
+                                   FLAGS_CLI_MAX_LOOPS, optarg);
+            o->multis = (unsigned)num;
+            break;
         case ':':
             return usage_error(err, errlen, "option '%s' needs an argument", argv[optind - 1]);
         default:
@@ -420,7 +429,9 @@ void flags_cli_help(FILE *f, const char *prog, unsigned default_concur_req, unsi
             "  --loops N             flags_asyncloop only: N event loops on N threads, sharing\n"
             "                        the -m permits (default=1)\n"
             "  --save-threads K      flags_asyncloop only: save the files on K threads off the\n"
-            "                        loop, as run_in_executor (default=0: on the loop)\n",
+            "                        loop, as run_in_executor (default=0: on the loop)\n"
+            "  --multis K            flags_asyncloop only: K libcurl multi handles per loop,\n"
+            "                        each with its own connection cache (default=1)\n",
             default_concur_req, max_concur_req);
     fprintf(f, "\nexit status: 0 all downloaded or not found; 1 an error (a download, or\n"
                "writing the output or the --json record); 2 usage error; 130 interrupted\n"

@@ -37,6 +37,7 @@ struct flags_job {
     long long max_size;    /* --max-size: largest body accepted, bytes; 0: the default */
     unsigned loops;        /* --loops: event loops (asyncloop); 0 or 1: one, on the caller */
     unsigned save_threads; /* --save-threads: saver threads (asyncloop); 0: save on the loop */
+    unsigned multis;       /* --multis: libcurl multi handles per loop (asyncloop); 0 or 1: one */
 };
 
 /* --max-size's default: the largest flag is under 100 KB (docs/client.md). */
@@ -71,7 +72,7 @@ struct flags_backend {
     unsigned default_concur_req;          /* -m's default (the book's) */
     unsigned max_concur_req;              /* -m is clamped to this */
     unsigned fds_per_transfer;            /* descriptors each transfer in flight holds */
-    bool variants;                        /* accepts --loops and --save-threads */
+    bool variants;                        /* accepts --loops, --save-threads, --multis */
 };
 
 /* The common main (the book's main(download_many, DEFAULT_CONCUR_REQ,

@@ -230,8 +230,10 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     job.max_size = opts->max_size;
     job.loops = opts->loops;
     job.save_threads = opts->save_threads;
-    if (!backend->variants && (opts->loops != 1 || opts->save_threads != 0)) {
-        fprintf(stderr, "*** Usage error: --loops and --save-threads are options of "
+    job.multis = opts->multis;
+    if (!backend->variants &&
+        (opts->loops != 1 || opts->save_threads != 0 || opts->multis != 1)) {
+        fprintf(stderr, "*** Usage error: --loops, --save-threads and --multis are options of "
                         "flags_asyncloop\n");
         flags_cli_usage(stderr, prog);
         status = EXIT_USAGE;
@@ -385,6 +387,7 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
             .fresh_connect = opts->fresh_connect,
             .loops = job.loops ? job.loops : 1,
             .save_threads = job.save_threads,
+            .multis = job.multis ? job.multis : 1,
         };
         int urc = flags_record_usage(&rec);
         if (urc != 0)

@@ -100,6 +100,34 @@ static int part_commit(struct flags_xfer *x, const char *cc)
     return rc;
 }
 
+/* The write-behind buffer lives only while a 200 body arrives and is saved:
+ * made at its first byte, as large as its Content-Length when that is known
+ * and fits (FLAGS_XFER_BUF otherwise), and freed when the transfer ends. A
+ * transfer waiting for its response holds none, so 10,000 in flight do not
+ * keep 10,000 buffers (docs/asyncloop.md, "Memory at 10,000"). Returns 0 or
+ * -ENOMEM. */
+static int body_buf_get(struct flags_xfer *x)
+{
+    size_t cap = FLAGS_XFER_BUF;
+
+    if (x->buf)
+        return 0;
+    if (x->have_cl && x->content_length > 0 && x->content_length < (curl_off_t)FLAGS_XFER_BUF)
+        cap = (size_t)x->content_length;
+    if (!(x->buf = malloc(cap)))
+        return -ENOMEM;
+    x->buf_cap = cap;
+    return 0;
+}
+
+static void body_buf_release(struct flags_xfer *x)
+{
+    free(x->buf);
+    x->buf = NULL;
+    x->buf_cap = 0;
+    x->buf_len = 0;
+}
+
 /* The body of the current response, as it arrives. Only a 200 body is kept:
  * in the buffer while it fits, then in the temporary file. Every body counts
  * against max_size, so an endless one ends too. Returning anything but n makes
@@ -120,11 +148,9 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
     (void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200)
         return n; /* counted, not kept */
-    if (!x->buf && !(x->buf = malloc(FLAGS_XFER_BUF))) {
-        rc = -ENOMEM;
+    if ((rc = body_buf_get(x)) != 0)
         goto fail;
-    }
-    if (n <= FLAGS_XFER_BUF - x->buf_len) {
+    if (n <= x->buf_cap - x->buf_len) {
         memcpy(x->buf + x->buf_len, data, n);
         x->buf_len += n;
         return n;
@@ -200,7 +226,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
          * body never reaches on_body, so nothing of it is buffered. */
         x->have_cl = x->have_te = false;
         x->received = 0;
-        x->buf_len = 0;
+        body_buf_release(x); /* sized for the next 200 body, if any */
         part_remove(x);
         return n;
     }
@@ -420,7 +446,7 @@ bool flags_xfer_classify(struct flags_xfer *x, const struct flags_job *job, CURL
     }
     /* Whatever ended the transfer, nothing of it is left but a saved CC.gif. */
     part_remove(x);
-    x->buf_len = 0;
+    body_buf_release(x);
     return false;
 }
 
@@ -434,7 +460,7 @@ void flags_xfer_save(struct flags_xfer *x, const struct flags_job *job, struct f
         snprintf(res->msg, sizeof(res->msg), "cannot save %s.gif: %s", cc, strerror(-err));
     }
     part_remove(x); /* a no-op after a commit */
-    x->buf_len = 0;
+    body_buf_release(x);
 }
 
 void flags_xfer_finish(struct flags_xfer *x, const struct flags_job *job, CURLcode rc,

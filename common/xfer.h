@@ -28,8 +28,10 @@
 
 #include "flags.h"
 
-/* The write-behind buffer: a flag (a few KiB to ~20 KiB) fits, so it is saved
- * with one open, one write and one rename, as before bodies were streamed. */
+/* The write-behind buffer's largest size: a flag (a few KiB to ~25 KiB) fits,
+ * so it is saved with one open, one write and one rename, as before bodies
+ * were streamed. It exists only from a 200 body's first byte to the end of
+ * its transfer, sized to its Content-Length when known. */
 #define FLAGS_XFER_BUF (32u * 1024u)
 
 /* Why a callback of ours stopped the current transfer (it returned an error
@@ -48,7 +50,8 @@ struct flags_xfer {
     const struct flags_job *job; /* of the current transfer */
     size_t index;                /* request index of the current transfer */
     char *url;                   /* owned buffer for the current URL */
-    char *buf;                   /* owned write-behind buffer, FLAGS_XFER_BUF bytes */
+    char *buf;                   /* owned write-behind buffer, buf_cap bytes, or NULL */
+    size_t buf_cap;              /* its size: <= FLAGS_XFER_BUF; 0 while there is none */
     size_t buf_len;              /* bytes of the current body held in buf */
     curl_off_t max_size;         /* job->max_size, or its default when that is 0 */
     curl_off_t received;         /* body bytes of the current response */

@@ -33,10 +33,12 @@ usage "*** Usage error: --max-size BYTES must be 1 to 1099511627776, with an opt
   --max-size 2T
 usage "*** Usage error: --loops N must be 1 to 256, not '0'" --loops 0
 usage "*** Usage error: --save-threads K must be 0 to 256, not 'x'" --save-threads x
+usage "*** Usage error: --multis K must be 1 to 256, not '257'" --multis 257
 if [ "$(basename "$FLAGS_CLIENT")" = flags_threadpool ]; then
-  usage "*** Usage error: --loops and --save-threads are options of flags_asyncloop" --loops 2
-  usage "*** Usage error: --loops and --save-threads are options of flags_asyncloop" \
-    --save-threads 1
+  only="*** Usage error: --loops, --save-threads and --multis are options of flags_asyncloop"
+  usage "$only" --loops 2
+  usage "$only" --save-threads 1
+  usage "$only" --multis 2
 fi
 fb_ok "usage errors create no output directory" test ! -e downloaded
 
@@ -47,6 +49,7 @@ fb_ok "-h lists --max_req" grep -q -- '--max_req CONCURRENT' <<<"$out"
 fb_ok "-h lists --max-size" grep -q -- '--max-size BYTES .*default=1M' <<<"$out"
 fb_ok "-h lists --loops" grep -q -- '--loops N .*flags_asyncloop only' <<<"$out"
 fb_ok "-h lists --save-threads" grep -q -- '--save-threads K .*flags_asyncloop only' <<<"$out"
+fb_ok "-h lists --multis" grep -q -- '--multis K .*flags_asyncloop only' <<<"$out"
 
 # -a from a directory with no data/ nearby: the codes are compiled in.
 mkdir elsewhere && cd elsewhere

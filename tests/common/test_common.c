@@ -410,6 +410,7 @@ static void test_json(void)
         .libcurl = "7.88.1",
         .loops = 2,
         .save_threads = 3,
+        .multis = 4,
     };
 
     CAPTURE(t, flags_json_string(f_, "a\"b\\c\td\x1f\xc3\xa9"));
@@ -424,7 +425,7 @@ static void test_json(void)
                     "\"cpu_sys_s\":0.000000,\"max_rss_kb\":99,\"connections\":7,"
                     "\"server\":\"CUSTOM\",\"url\":\"http://h/\\\"q\\\"\\\\\\n\\u0001\","
                     "\"libcurl\":\"7.88.1\",\"timeout_s\":0.000,\"fresh_connect\":false,"
-                    "\"loops\":2,\"save_threads\":3,\"proxy_env\":null}\n");
+                    "\"loops\":2,\"save_threads\":3,\"multis\":4,\"proxy_env\":null}\n");
     free(t);
     t = NULL;
     r.proxy_env = "http_proxy=http://***@p:3128";
