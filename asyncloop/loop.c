@@ -194,8 +194,7 @@ int loop_set_maxconnects(struct loop *l, long total)
 {
     for (unsigned k = 0; k < l->nmulti; k++) {
         long n = share_of(total, k, l->nmulti);
-        if (curl_multi_setopt(l->multis[k].multi, CURLMOPT_MAXCONNECTS, n > 0 ? n : 1L) !=
-            CURLM_OK)
+        if (curl_multi_setopt(l->multis[k].multi, CURLMOPT_MAXCONNECTS, n > 0 ? n : 1L) != CURLM_OK)
             return -EINVAL;
     }
     return 0;
@@ -241,7 +240,8 @@ void loop_free(struct loop *l)
     for (unsigned k = 0; k < l->nmulti; k++) {
         struct loop_multi *lm = &l->multis[k];
         if (lm->multi)
-            (void)curl_multi_cleanup(lm->multi); /* fails only for a bad handle or from a callback */
+            (void)curl_multi_cleanup(
+                lm->multi); /* fails only for a bad handle or from a callback */
         if (lm->timer)
             event_free(lm->timer);
     }

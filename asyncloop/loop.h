@@ -41,9 +41,9 @@ struct loop_multi {
 };
 
 struct loop {
-    struct event_base *base;    /* owned */
-    struct loop_multi *multis;  /* owned, nmulti of them */
-    unsigned nmulti;            /* at least 1 after a successful init */
+    struct event_base *base;   /* owned */
+    struct loop_multi *multis; /* owned, nmulti of them */
+    unsigned nmulti;           /* at least 1 after a successful init */
     loop_done_fn done;
     void *arg;
     int err;       /* first fatal error, negative errno-style; 0 if none */

@@ -152,7 +152,8 @@ int main(int argc, char **argv)
     printf("easy handle   %6.2f\n", (double)(r1 - r0) / n);
     printf("connection    %6.2f\n", (double)(r2 - r1) / n);
     printf("event         %6.2f\n", (double)(r3 - r2) / n);
-    printf("received      %6.2f%s\n", (double)(r4 - r3) / n, keep_body ? " (with the body buffer)" : "");
+    printf("received      %6.2f%s\n", (double)(r4 - r3) / n,
+           keep_body ? " (with the body buffer)" : "");
     printf("total         %6.2f (VmRSS %ld -> %ld KiB)\n", (double)(r4 - r0) / n, r0, r4);
     return 0;
 }

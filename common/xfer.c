@@ -261,6 +261,15 @@ int flags_url(char *buf, size_t cap, const struct flags_job *job, size_t index)
     return n;
 }
 
+size_t flags_recv_buf_size(unsigned concur_req)
+{
+    size_t size = FLAGS_RECV_BUF_MAX;
+
+    if (concur_req > 0 && FLAGS_RECV_BUF_TOTAL / concur_req < size)
+        size = FLAGS_RECV_BUF_TOTAL / concur_req;
+    return size < FLAGS_RECV_BUF_MIN ? FLAGS_RECV_BUF_MIN : size;
+}
+
 int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job)
 {
     CURLcode rc = CURLE_OK;
@@ -293,6 +302,7 @@ int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job)
     SET(CURLOPT_MAXREDIRS, (long)MAX_REDIRS);
     SET(CURLOPT_TIMEOUT_MS, job->timeout_ms);
     SET(CURLOPT_USERAGENT, "flagbench/0.1");
+    SET(CURLOPT_BUFFERSIZE, (long)flags_recv_buf_size(job->concur_req));
     SET(CURLOPT_ERRORBUFFER, x->errbuf);
     SET(CURLOPT_WRITEFUNCTION, on_body);
     SET(CURLOPT_WRITEDATA, x);

@@ -332,12 +332,14 @@ line_command() {
     curl)
         echo "curl --parallel --parallel-immediate --parallel-max {m} --silent --config $q$work_dir/curl.cfg$q"
         ;;
-    threadpool | asyncloop | asyncloop+save1 | asyncloop-x2 | py-threadpool | py-asyncio)
+    threadpool | asyncloop | asyncloop+save1 | asyncloop-x2 | asyncloop-multi16 | \
+        asyncloop-x2-multi8 | py-threadpool | py-asyncio)
         local prog
         case $line in
         threadpool) prog="$q$BIN_threadpool$q" ;;
         asyncloop) prog="$q$BIN_asyncloop$q" ;;
-        asyncloop+save1 | asyncloop-x2) prog="$q$BIN_asyncloop$q ${LINE_ARGS[$line]}" ;;
+        asyncloop+save1 | asyncloop-x2 | asyncloop-multi16 | asyncloop-x2-multi8)
+            prog="$q$BIN_asyncloop$q ${LINE_ARGS[$line]}" ;;
         py-threadpool) prog="$q$PEER_PYTHON$q $q$ROOT/peers/python/flags2_threadpool.py$q" ;;
         py-asyncio) prog="$q$PEER_PYTHON$q $q$ROOT/peers/python/flags2_asyncio.py$q" ;;
         esac

@@ -54,9 +54,11 @@ C_LINES = ["threadpool", "asyncloop"]
 # The variants of the loop (issue 11): their own lines where a scenario lists
 # them under "variants". Ids are ASCII (they name directories); SHOW is what
 # the tables and plots print.
-VAR_LINES = ["asyncloop+save1", "asyncloop-x2"]
-VAR_ARGS = {"asyncloop+save1": "--save-threads 1", "asyncloop-x2": "--loops 2"}
-SHOW = {"asyncloop-x2": "asyncloop×2"}
+VAR_LINES = ["asyncloop+save1", "asyncloop-x2", "asyncloop-multi16", "asyncloop-x2-multi8"]
+VAR_ARGS = {"asyncloop+save1": "--save-threads 1", "asyncloop-x2": "--loops 2",
+            "asyncloop-multi16": "--multis 16", "asyncloop-x2-multi8": "--loops 2 --multis 8"}
+SHOW = {"asyncloop-x2": "asyncloop×2", "asyncloop-multi16": "asyncloop multi×16",
+        "asyncloop-x2-multi8": "asyncloop×2 multi×8"}
 DESIGN_LINES = C_LINES + VAR_LINES  # the designs the verdict chooses among
 REF_LINES = ["curl"]
 PY_LINES = ["py-threadpool", "py-asyncio"]
@@ -284,10 +286,15 @@ def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, py
         if v not in VAR_LINES:
             raise ReportError("scenario %s: unknown variant line %r (known: %s)"
                               % (name, v, ", ".join(VAR_LINES)))
+    # "variant_concur": {line: [m, ...]} runs a variant at these m only (of
+    # the scenario's list): --multis matters only at thousands in flight
+    variant_concur = s.get("variant_concur", {})
     for i, m in enumerate(s["concur"]):
         # the two designs take turns going first, so a drift of the machine
         # (warming up, another process) does not always favour the same one
         for line in (C_LINES if i % 2 == 0 else C_LINES[::-1]) + variants + REF_LINES:
+            if line in variant_concur and m not in variant_concur[line]:
+                continue
             p = {"line": line, "m": m, "runs": s["runs"], "warmup": s["warmup"], "not_run": None}
             if line == "curl" and m > CURL_MAX_PARALLEL:
                 p["not_run"] = "curl's --parallel-max is limited to %d" % CURL_MAX_PARALLEL
@@ -1122,9 +1129,10 @@ set mxtics 10
 set bars small"""
 COLOR = {"threadpool": "#1f77b4", "asyncloop": "#d62728", "curl": "#555555",
          "py-threadpool": "#17becf", "py-asyncio": "#ff7f0e",
-         "asyncloop+save1": "#9467bd", "asyncloop-x2": "#8c564b"}
+         "asyncloop+save1": "#9467bd", "asyncloop-x2": "#8c564b",
+         "asyncloop-multi16": "#e377c2", "asyncloop-x2-multi8": "#bcbd22"}
 MARKER = {"threadpool": 7, "asyncloop": 5, "curl": 9, "py-threadpool": 6, "py-asyncio": 4,
-          "asyncloop+save1": 11, "asyncloop-x2": 13}
+          "asyncloop+save1": 11, "asyncloop-x2": 13, "asyncloop-multi16": 3, "asyncloop-x2-multi8": 1}
 
 
 def public_point(p):

@@ -223,6 +223,15 @@ class Variants(Base):
         self.assertIn("[asyncloop-x2]='--loops 2'", sh)
         self.assertIn("[asyncloop+save1]='--save-threads 1'", sh)
 
+    def test_variant_concur_limits_a_variant_to_its_m(self):
+        s = report.resolve(self.scen(variants=["asyncloop-x2", "asyncloop-multi16"],
+                                     variant_concur={"asyncloop-multi16": [100]}),
+                           python_root=self.tmp)
+        ms = lambda line: [p["m"] for p in s["points"] if p["line"] == line]
+        self.assertEqual(ms("asyncloop-multi16"), [100])
+        self.assertEqual(ms("asyncloop-x2"), [10, 100])
+        self.assertIn("[asyncloop-multi16]='--multis 16'", report.shell_assignments(s))
+
     def test_no_variants_unless_listed(self):
         s = report.resolve(self.scen(), python_root=self.tmp)
         self.assertFalse([p for p in s["points"] if p["line"] in report.VAR_LINES])
