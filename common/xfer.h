@@ -39,7 +39,7 @@
  * buffer per multi handle to the transfer that is reading), so at 10,000 in
  * flight 7.88's default 16 KiB buffers alone hold 160 MiB. The size is
  * libcurl's default up to 2,560 transfers in flight, then shrinks so that the
- * buffers hold 40 MiB between them, down to 4 KiB at 10,000: every backend
+ * buffers hold 40 MiB between them, about 4 KiB at 10,000: every backend
  * the same, and LOCAL, DELAY and ERROR (m <= 676) keep the default. */
 #define FLAGS_RECV_BUF_MAX   (16u * 1024u) /* CURL_MAX_WRITE_SIZE, libcurl's default */
 #define FLAGS_RECV_BUF_MIN   (4u * 1024u)
