@@ -225,7 +225,7 @@ static void begin(struct run *r, size_t index)
     s->x.backend = s; /* flags_xfer_init (lazy) cleared it */
     s->run = r;
     s->work.run = save_one;
-    if (loop_add(&r->loop, s->x.easy) != 0) {
+    if (loop_add(&r->loop, s->x.easy, (unsigned)(s - r->slots)) != 0) {
         flags_result_unstarted(&res, index, FLAGS_ERROR, r->loop.msg);
         goto put;
     }
@@ -364,7 +364,7 @@ static void finish_all(struct run *r)
         struct flags_result res;
         /* Removing cannot fail for a handle we added; if it did, the easy
          * handle is freed below anyway, and libcurl detaches it then. */
-        (void)loop_remove(&r->loop, s->x.easy);
+        (void)loop_remove(&r->loop, s->x.easy, (unsigned)(s - r->slots));
         /* Aborted by us: classify it as the progress callback would, which
          * also removes its temporary file; the reason is ours. */
         flags_xfer_finish(&s->x, r->job, CURLE_ABORTED_BY_CALLBACK, &res);
@@ -403,7 +403,12 @@ static int run_init(struct run *r)
     }
     if (!(r->slots = calloc(r->share, sizeof(*r->slots))))
         goto nomem;
-    if ((rc = loop_init(&r->loop, on_done, r)) != 0) {
+    /* --multis K: slot i always joins handle i % K, so each handle's cache
+     * holds the connections of its own slots. */
+    unsigned nmulti = job->multis > 1 ? job->multis : 1;
+    if (nmulti > r->share)
+        nmulti = r->share; /* every handle has at least one slot */
+    if ((rc = loop_init(&r->loop, nmulti, on_done, r)) != 0) {
         snprintf(r->stop_msg, sizeof(r->stop_msg), "cannot create the event loop: %s",
                  strerror(-rc));
         return rc;
@@ -412,7 +417,7 @@ static int run_init(struct run *r)
      * use on this loop; a cache of that size keeps every one of them alive
      * between transfers, as the pool's workers do. No per-host cap is set: it
      * could only queue transfers inside libcurl, hidden from the permits. */
-    if (curl_multi_setopt(r->loop.multi, CURLMOPT_MAXCONNECTS, (long)r->share) != CURLM_OK) {
+    if (loop_set_maxconnects(&r->loop, (long)r->share) != 0) {
         snprintf(r->stop_msg, sizeof(r->stop_msg), "cannot set CURLMOPT_MAXCONNECTS");
         return -EINVAL;
     }

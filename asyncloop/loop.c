@@ -14,6 +14,13 @@ struct loop_sock {
     struct event ev; /* its callback gets the struct loop */
 };
 
+/* The share of total that multi handle k of n gets: the shares sum to total,
+ * as the slots dealt out round-robin (slot i joins handle i % n). */
+static long share_of(long total, unsigned k, unsigned n)
+{
+    return total / n + ((unsigned long)k < (unsigned long)(total % n) ? 1 : 0);
+}
+
 static void fail(struct loop *l, int err, const char *what, const char *why)
 {
     if (l->err == 0) {
@@ -26,18 +33,19 @@ static void fail(struct loop *l, int err, const char *what, const char *why)
 /* Hands every finished transfer to done. Called after each socket_action,
  * so no libcurl callback is on the stack and done may add new handles (they
  * start on a later socket_action, never inside this drain). */
-static void drain(struct loop *l)
+static void drain(struct loop_multi *lm)
 {
+    struct loop *l = lm->loop;
     CURLMsg *m;
     int left;
 
-    while ((m = curl_multi_info_read(l->multi, &left)) != NULL) {
+    while ((m = curl_multi_info_read(lm->multi, &left)) != NULL) {
         if (m->msg != CURLMSG_DONE)
             continue;
         /* m is invalid once the handle is removed: copy what we need. */
         CURL *easy = m->easy_handle;
         CURLcode rc = m->data.result;
-        CURLMcode mc = curl_multi_remove_handle(l->multi, easy);
+        CURLMcode mc = curl_multi_remove_handle(lm->multi, easy);
         if (mc != CURLM_OK) {
             fail(l, -EINVAL, "curl_multi_remove_handle", curl_multi_strerror(mc));
             return;
@@ -46,28 +54,27 @@ static void drain(struct loop *l)
     }
 }
 
-static void socket_action(struct loop *l, curl_socket_t s, int ev_bitmask)
+static void socket_action(struct loop_multi *lm, curl_socket_t s, int ev_bitmask)
 {
     int running;
-    CURLMcode mc = curl_multi_socket_action(l->multi, s, ev_bitmask, &running);
+    CURLMcode mc = curl_multi_socket_action(lm->multi, s, ev_bitmask, &running);
     if (mc != CURLM_OK) {
-        fail(l, mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EIO, "curl_multi_socket_action",
+        fail(lm->loop, mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EIO, "curl_multi_socket_action",
              curl_multi_strerror(mc));
         return;
     }
-    drain(l);
+    drain(lm);
 }
 
-/* libevent: a watched socket is ready. */
+/* libevent: a watched socket of multi handle arg is ready. */
 static void on_event(evutil_socket_t fd, short what, void *arg)
 {
-    struct loop *l = arg;
     int bits =
         ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-    socket_action(l, fd, bits);
+    socket_action(arg, fd, bits);
 }
 
-/* libevent: libcurl's timeout expired. */
+/* libevent: the timeout of multi handle arg expired. */
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
@@ -79,7 +86,8 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
  * CURLM_ABORTED_BY_CALLBACK from socket_action, which ends the loop). */
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
-    struct loop *l = userp;
+    struct loop_multi *lm = userp;
+    struct loop *l = lm->loop;
     struct loop_sock *ls = socketp;
     (void)easy;
 
@@ -99,7 +107,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
             fail(l, -ENOMEM, "socket context", strerror(ENOMEM));
             return -1;
         }
-        CURLMcode mc = curl_multi_assign(l->multi, s, ls);
+        CURLMcode mc = curl_multi_assign(lm->multi, s, ls);
         if (mc != CURLM_OK) {
             free(ls);
             fail(l, -EINVAL, "curl_multi_assign", curl_multi_strerror(mc));
@@ -116,7 +124,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         kind |= EV_READ;
     if (what & CURL_POLL_OUT)
         kind |= EV_WRITE;
-    if (event_assign(&ls->ev, l->base, s, kind, on_event, l) != 0 ||
+    if (event_assign(&ls->ev, l->base, s, kind, on_event, lm) != 0 ||
         event_add(&ls->ev, NULL) != 0) {
         /* The context stays assigned; REMOVE frees it. */
         fail(l, -EIO, "event_add", "cannot watch a socket");
@@ -129,45 +137,51 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
  * served by the loop too: socket_action must not be called from here. */
 static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
-    struct loop *l = userp;
+    struct loop_multi *lm = userp;
+    struct loop *l = lm->loop;
     (void)multi;
 
     if (timeout_ms < 0) {
-        if (evtimer_del(l->timer) != 0) {
+        if (evtimer_del(lm->timer) != 0) {
             fail(l, -EIO, "evtimer_del", "failed");
             return -1;
         }
         return 0;
     }
     struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
-    if (evtimer_add(l->timer, &tv) != 0) { /* re-adding reschedules it */
+    if (evtimer_add(lm->timer, &tv) != 0) { /* re-adding reschedules it */
         fail(l, -EIO, "evtimer_add", "failed");
         return -1;
     }
     return 0;
 }
 
-int loop_init(struct loop *l, loop_done_fn done, void *arg)
+int loop_init(struct loop *l, unsigned nmulti, loop_done_fn done, void *arg)
 {
     memset(l, 0, sizeof(*l));
     l->done = done;
     l->arg = arg;
+    if (nmulti == 0)
+        nmulti = 1;
     l->base = event_base_new();
-    if (!l->base)
+    l->multis = calloc(nmulti, sizeof(*l->multis));
+    if (!l->base || !l->multis)
         goto nomem;
-    l->timer = evtimer_new(l->base, on_timeout, l);
-    if (!l->timer)
-        goto nomem;
-    l->multi = curl_multi_init();
-    if (!l->multi)
-        goto nomem;
-
-    if (curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
-        curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l) != CURLM_OK ||
-        curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_timer) != CURLM_OK ||
-        curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l) != CURLM_OK) {
-        loop_free(l);
-        return -EINVAL;
+    for (unsigned k = 0; k < nmulti; k++) {
+        struct loop_multi *lm = &l->multis[k];
+        lm->loop = l;
+        l->nmulti = k + 1; /* loop_free frees what exists so far */
+        if (!(lm->timer = evtimer_new(l->base, on_timeout, lm)))
+            goto nomem;
+        if (!(lm->multi = curl_multi_init()))
+            goto nomem;
+        if (curl_multi_setopt(lm->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
+            curl_multi_setopt(lm->multi, CURLMOPT_SOCKETDATA, lm) != CURLM_OK ||
+            curl_multi_setopt(lm->multi, CURLMOPT_TIMERFUNCTION, on_timer) != CURLM_OK ||
+            curl_multi_setopt(lm->multi, CURLMOPT_TIMERDATA, lm) != CURLM_OK) {
+            loop_free(l);
+            return -EINVAL;
+        }
     }
     return 0;
 
@@ -176,9 +190,19 @@ nomem:
     return -ENOMEM;
 }
 
-int loop_add(struct loop *l, CURL *easy)
+int loop_set_maxconnects(struct loop *l, long total)
 {
-    CURLMcode mc = curl_multi_add_handle(l->multi, easy);
+    for (unsigned k = 0; k < l->nmulti; k++) {
+        long n = share_of(total, k, l->nmulti);
+        if (curl_multi_setopt(l->multis[k].multi, CURLMOPT_MAXCONNECTS, n > 0 ? n : 1L) != CURLM_OK)
+            return -EINVAL;
+    }
+    return 0;
+}
+
+int loop_add(struct loop *l, CURL *easy, unsigned which)
+{
+    CURLMcode mc = curl_multi_add_handle(l->multis[which % l->nmulti].multi, easy);
     if (mc != CURLM_OK) {
         snprintf(l->msg, sizeof(l->msg), "curl_multi_add_handle: %s", curl_multi_strerror(mc));
         return -EINVAL;
@@ -186,9 +210,9 @@ int loop_add(struct loop *l, CURL *easy)
     return 0;
 }
 
-int loop_remove(struct loop *l, CURL *easy)
+int loop_remove(struct loop *l, CURL *easy, unsigned which)
 {
-    CURLMcode mc = curl_multi_remove_handle(l->multi, easy);
+    CURLMcode mc = curl_multi_remove_handle(l->multis[which % l->nmulti].multi, easy);
     if (mc != CURLM_OK) {
         snprintf(l->msg, sizeof(l->msg), "curl_multi_remove_handle: %s", curl_multi_strerror(mc));
         return -EINVAL;
@@ -211,15 +235,20 @@ void loop_stop(struct loop *l)
 
 void loop_free(struct loop *l)
 {
-    /* The multi handle first: its cleanup closes cached connections and calls
-     * on_socket(REMOVE), which needs the event base. */
-    if (l->multi)
-        (void)curl_multi_cleanup(l->multi); /* fails only for a bad handle or from a callback */
-    if (l->timer)
-        event_free(l->timer);
+    /* The multi handles first: their cleanup closes cached connections and
+     * calls on_socket(REMOVE), which needs the event base. */
+    for (unsigned k = 0; k < l->nmulti; k++) {
+        struct loop_multi *lm = &l->multis[k];
+        if (lm->multi)
+            (void)curl_multi_cleanup(
+                lm->multi); /* fails only for a bad handle or from a callback */
+        if (lm->timer)
+            event_free(lm->timer);
+    }
+    free(l->multis);
     if (l->base)
         event_base_free(l->base);
-    l->multi = NULL;
-    l->timer = NULL;
+    l->multis = NULL;
+    l->nmulti = 0;
     l->base = NULL;
 }

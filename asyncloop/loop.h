@@ -14,6 +14,13 @@
  * callbacks never call back into libcurl; a zero timeout is served by the
  * timer event on the next loop iteration.
  *
+ * Several multi handles (loop_init's nmulti > 1, flags_asyncloop --multis)
+ * share the one event base, each with its own socket and timer callbacks and
+ * its own connection cache; a transfer joins handle `which % nmulti`. libcurl
+ * looks for a reusable connection by walking every connection to the host in
+ * the handle's cache, so n handles make that walk n times shorter
+ * (docs/asyncloop.md, "10,000 in flight").
+ *
  * Not thread-safe: a loop and its handles belong to the thread running it.
  */
 #ifndef FLAGS_LOOP_H
@@ -26,29 +33,44 @@
  * rc is its CURLcode. */
 typedef void (*loop_done_fn)(CURL *easy, CURLcode rc, void *arg);
 
+/* One multi handle of a loop and its one timeout. */
+struct loop_multi {
+    CURLM *multi;        /* owned */
+    struct event *timer; /* owned; this handle's timeout */
+    struct loop *loop;   /* the loop it belongs to */
+};
+
 struct loop {
-    struct event_base *base; /* owned */
-    CURLM *multi;            /* owned */
-    struct event *timer;     /* owned; libcurl's one timeout */
+    struct event_base *base;   /* owned */
+    struct loop_multi *multis; /* owned, nmulti of them */
+    unsigned nmulti;           /* at least 1 after a successful init */
     loop_done_fn done;
     void *arg;
     int err;       /* first fatal error, negative errno-style; 0 if none */
     char msg[128]; /* err explained in one line */
 };
 
-/* Creates l's event base and multi handle and wires the callbacks. done(arg)
- * is called for each finished transfer. Returns 0, -ENOMEM, or -EINVAL if
- * libcurl refused an option. On error l holds nothing that needs freeing. */
-int loop_init(struct loop *l, loop_done_fn done, void *arg);
+/* Creates l's event base and nmulti multi handles (0 counts as 1) and wires
+ * the callbacks. done(arg) is called for each finished transfer. Returns 0,
+ * -ENOMEM, or -EINVAL if libcurl refused an option. On error l holds nothing
+ * that needs freeing. */
+int loop_init(struct loop *l, unsigned nmulti, loop_done_fn done, void *arg);
 
-/* Adds easy to the multi handle; it starts on the next loop iteration.
- * Returns 0, or -EINVAL with l->msg set if libcurl refused it. Must not be
- * called from a libcurl callback. */
-int loop_add(struct loop *l, CURL *easy);
+/* Sets CURLMOPT_MAXCONNECTS so that the handles' caches hold total
+ * connections between them, dealt out as the transfers are (handle k keeps
+ * as many as the `which` values k, k + nmulti, ... below total). Returns 0
+ * or -EINVAL if libcurl refused it. */
+int loop_set_maxconnects(struct loop *l, long total);
 
-/* Removes a running transfer (e.g. on cancellation) without calling done.
- * Returns 0, or -EINVAL with l->msg set. */
-int loop_remove(struct loop *l, CURL *easy);
+/* Adds easy to multi handle which % nmulti; it starts on the next loop
+ * iteration. Returns 0, or -EINVAL with l->msg set if libcurl refused it.
+ * Must not be called from a libcurl callback. */
+int loop_add(struct loop *l, CURL *easy, unsigned which);
+
+/* Removes a running transfer (e.g. on cancellation) from handle
+ * which % nmulti, the one loop_add put it in, without calling done. Returns
+ * 0, or -EINVAL with l->msg set. */
+int loop_remove(struct loop *l, CURL *easy, unsigned which);
 
 /* Runs the loop until loop_stop() or a fatal error. Returns 0 or l->err. */
 int loop_run(struct loop *l);

@@ -45,6 +45,7 @@ enum {
     OPT_LOOPS,
     OPT_SAVE_THREADS,
     OPT_CACERT,
+    OPT_MULTIS,
 };
 
 static const struct option long_opts[] = {
@@ -66,6 +67,7 @@ static const struct option long_opts[] = {
     {"loops", required_argument, NULL, OPT_LOOPS},
     {"save-threads", required_argument, NULL, OPT_SAVE_THREADS},
     {"cacert", required_argument, NULL, OPT_CACERT},
+    {"multis", required_argument, NULL, OPT_MULTIS},
     {NULL, 0, NULL, 0},
 };
 
@@ -314,6 +316,7 @@ static void opts_init(struct flags_opts *o, unsigned default_concur_req)
     o->max_size = FLAGS_MAX_SIZE_DEFAULT;
     o->loops = 1;
     o->save_threads = 0;
+    o->multis = 1;
 }
 
 int flags_cli_parse(struct flags_opts *o, int argc, char **argv, unsigned default_concur_req,
@@ -416,6 +419,12 @@ int flags_cli_parse(struct flags_opts *o, int argc, char **argv, unsigned defaul
             if ((rc = parse_cacert(o, optarg, err, errlen)) != 0)
                 return rc;
             break;
+        case OPT_MULTIS:
+            if (flags_parse_long(optarg, 1, FLAGS_CLI_MAX_LOOPS, &num) != 0)
+                return usage_error(err, errlen, "--multis K must be 1 to %d, not '%s'",
+                                   FLAGS_CLI_MAX_LOOPS, optarg);
+            o->multis = (unsigned)num;
+            break;
         case ':':
             return usage_error(err, errlen, "option '%s' needs an argument", argv[optind - 1]);
         default:
@@ -496,7 +505,9 @@ void flags_cli_help(FILE *f, const char *prog, unsigned default_concur_req, unsi
             "  --loops N             flags_asyncloop only: N event loops on N threads, sharing\n"
             "                        the -m permits (default=1)\n"
             "  --save-threads K      flags_asyncloop only: save the files on K threads off the\n"
-            "                        loop, as run_in_executor (default=0: on the loop)\n",
+            "                        loop, as run_in_executor (default=0: on the loop)\n"
+            "  --multis K            flags_asyncloop only: K libcurl multi handles per loop,\n"
+            "                        each with its own connection cache (default=1)\n",
             default_concur_req, max_concur_req);
     fprintf(f, "\nexit status: 0 all downloaded or not found; 1 an error (a download, or\n"
                "writing the output or the --json record); 2 usage error; 130 interrupted\n"

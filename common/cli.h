@@ -22,7 +22,7 @@
 #define FLAGS_CLI_MAX_REQUESTS  10000000ul /* codes x --repeat */
 #define FLAGS_CLI_MAX_TIMEOUT_S 86400.0
 #define FLAGS_CLI_MAX_SIZE      (1LL << 40) /* --max-size: 1 TiB */
-#define FLAGS_CLI_MAX_LOOPS     256         /* --loops, --save-threads */
+#define FLAGS_CLI_MAX_LOOPS     256         /* --loops, --save-threads, --multis */
 
 struct flags_opts {
     bool all;                   /* -a */
@@ -43,6 +43,7 @@ struct flags_opts {
     long long max_size;         /* --max-size BYTES, 1..FLAGS_CLI_MAX_SIZE */
     unsigned loops;             /* --loops N, 1..FLAGS_CLI_MAX_LOOPS (asyncloop) */
     unsigned save_threads;      /* --save-threads K, 0..FLAGS_CLI_MAX_LOOPS (asyncloop) */
+    unsigned multis;            /* --multis K, 1..FLAGS_CLI_MAX_LOOPS (asyncloop) */
     size_t ncodes;              /* >= 1 after a successful parse */
     char codes[FLAGS_CODES_MAX][3];
 };

@@ -44,6 +44,7 @@ struct flags_job {
 
     /* Atomic saves into outdir_fd (save.h); NULL: a new file renamed over. */
     struct flags_saver *saver;
+    unsigned multis;       /* --multis: libcurl multi handles per loop (asyncloop); 0 or 1: one */
 };
 
 /* --max-size's default: the largest flag is under 100 KB (docs/client.md). */
@@ -78,7 +79,9 @@ struct flags_backend {
     unsigned default_concur_req;          /* -m's default (the book's) */
     unsigned max_concur_req;              /* -m is clamped to this */
     unsigned fds_per_transfer;            /* descriptors each transfer in flight holds */
-    bool variants;                        /* accepts --loops and --save-threads */
+    bool multi_per_transfer; /* ... plus a multi handle's wakeup each (curl_easy_perform's own),
+                                counted at start-up for the libcurl loaded */
+    bool variants;           /* accepts --loops, --save-threads, --multis */
 };
 
 /* The common main (the book's main(download_many, DEFAULT_CONCUR_REQ,

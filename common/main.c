@@ -235,8 +235,9 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     job.loops = opts->loops;
     job.save_threads = opts->save_threads;
     job.cacert = opts->cacert;
-    if (!backend->variants && (opts->loops != 1 || opts->save_threads != 0)) {
-        fprintf(stderr, "*** Usage error: --loops and --save-threads are options of "
+    job.multis = opts->multis;
+    if (!backend->variants && (opts->loops != 1 || opts->save_threads != 0 || opts->multis != 1)) {
+        fprintf(stderr, "*** Usage error: --loops, --save-threads and --multis are options of "
                         "flags_asyncloop\n");
         flags_cli_usage(stderr, prog);
         status = EXIT_USAGE;
@@ -254,15 +255,46 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     shown = job;
     shown.base_url = shown_url;
 
-    /* --loops and --save-threads hold descriptors of their own, beyond the
-     * common margin: per extra loop an epoll fd and the multi handle's wakeup
-     * pair, per loop with savers an eventfd, per saver the file it writes.
-     * Counted as that many more transfers' worth. */
-    unsigned extra_fds = (opts->loops > 1 ? opts->loops * 3 : 0) +
-                         (opts->save_threads ? opts->save_threads + opts->loops : 0);
-    unsigned per = backend->fds_per_transfer ? backend->fds_per_transfer : 1;
-    if ((rc = flags_fdlimit_ensure(job.concur_req + (extra_fds + per - 1) / per,
-                                   backend->fds_per_transfer, err, sizeof(err))) != 0) {
+    /* Before any thread exists: curl_global_init is not thread-safe, and the
+     * signal handlers and mask must be in place before backends start threads
+     * that inherit them. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "%s: curl_global_init failed\n", prog);
+        goto out;
+    }
+    curl_ready = true;
+    /* One TLS session cache for every transfer of the run, in every backend. */
+    if ((rc = flags_share_init(&share)) != 0) {
+        fprintf(stderr, "%s: cannot set up the TLS session share: %s\n", prog, strerror(-rc));
+        goto out;
+    }
+    job.share = share.sh;
+
+    /* A multi handle's wakeup descriptors, for the libcurl loaded (2: 7.88's
+     * socketpair; 1: an eventfd); 2, the most, if they cannot be counted. */
+    int wake = flags_fdlimit_multi_fds();
+    if (wake < 0)
+        wake = 2;
+    unsigned per = (backend->fds_per_transfer ? backend->fds_per_transfer : 1) +
+                   (backend->multi_per_transfer ? (unsigned)wake : 0);
+    char each[160];
+    snprintf(each, sizeof(each), "its connection, libcurl %s's wakeup %s (%d), the file it saves",
+             curl_version_info(CURLVERSION_NOW)->version,
+             wake == 2   ? "socketpair"
+             : wake == 1 ? "eventfd"
+                         : "descriptors",
+             wake);
+    /* --loops, --multis and --save-threads hold descriptors of their own,
+     * beyond the common margin: per extra loop an epoll fd, per extra multi
+     * handle its wakeup, per loop with savers an eventfd, per saver the file
+     * it writes. Counted as that many more transfers' worth. */
+    unsigned nmulti = opts->multis > 1 ? opts->multis : 1;
+    unsigned extra_fds =
+        (opts->loops > 1 || nmulti > 1 ? opts->loops * (1 + nmulti * (unsigned)wake) : 0) +
+        (opts->save_threads ? opts->save_threads + opts->loops : 0);
+    if ((rc = flags_fdlimit_ensure(job.concur_req + (extra_fds + per - 1) / per, per,
+                                   backend->multi_per_transfer ? each : NULL, err, sizeof(err))) !=
+        0) {
         fprintf(stderr, "%s\n", err);
         status = EXIT_USAGE;
         goto out;
@@ -305,20 +337,6 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
         goto out;
     }
 
-    /* Before any thread exists: curl_global_init is not thread-safe, and the
-     * signal handlers and mask must be in place before backends start threads
-     * that inherit them. */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fprintf(stderr, "%s: curl_global_init failed\n", prog);
-        goto out;
-    }
-    curl_ready = true;
-    /* One TLS session cache for every transfer of the run, in every backend. */
-    if ((rc = flags_share_init(&share)) != 0) {
-        fprintf(stderr, "%s: cannot set up the TLS session share: %s\n", prog, strerror(-rc));
-        goto out;
-    }
-    job.share = share.sh;
     flags_cancel_watch_dir(job.outdir_fd);
     if ((rc = flags_cancel_install()) != 0) {
         fprintf(stderr, "%s: cannot install signal handlers: %s\n", prog, strerror(-rc));
@@ -408,6 +426,8 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
             .fresh_connect = opts->fresh_connect,
             .loops = job.loops ? job.loops : 1,
             .save_threads = job.save_threads,
+            .multis = job.multis ? job.multis : 1,
+            .fd_cost = per,
         };
         int urc = flags_record_usage(&rec);
         if (urc != 0)

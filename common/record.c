@@ -115,6 +115,7 @@ int flags_record_write(FILE *f, const struct flags_record *r)
     flags_json_string(f, r->libcurl);
     fprintf(f, ",\"timeout_s\":%.3f,\"fresh_connect\":%s,\"loops\":%u,\"save_threads\":%u",
             r->timeout_s, r->fresh_connect ? "true" : "false", r->loops, r->save_threads);
+    fprintf(f, ",\"multis\":%u,\"fds_per_transfer\":%u", r->multis ? r->multis : 1, r->fd_cost);
     fputs(",\"proxy_env\":", f);
     if (r->proxy_env && *r->proxy_env)
         flags_json_string(f, r->proxy_env);

@@ -29,6 +29,9 @@ struct flags_record {
     bool fresh_connect;    /* --fresh-connect */
     unsigned loops;        /* event loops (--loops; 1 for a pool) */
     unsigned save_threads; /* saver threads off the loop (--save-threads; 0: none) */
+    unsigned multis;       /* libcurl multi handles per loop (--multis; 1 for a pool) */
+    unsigned fd_cost;      /* descriptors budgeted per transfer in flight, for the
+                              libcurl loaded ("fds_per_transfer"); 0: not known */
     const char *proxy_env; /* flags_proxy_env(): the proxy settings libcurl took
                               from the environment, redacted; NULL or "": none */
 };

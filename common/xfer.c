@@ -108,6 +108,34 @@ static int part_commit(struct flags_xfer *x, const char *cc)
     return rc;
 }
 
+/* The write-behind buffer lives only while a 200 body arrives and is saved:
+ * made at its first byte, as large as its Content-Length when that is known
+ * and fits (FLAGS_XFER_BUF otherwise), and freed when the transfer ends. A
+ * transfer waiting for its response holds none, so 10,000 in flight do not
+ * keep 10,000 buffers (docs/asyncloop.md, "Memory at 10,000"). Returns 0 or
+ * -ENOMEM. */
+static int body_buf_get(struct flags_xfer *x)
+{
+    size_t cap = FLAGS_XFER_BUF;
+
+    if (x->buf)
+        return 0;
+    if (x->have_cl && x->content_length > 0 && x->content_length < (curl_off_t)FLAGS_XFER_BUF)
+        cap = (size_t)x->content_length;
+    if (!(x->buf = malloc(cap)))
+        return -ENOMEM;
+    x->buf_cap = cap;
+    return 0;
+}
+
+static void body_buf_release(struct flags_xfer *x)
+{
+    free(x->buf);
+    x->buf = NULL;
+    x->buf_cap = 0;
+    x->buf_len = 0;
+}
+
 /* The body of the current response, as it arrives. Only a 200 body is kept:
  * in the buffer while it fits, then in the temporary file. Every body counts
  * against max_size, so an endless one ends too. Returning anything but n makes
@@ -128,11 +156,9 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
     (void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200)
         return n; /* counted, not kept */
-    if (!x->buf && !(x->buf = malloc(FLAGS_XFER_BUF))) {
-        rc = -ENOMEM;
+    if ((rc = body_buf_get(x)) != 0)
         goto fail;
-    }
-    if (n <= FLAGS_XFER_BUF - x->buf_len) {
+    if (n <= x->buf_cap - x->buf_len) {
         memcpy(x->buf + x->buf_len, data, n);
         x->buf_len += n;
         return n;
@@ -208,7 +234,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
          * body never reaches on_body, so nothing of it is buffered. */
         x->have_cl = x->have_te = false;
         x->received = 0;
-        x->buf_len = 0;
+        body_buf_release(x); /* sized for the next 200 body, if any */
         part_remove(x);
         return n;
     }
@@ -243,6 +269,15 @@ int flags_url(char *buf, size_t cap, const struct flags_job *job, size_t index)
     return n;
 }
 
+size_t flags_recv_buf_size(unsigned concur_req)
+{
+    size_t size = FLAGS_RECV_BUF_MAX;
+
+    if (concur_req > 0 && FLAGS_RECV_BUF_TOTAL / concur_req < size)
+        size = FLAGS_RECV_BUF_TOTAL / concur_req;
+    return size < FLAGS_RECV_BUF_MIN ? FLAGS_RECV_BUF_MIN : size;
+}
+
 int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job)
 {
     CURLcode rc = CURLE_OK;
@@ -275,6 +310,7 @@ int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job)
     SET(CURLOPT_MAXREDIRS, (long)MAX_REDIRS);
     SET(CURLOPT_TIMEOUT_MS, job->timeout_ms);
     SET(CURLOPT_USERAGENT, "flagbench/0.1");
+    SET(CURLOPT_BUFFERSIZE, (long)flags_recv_buf_size(job->concur_req));
     SET(CURLOPT_ERRORBUFFER, x->errbuf);
     SET(CURLOPT_WRITEFUNCTION, on_body);
     SET(CURLOPT_WRITEDATA, x);
@@ -546,7 +582,7 @@ bool flags_xfer_classify(struct flags_xfer *x, const struct flags_job *job, CURL
     }
     /* Whatever ended the transfer, nothing of it is left but a saved CC.gif. */
     part_remove(x);
-    x->buf_len = 0;
+    body_buf_release(x);
     return false;
 }
 
@@ -560,7 +596,7 @@ void flags_xfer_save(struct flags_xfer *x, const struct flags_job *job, struct f
         snprintf(res->msg, sizeof(res->msg), "cannot save %s.gif: %s", cc, strerror(-err));
     }
     part_remove(x); /* a no-op after a commit */
-    x->buf_len = 0;
+    body_buf_release(x);
 }
 
 void flags_xfer_finish(struct flags_xfer *x, const struct flags_job *job, CURLcode rc,

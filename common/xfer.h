@@ -28,9 +28,25 @@
 
 #include "flags.h"
 
-/* The write-behind buffer: a flag (a few KiB to ~20 KiB) fits, so it is saved
- * from memory by the job's saver (save.h: one open, one write, one exchange). */
+/* The write-behind buffer's largest size: a flag (a few KiB to ~25 KiB) fits,
+ * so it is saved from memory by the job's saver (save.h: one open, one write,
+ * one exchange). It exists only from a 200 body's first byte to the end of
+ * its transfer, sized to its Content-Length when known. */
 #define FLAGS_XFER_BUF (32u * 1024u)
+
+/* libcurl's receive buffer (CURLOPT_BUFFERSIZE): libcurl 7.88 mallocs one per
+ * easy handle and keeps it as long as the handle (8.7 and later lend one
+ * buffer per multi handle to the transfer that is reading), so at 10,000 in
+ * flight 7.88's default 16 KiB buffers alone hold 160 MiB. The size is
+ * libcurl's default up to 2,560 transfers in flight, then shrinks so that the
+ * buffers hold 40 MiB between them, about 4 KiB at 10,000: every backend
+ * the same, and LOCAL, DELAY and ERROR (m <= 676) keep the default. */
+#define FLAGS_RECV_BUF_MAX   (16u * 1024u) /* CURL_MAX_WRITE_SIZE, libcurl's default */
+#define FLAGS_RECV_BUF_MIN   (4u * 1024u)
+#define FLAGS_RECV_BUF_TOTAL (40u * 1024u * 1024u)
+
+/* The receive buffer size for concur_req transfers in flight (above). */
+size_t flags_recv_buf_size(unsigned concur_req);
 
 /* Why a callback of ours stopped the current transfer (it returned an error
  * to libcurl, which then reports CURLE_WRITE_ERROR). */
@@ -48,7 +64,8 @@ struct flags_xfer {
     const struct flags_job *job; /* of the current transfer */
     size_t index;                /* request index of the current transfer */
     char *url;                   /* owned buffer for the current URL */
-    char *buf;                   /* owned write-behind buffer, FLAGS_XFER_BUF bytes */
+    char *buf;                   /* owned write-behind buffer, buf_cap bytes, or NULL */
+    size_t buf_cap;              /* its size: <= FLAGS_XFER_BUF; 0 while there is none */
     size_t buf_len;              /* bytes of the current body held in buf */
     curl_off_t max_size;         /* job->max_size, or its default when that is 0 */
     curl_off_t received;         /* body bytes of the current response */

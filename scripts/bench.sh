@@ -36,6 +36,7 @@ cacert_given="" # --cacert: the CA of an https --server-url
 PEER_PYTHON=${FLAGBENCH_PYTHON:-}
 libcurl_dir=""   # --libcurl: a folder holding another libcurl.so.4
 python_unavailable="" # why the python lines cannot run here, if they cannot
+libcurl8_pass=0       # 1 while the libcurl 8 pass runs (the "libcurl 7.88 vs 8.14" table)
 scen=""       # the scenario being run, for the log
 
 work_dir=""   # scratch space, removed on exit
@@ -390,6 +391,7 @@ load_scenario() {
     if [ -n "$concur_override" ]; then args+=(--concur "$concur_override"); fi
     if [ -n "$runs_override" ]; then args+=(--runs "$runs_override"); fi
     if [ -n "$python_unavailable" ]; then args+=(--python-unavailable "$python_unavailable"); fi
+    if [ "$libcurl8_pass" -eq 1 ]; then args+=(--libcurl8); fi
     local assignments
     assignments=$(report resolve "$ROOT/bench/$name.json" --out "$raw/scenario.json" "${args[@]}") ||
         die "$name: bench/$name.json does not resolve"
@@ -428,12 +430,14 @@ line_command() {
     curl)
         echo "curl --parallel --parallel-immediate --parallel-max {m} --silent$(curl_tls_args) --config $q$work_dir/curl.cfg$q"
         ;;
-    threadpool | asyncloop | asyncloop+save1 | asyncloop-x2 | py-threadpool | py-asyncio)
+    threadpool | asyncloop | asyncloop+save1 | asyncloop-x2 | asyncloop-multi16 | \
+        asyncloop-x2-multi8 | py-threadpool | py-asyncio)
         local prog
         case $line in
         threadpool) prog="$q$BIN_threadpool$q" ;;
         asyncloop) prog="$q$BIN_asyncloop$q" ;;
-        asyncloop+save1 | asyncloop-x2) prog="$q$BIN_asyncloop$q ${LINE_ARGS[$line]}" ;;
+        asyncloop+save1 | asyncloop-x2 | asyncloop-multi16 | asyncloop-x2-multi8)
+            prog="$q$BIN_asyncloop$q ${LINE_ARGS[$line]}" ;;
         py-threadpool) prog="$q$PEER_PYTHON$q $q$ROOT/peers/python/flags2_threadpool.py$q" ;;
         py-asyncio) prog="$q$PEER_PYTHON$q $q$ROOT/peers/python/flags2_asyncio.py$q" ;;
         esac
@@ -551,6 +555,45 @@ run_scenario() {
     find "$raw" -name latencies.txt -exec gzip -9 -f {} +
 }
 
+# The "libcurl 7.88 vs 8.14" table of a default run: the scenarios with a
+# "libcurl8" section (LOCAL and C10K, a reduced set of points) once more, with
+# Debian's bookworm-backports libcurl 8 loaded by every client and curl, into
+# OUT/libcurl8/. The library is unpacked under the build directory by
+# scripts/setup.sh --libcurl8 (fetched once; never installed over the
+# system's). When it cannot be had, OUT/libcurl8.skipped says why and the
+# report says so.
+run_libcurl8_pass() {
+    local main_out=$out_dir lib="" names name saved_ld=${LD_LIBRARY_PATH:-}
+    rm -rf "$main_out/libcurl8" "$main_out/libcurl8.skipped"
+    if [ ! -e "$build_dir/libcurl8/root" ]; then
+        log "libcurl 8: fetching it (scripts/setup.sh --libcurl8)"
+        bash "$ROOT/scripts/setup.sh" --libcurl8 "$build_dir/libcurl8" >&2 || true
+    fi
+    lib=$(find "$build_dir/libcurl8/root" -name libcurl.so.4 -print -quit 2>/dev/null || true)
+    if [ -z "$lib" ]; then
+        log "libcurl 8: not available; no libcurl 7.88 vs 8.14 table"
+        echo "libcurl 8 could not be fetched (scripts/setup.sh --libcurl8 failed)" \
+            >"$main_out/libcurl8.skipped"
+        return 0
+    fi
+    mapfile -t names < <(report libcurl8-scenarios "$ROOT/bench")
+    libcurl_dir=$(dirname "$lib")
+    export LD_LIBRARY_PATH="$libcurl_dir${saved_ld:+:$saved_ld}"
+    libcurl8_pass=1
+    out_dir=$main_out/libcurl8
+    mkdir -p "$out_dir"
+    log "libcurl 8 pass: ${names[*]} with $(curl --version | sed -n '1s|.* libcurl/\([^ ]*\).*|\1|p') from $libcurl_dir"
+    write_meta
+    printf '%s\n' "${names[@]}" >"$out_dir/scenarios.txt"
+    for name in "${names[@]}"; do
+        run_scenario "$name"
+    done
+    out_dir=$main_out
+    libcurl8_pass=0
+    libcurl_dir=""
+    if [ -n "$saved_ld" ]; then export LD_LIBRARY_PATH=$saved_ld; else unset LD_LIBRARY_PATH; fi
+}
+
 main() {
     local name scenarios t0 tool
     parse_args "$@"
@@ -591,6 +634,10 @@ main() {
     for name in "${scenarios[@]}"; do
         run_scenario "$name"
     done
+    # A default run (no option that changes what runs) adds the libcurl table.
+    if [ "$quick" -eq 0 ] && [ -z "$only_scenarios$concur_override$runs_override$libcurl_dir$server_url" ]; then
+        run_libcurl8_pass
+    fi
     log "sweeps done in $((SECONDS - t0)) s; the report and plots"
     bash "$ROOT/scripts/bench-report.sh" "$out_dir"
     log "done in $((SECONDS - t0)) s: $out_dir/REPORT.md"

@@ -5,10 +5,12 @@ scripts/bench.sh starts processes and copies files; everything that reads,
 checks, reduces or decides lives here:
 
   resolve SCEN.json --out FILE [--quick] [--concur L] [--runs N]
-                     [--python-root DIR] [--server-url URL]
+                     [--python-root DIR] [--server-url URL] [--libcurl8]
         the scenario after --quick/--concur/--runs, written to FILE as JSON and
         printed as shell assignments for bench.sh (a setting is declared once,
         in bench/NAME.json)
+  libcurl8-scenarios BENCHDIR            the scenarios with a "libcurl8" section
+                                         (bench.sh's libcurl 8 pass, --libcurl8)
   curl-config RESOLVED BASE_URL DIR      the reference line's curl --config
   check-server RESOLVED STATS            exit 1 (one line why) when a running
                                          server's /stats settings differ
@@ -34,6 +36,9 @@ Raw layout of one scenario (OUT/NAME/raw/, see docs/bench.md):
   LINE-mM/records.jsonl    the program's --json records, warmup runs included
   LINE-mM/latencies.txt[.gz]  its --latencies lines, in run order
   LINE-mM/probe.err        stderr of one rerun when the point failed
+The libcurl 8 pass of a default run: OUT/libcurl8/ (meta.txt, scenarios.txt,
+NAME/raw/ as above), or OUT/libcurl8.skipped (one line why); REPORT.md's
+"libcurl 7.88 vs 8.14" section sets it beside the main run.
 Old results (OUT/NAME/raw.json + scenario.json of the jq pipeline) are read too:
 they have no per-request latencies, so pooled percentiles are reported absent.
 """
@@ -55,9 +60,11 @@ C_LINES = ["threadpool", "asyncloop"]
 # The variants of the loop (issue 11): their own lines where a scenario lists
 # them under "variants". Ids are ASCII (they name directories); SHOW is what
 # the tables and plots print.
-VAR_LINES = ["asyncloop+save1", "asyncloop-x2"]
-VAR_ARGS = {"asyncloop+save1": "--save-threads 1", "asyncloop-x2": "--loops 2"}
-SHOW = {"asyncloop-x2": "asyncloop×2"}
+VAR_LINES = ["asyncloop+save1", "asyncloop-x2", "asyncloop-multi16", "asyncloop-x2-multi8"]
+VAR_ARGS = {"asyncloop+save1": "--save-threads 1", "asyncloop-x2": "--loops 2",
+            "asyncloop-multi16": "--multis 16", "asyncloop-x2-multi8": "--loops 2 --multis 8"}
+SHOW = {"asyncloop-x2": "asyncloop×2", "asyncloop-multi16": "asyncloop multi×16",
+        "asyncloop-x2-multi8": "asyncloop×2 multi×8"}
 DESIGN_LINES = C_LINES + VAR_LINES  # the designs the verdict chooses among
 REF_LINES = ["curl"]
 PY_LINES = ["py-threadpool", "py-asyncio"]
@@ -390,15 +397,22 @@ def second_core_sentence(pts, verdicts):
         ", ".join(parts), "; elsewhere %s" % "; ".join(rest) if rest else ""))
 
 
-def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, python_unavailable=None):
+def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, python_unavailable=None,
+            libcurl8=False):
     """The scenario as bench.sh runs it: --quick's values merged over the
     defaults, --concur/--runs applied, every point listed with its runs or the
-    reason it is not run here."""
+    reason it is not run here. libcurl8: the reduced set of the scenario's
+    "libcurl8" section instead (the libcurl 7.88 vs 8.14 table; no Python)."""
     raw = load_json(scen_path)
     name = os.path.splitext(os.path.basename(scen_path))[0]
-    s = {k: v for k, v in raw.items() if k != "quick"}
+    s = {k: v for k, v in raw.items() if k not in ("quick", "libcurl8")}
     if quick:
         s.update(raw.get("quick", {}))
+    if libcurl8:
+        if "libcurl8" not in raw:
+            raise ReportError("scenario %s has no \"libcurl8\" section" % name)
+        s.update(raw["libcurl8"])
+        s["python"] = {}
     if concur:
         s["concur"] = concur
         s["python"] = dict(s.get("python", {}), concur=concur)
@@ -430,10 +444,15 @@ def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, py
         if v not in VAR_LINES:
             raise ReportError("scenario %s: unknown variant line %r (known: %s)"
                               % (name, v, ", ".join(VAR_LINES)))
+    # "variant_concur": {line: [m, ...]} runs a variant at these m only (of
+    # the scenario's list): --multis matters only at thousands in flight
+    variant_concur = s.get("variant_concur", {})
     for i, m in enumerate(s["concur"]):
         # the two designs take turns going first, so a drift of the machine
         # (warming up, another process) does not always favour the same one
         for line in (C_LINES if i % 2 == 0 else C_LINES[::-1]) + variants + REF_LINES:
+            if line in variant_concur and m not in variant_concur[line]:
+                continue
             pr = point_runs.get(m, {})
             p = {"line": line, "m": m, "runs": pr.get("runs", s["runs"]),
                  "warmup": pr.get("warmup", s["warmup"]), "not_run": None}
@@ -798,6 +817,8 @@ def reduce_point(s, raw, server_started=True, server_mismatch=None):
         pt["latency_ms"] = None
         pt["latency_source"] = None
     pt["_pooled"] = pooled
+    # the libcurl each point ran: a client's records say; curl's is the run's
+    pt["libcurl"] = ", ".join(sorted({r["libcurl"] for r in recs if r.get("libcurl")})) or None
     if is_client:
         pt["rss_kb"] = median([r["max_rss_kb"] for r in timed])
         cu = median([r["cpu_user_s"] for r in timed])
@@ -1395,9 +1416,10 @@ set mxtics 10
 set bars small"""
 COLOR = {"threadpool": "#1f77b4", "asyncloop": "#d62728", "curl": "#555555",
          "py-threadpool": "#17becf", "py-asyncio": "#ff7f0e",
-         "asyncloop+save1": "#9467bd", "asyncloop-x2": "#8c564b"}
+         "asyncloop+save1": "#9467bd", "asyncloop-x2": "#8c564b",
+         "asyncloop-multi16": "#e377c2", "asyncloop-x2-multi8": "#bcbd22"}
 MARKER = {"threadpool": 7, "asyncloop": 5, "curl": 9, "py-threadpool": 6, "py-asyncio": 4,
-          "asyncloop+save1": 11, "asyncloop-x2": 13}
+          "asyncloop+save1": 11, "asyncloop-x2": 13, "asyncloop-multi16": 3, "asyncloop-x2-multi8": 1}
 
 
 def public_point(p):
@@ -1576,9 +1598,140 @@ def cmd_report(out):
         head.append("## Not run here\n")
         head += notrun
         head.append("")
+    body.append(libcurl_section(out))
     write_text(os.path.join(out, "REPORT.md"), "\n".join(head + body))
     write_text(os.path.join(out, "verdicts.json"), json.dumps(summaries, indent=1) + "\n")
     return 0
+
+
+LIBCURL8_DIR = "libcurl8"  # OUT/libcurl8/: bench.sh's pass with libcurl 8 loaded
+
+
+def libcurl8_scenarios(benchdir):
+    """The scenarios with a "libcurl8" section, in bench.sh's order."""
+    names = sorted(os.path.splitext(f)[0] for f in os.listdir(benchdir) if f.endswith(".json"))
+    order = ["LOCAL", "DELAY", "ERROR", "C10K"]
+    names.sort(key=lambda n: (order.index(n) if n in order else len(order), n))
+    return [n for n in names if "libcurl8" in load_json(os.path.join(benchdir, n + ".json"))]
+
+
+def version_compare(t_new, t_old, resamples=BOOT_RESAMPLES):
+    """median(t_new) / median(t_old), its 95% bootstrap CI, and the claim
+    under the report's rule (Mann-Whitney p < ALPHA and a ratio of at least
+    MIN_RATIO either way)."""
+    if not t_new or not t_old:
+        return {"ratio": None, "ci": None, "p": None, "claim": "–"}
+    ratio = statistics.median(t_new) / statistics.median(t_old)
+    if len(t_new) < 2 or len(t_old) < 2:
+        return {"ratio": ratio, "ci": None, "p": None,
+                "claim": "one run: no test possible"}
+    _, p, _ = mann_whitney(t_new, t_old)
+    lo, hi = bootstrap_ratio_ci(t_new, t_old, resamples)
+    if p < ALPHA and ratio >= MIN_RATIO:
+        claim = "8.x slower"
+    elif p < ALPHA and ratio <= 1 / MIN_RATIO:
+        claim = "8.x faster"
+    else:
+        claim = "no significant difference"
+    return {"ratio": ratio, "ci": [lo, hi], "p": p, "claim": claim}
+
+
+def libcurl_rows(out, resamples=BOOT_RESAMPLES):
+    """One row per (scenario, m, line) of the libcurl 8 pass, with the same
+    point of the main run (the system's libcurl) beside it."""
+    l8 = os.path.join(out, LIBCURL8_DIR)
+    meta_old, meta_new = read_meta(out), read_meta(l8)
+    rows = []
+    for name in scenario_names(l8):
+        if not os.path.isdir(os.path.join(out, name)):
+            continue
+        _, new_pts, _ = load_scenario_points(os.path.join(l8, name))
+        _, old_pts, _ = load_scenario_points(os.path.join(out, name))
+        old = {(p["line"], p["m"]): p for p in old_pts}
+        for p in new_pts:
+            q = old.get((p["line"], p["m"]))
+            if q is None:
+                continue
+
+            def ran(pt, meta):
+                if pt["line"] == "curl":  # the curl binary, with the libcurl it loaded
+                    return "curl %s, libcurl %s" % (meta.get("curl", "?"), meta.get("libcurl", "?"))
+                return pt.get("libcurl") or meta.get("libcurl", "?")
+
+            row = {"scenario": name, "m": p["m"], "line": p["line"],
+                   "old": q, "new": p, "ran_old": ran(q, meta_old), "ran_new": ran(p, meta_new)}
+            if q["valid"] and p["valid"]:
+                row.update(version_compare(p["times"], q["times"], resamples))
+            else:
+                why = q["not_run"] or p["not_run"]
+                row.update(ratio=None, ci=None, p=None,
+                           claim="not run here" if why else "INVALID point")
+            rows.append(row)
+    return rows, meta_old, meta_new
+
+
+def libcurl_section(out, resamples=BOOT_RESAMPLES):
+    """REPORT.md's "libcurl 7.88 vs 8.14" section (empty without the pass)."""
+    l8 = os.path.join(out, LIBCURL8_DIR)
+    skipped = os.path.join(out, LIBCURL8_DIR + ".skipped")
+    if not os.path.isfile(os.path.join(l8, "scenarios.txt")):
+        if os.path.isfile(skipped):
+            with open(skipped, encoding="utf-8") as f:
+                return "## libcurl 7.88 vs 8.14\n\nNot run: %s\n" % f.read().strip()
+        return ""
+    rows, mo, mn = libcurl_rows(out, resamples)
+    text = ["## libcurl %s vs %s\n" % (mo.get("libcurl", "?"), mn.get("libcurl", "?")),
+            "The same programs and the same `curl` binary, run again with libcurl %s loaded "
+            "(`LD_LIBRARY_PATH=%s`) on a reduced set of points; the system's libcurl %s is "
+            "the main run above. Elapsed is the median (runs); the ratio is %s / %s with its "
+            "95%% bootstrap CI, and a claim needs Mann–Whitney p < %g and a ratio beyond %.2f "
+            "either way. *ran with* is what each point loaded, from its own records (curl: "
+            "its `--version`). What changed between the versions: docs/asyncloop.md, "
+            "\"libcurl 7.88 vs 8.14\".\n"
+            % (mn.get("libcurl", "?"), mn.get("libcurl_dir", "?"), mo.get("libcurl", "?"),
+               mn.get("libcurl", "?"), mo.get("libcurl", "?"), ALPHA, MIN_RATIO),
+            "| scenario | m | line | ran with | elapsed | ran with (8.x) | elapsed (8.x) "
+            "| ratio 8.x / system (95% CI) | claim | peak RSS | CPU s / 1k req |",
+            "|---|---:|---|---|---:|---|---:|---:|---|---:|---:|"]
+
+    def el(p):
+        if p["not_run"]:
+            return "not run here"
+        if not p["valid"]:
+            return "INVALID"
+        return "%.3f s (%d)" % (p["elapsed"]["median"], p["runs"])
+
+    def pair(a, b, fmt):
+        return "%s → %s" % (fmt(a) if a is not None else "–", fmt(b) if b is not None else "–")
+
+    notes = []
+    for r in rows:
+        o, n = r["old"], r["new"]
+        if r["ratio"] is None:
+            ratio = "–"
+        elif r["ci"]:
+            ratio = "%.2f (%.2f–%.2f)" % (r["ratio"], r["ci"][0], r["ci"][1])
+        else:
+            ratio = "%.2f" % r["ratio"]
+        cpu = lambda p: (p["cpu_user_per_1k"] or 0) + (p["cpu_sys_per_1k"] or 0) \
+            if p["cpu_user_per_1k"] is not None else None
+        text.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["scenario"], r["m"], show(r["line"]), r["ran_old"], el(o), r["ran_new"], el(n), ratio,
+            r["claim"], pair(o["rss_kb"], n["rss_kb"], lambda k: "%.0f MiB" % (k / 1024)),
+            pair(cpu(o), cpu(n), lambda c: "%.3f" % c)))
+        if o["not_run"] and o["not_run"] == n["not_run"]:
+            notes.append("- %s %s m = %d, both: not run here: %s"
+                         % (r["scenario"], show(r["line"]), r["m"], o["not_run"]))
+            continue
+        for p, lib in ((o, r["ran_old"]), (n, r["ran_new"])):
+            if p["not_run"]:
+                notes.append("- %s %s m = %d with %s: not run here: %s"
+                             % (r["scenario"], show(r["line"]), r["m"], lib, p["not_run"]))
+    text.append("")
+    text += notes
+    if notes:
+        text.append("")
+    return "\n".join(text)
 
 
 def scenario_names(out):
@@ -1727,6 +1880,9 @@ def main(argv=None):
     r.add_argument("--runs", type=int)
     r.add_argument("--python-root")
     r.add_argument("--python-unavailable")
+    r.add_argument("--libcurl8", action="store_true")
+    l8 = sub.add_parser("libcurl8-scenarios")
+    l8.add_argument("benchdir")
     c = sub.add_parser("curl-config")
     c.add_argument("resolved")
     c.add_argument("base_url")
@@ -1760,9 +1916,13 @@ def main(argv=None):
                     concur = [int(x) for x in a.concur.split(",")]
                 except ValueError:
                     raise ReportError("--concur wants positive integers separated by commas")
-            s = resolve(a.scenario, a.quick, concur, a.runs, a.python_root, a.python_unavailable)
+            s = resolve(a.scenario, a.quick, concur, a.runs, a.python_root, a.python_unavailable,
+                        a.libcurl8)
             write_text(a.out, json.dumps(s, indent=1) + "\n")
             sys.stdout.write(shell_assignments(s))
+            return 0
+        if a.cmd == "libcurl8-scenarios":
+            print("\n".join(libcurl8_scenarios(a.benchdir)))
             return 0
         if a.cmd == "curl-config":
             sys.stdout.write(curl_config(load_json(a.resolved), a.base_url, a.dir))

@@ -9,8 +9,10 @@
  * in flight == concur_req); connections are reused (connects <= concur_req);
  * a per-request timeout; and SIGINT cancels queued and running requests.
  *
- * Run as `test_asyncloop_loop [LOOPS SAVE_THREADS]`, every case runs with
- * --loops LOOPS and --save-threads SAVE_THREADS: with LOOPS > 1 the exact cap
+ * Run as `test_asyncloop_loop [LOOPS SAVE_THREADS [MULTIS]]`, every case runs
+ * with --loops LOOPS, --save-threads SAVE_THREADS and --multis MULTIS (with
+ * MULTIS > 1, "connects <= concur_req" checks that each slot keeps to its own
+ * multi handle's connection cache): with LOOPS > 1 the exact cap
  * checks the permits the loops share (their shares must sum to m, none
  * exceeded) and "exactly once" checks the shared counter; with SAVE_THREADS
  * > 0 every OK result must find its file already saved (the saver handoff
@@ -199,6 +201,7 @@ struct tally {
 };
 
 static unsigned mode_loops = 1, mode_save = 0; /* argv: the variant under test */
+static unsigned mode_multis = 1;               /* argv[3], optional: --multis */
 static int outdir_fd = -1;
 
 static void on_done(const struct flags_result *res, void *arg)
@@ -263,7 +266,8 @@ static int run(struct tally *t, const char (*cc)[3], size_t ncodes, size_t reque
                             .concur_req = m,
                             .timeout_ms = timeout_ms,
                             .loops = mode_loops,
-                            .save_threads = mode_save};
+                            .save_threads = mode_save,
+                            .multis = mode_multis};
     memset(t, 0, sizeof(*t));
     t->caller = pthread_self();
     t->cc = cc;
@@ -394,11 +398,13 @@ static void test_cancel(void)
 int main(int argc, char **argv)
 {
 
-    if (argc == 3) {
+    if (argc >= 3) {
         mode_loops = (unsigned)atoi(argv[1]);
         mode_save = (unsigned)atoi(argv[2]);
     }
-    printf("# --loops %u --save-threads %u\n", mode_loops, mode_save);
+    if (argc >= 4)
+        mode_multis = (unsigned)atoi(argv[3]);
+    printf("# --loops %u --save-threads %u --multis %u\n", mode_loops, mode_save, mode_multis);
 
     /* Before any thread: the signal handlers and the cancel fd. */
     if (flags_cancel_install() != 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

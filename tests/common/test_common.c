@@ -102,6 +102,7 @@ static void test_cli(void)
         CHECK_EQ_LONG(parse(o, err, a), FLAGS_CLI_RUN);
         CHECK_EQ_LONG(o->ncodes, 20);
         CHECK_EQ_LONG(o->max_req, 30);
+        CHECK_EQ_LONG(o->multis, 1);
         CHECK_EQ_STR(o->server_label, "LOCAL");
         CHECK_EQ_STR(o->base_url, "http://localhost:8000/flags");
         CHECK_EQ_STR(o->output_dir, "downloaded");
@@ -536,6 +537,8 @@ static void test_json(void)
         .libcurl = "7.88.1",
         .loops = 2,
         .save_threads = 3,
+        .multis = 4,
+        .fd_cost = 3,
     };
 
     CAPTURE(t, flags_json_string(f_, "a\"b\\c\td\x1f\xc3\xa9"));
@@ -550,7 +553,8 @@ static void test_json(void)
                     "\"cpu_sys_s\":0.000000,\"max_rss_kb\":99,\"connections\":7,"
                     "\"server\":\"CUSTOM\",\"url\":\"http://h/\\\"q\\\"\\\\\\n\\u0001\","
                     "\"libcurl\":\"7.88.1\",\"timeout_s\":0.000,\"fresh_connect\":false,"
-                    "\"loops\":2,\"save_threads\":3,\"proxy_env\":null}\n");
+                    "\"loops\":2,\"save_threads\":3,\"multis\":4,\"fds_per_transfer\":3,"
+                    "\"proxy_env\":null}\n");
     free(t);
     t = NULL;
     r.proxy_env = "http_proxy=http://***@p:3128";
@@ -669,6 +673,28 @@ static void test_fdlimit(void)
     CHECK_EQ_LONG(s, 100000);
     CHECK_EQ_LONG(flags_fdlimit_plan(RLIM_INFINITY, RLIM_INFINITY, 100000, &s), 0);
     CHECK(s == RLIM_INFINITY);
+
+    /* The wakeup of the libcurl loaded: 7.88's socketpair or 8.x's eventfd,
+     * and nothing left open afterwards. */
+    CHECK_EQ_LONG(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+    int before = flags_fd_count();
+    int wake = flags_fdlimit_multi_fds();
+    CHECK(before > 0);
+    CHECK(wake == 1 || wake == 2);
+    CHECK_EQ_LONG(flags_fd_count(), before);
+    curl_global_cleanup();
+}
+
+/* libcurl's receive buffer: the default up to 2,560 in flight, then 40 MiB
+ * between them, never under 4 KiB. */
+static void test_recv_buf(void)
+{
+    CHECK_EQ_LONG(flags_recv_buf_size(0), 16384);
+    CHECK_EQ_LONG(flags_recv_buf_size(1), 16384);
+    CHECK_EQ_LONG(flags_recv_buf_size(2560), 16384);
+    CHECK_EQ_LONG(flags_recv_buf_size(4000), 10485);
+    CHECK_EQ_LONG(flags_recv_buf_size(10000), 4194);
+    CHECK_EQ_LONG(flags_recv_buf_size(100000), 4096);
 }
 
 int main(void)
@@ -685,5 +711,6 @@ int main(void)
     test_json_utf8();
     test_redact();
     test_fdlimit();
+    test_recv_buf();
     return CHECK_DONE();
 }

@@ -223,6 +223,15 @@ class Variants(Base):
         self.assertIn("[asyncloop-x2]='--loops 2'", sh)
         self.assertIn("[asyncloop+save1]='--save-threads 1'", sh)
 
+    def test_variant_concur_limits_a_variant_to_its_m(self):
+        s = report.resolve(self.scen(variants=["asyncloop-x2", "asyncloop-multi16"],
+                                     variant_concur={"asyncloop-multi16": [100]}),
+                           python_root=self.tmp)
+        ms = lambda line: [p["m"] for p in s["points"] if p["line"] == line]
+        self.assertEqual(ms("asyncloop-multi16"), [100])
+        self.assertEqual(ms("asyncloop-x2"), [10, 100])
+        self.assertIn("[asyncloop-multi16]='--multis 16'", report.shell_assignments(s))
+
     def test_no_variants_unless_listed(self):
         s = report.resolve(self.scen(), python_root=self.tmp)
         self.assertFalse([p for p in s["points"] if p["line"] in report.VAR_LINES])
@@ -460,6 +469,83 @@ class WholeReport(Base):
         rc, text = quiet(report.cmd_compare, a, b)
         self.assertEqual(rc, 1)
         self.assertIn("**CONTRADICTION**", text)
+
+
+class LibcurlTable(Base):
+    """The "libcurl 7.88 vs 8.14" table: bench.sh's libcurl 8 pass in
+    OUT/libcurl8/ (its own meta and scenarios) beside the main run."""
+
+    def make(self):
+        out = make_out(self.tmp)
+        l8 = os.path.join(out, "libcurl8")
+        shutil.copytree(os.path.join(out, "FIX"), os.path.join(l8, "FIX"))
+        write(os.path.join(out, "meta.txt"), "libcurl=7.88.1\ncurl=7.88.1\ncommit=abc\nquick=0\n")
+        write(os.path.join(l8, "meta.txt"), "libcurl=8.14.1\ncurl=7.88.1\nlibcurl_dir=/x/lib\n")
+        write(os.path.join(l8, "scenarios.txt"), "FIX\n")
+        raw = os.path.join(l8, "FIX", "raw")
+        # 8.x: the loop twice as slow at m = 4, its records say 8.14.1; the
+        # pool's m = 4 refused for descriptors, with the count it measured
+        edit_json(os.path.join(raw, "asyncloop-m4", "hf-1.json"), lambda h: h["results"][0].update(
+            times=[2 * t for t in TIMES[("asyncloop", 4)]]))
+        for line in ("threadpool", "asyncloop"):
+            for m in (2, 4):
+                recs = os.path.join(raw, "%s-m%d" % (line, m), "records.jsonl")
+                with open(recs, encoding="utf-8") as f:
+                    rs = [dict(json.loads(l), libcurl="8.14.1") for l in f]
+                write(recs, "".join(json.dumps(r) + "\n" for r in rs))
+        write(os.path.join(raw, "threadpool-m4", "facts.txt"),
+              "batch 1 rc 1 timed_out 0 runs 5 warmup 1\nprobe_rc 2\n")
+        write(os.path.join(raw, "threadpool-m4", "probe.err"),
+              "*** 4 concurrent transfers need 76 file descriptors (3 each: its connection, libcurl "
+              "8.14.1's wakeup eventfd (1), the file it saves), but the hard limit is 20\n")
+        return out
+
+    def md(self, out):
+        self.assertEqual(report.cmd_report(out), 0)
+        with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
+            return f.read()
+
+    def test_table_rows_ratio_claim_and_versions(self):
+        md = self.md(self.make())
+        self.assertIn("## libcurl 7.88.1 vs 8.14.1", md)
+        self.assertIn("`LD_LIBRARY_PATH=/x/lib`", md)
+        rows = {tuple(c.strip() for c in l.split("|")[1:4]): l for l in md.splitlines()
+                if l.startswith("| FIX |")}
+        loop4 = rows[("FIX", "4", "asyncloop")]
+        self.assertIn("| 8.14.1 | 1.020 s (5) | 2.00 (", loop4)
+        self.assertIn("| 8.x slower |", loop4)
+        self.assertIn("| no significant difference |", rows[("FIX", "2", "asyncloop")])
+        # curl: the binary's version and the libcurl it loaded, per side
+        curl2 = rows[("FIX", "2", "curl")]
+        self.assertIn("| curl 7.88.1, libcurl 7.88.1 |", curl2)
+        self.assertIn("| curl 7.88.1, libcurl 8.14.1 |", curl2)
+        self.assertIn("| not run here |", rows[("FIX", "4", "threadpool")])
+        self.assertIn("- FIX threadpool m = 4 with 8.14.1: not run here: 4 concurrent transfers "
+                      "need 76 file descriptors (3 each: its connection, libcurl 8.14.1's wakeup "
+                      "eventfd (1), the file it saves)", md)
+
+    def test_no_pass_no_section_and_a_failed_fetch_says_why(self):
+        out = make_out(self.tmp)
+        self.assertNotIn("libcurl 7.88 vs", self.md(out))
+        write(os.path.join(out, "libcurl8.skipped"), "libcurl 8 could not be fetched\n")
+        self.assertIn("## libcurl 7.88 vs 8.14\n\nNot run: libcurl 8 could not be fetched", self.md(out))
+
+    def test_resolve_libcurl8_takes_the_reduced_set(self):
+        path = os.path.join(self.tmp, "L.json")
+        write(path, json.dumps({
+            "desc": "d", "server": {"delay_ms": {"min": 0, "max": 0}, "error_rate": 0},
+            "codeset": "a", "repeat": 2, "timeout_s": 30, "point_limit_s": 60, "concur": [1, 10, 50],
+            "runs": 10, "warmup": 1, "variants": ["asyncloop-x2"], "python": {"concur": [10], "runs": 2},
+            "libcurl8": {"concur": [10], "runs": 5, "max_runs": 5, "variants": []}}))
+        s = report.resolve(path, python_root=self.tmp, libcurl8=True)
+        self.assertEqual(sorted({(p["line"], p["m"], p["runs"]) for p in s["points"]}),
+                         [("asyncloop", 10, 5), ("curl", 10, 5), ("threadpool", 10, 5)])
+        self.assertNotIn("libcurl8", report.resolve(path, python_root=self.tmp))
+        write(os.path.join(self.tmp, "bench", "A.json"), json.dumps({"libcurl8": {}}))
+        write(os.path.join(self.tmp, "bench", "B.json"), json.dumps({}))
+        self.assertEqual(report.libcurl8_scenarios(os.path.join(self.tmp, "bench")), ["A"])
+        with self.assertRaises(report.ReportError):
+            report.resolve(os.path.join(self.tmp, "bench", "B.json"), libcurl8=True)
 
 
 class Adaptive(Base):
