@@ -285,8 +285,10 @@ int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job)
         SET(CURLOPT_CAINFO, job->cacert);
         SET(CURLOPT_CAPATH, (char *)NULL);
     }
-    if (job->share)
-        SET(CURLOPT_SHARE, (CURLSH *)job->share);
+    /* TLS sessions stay in each easy handle's own cache (libcurl's default):
+     * a CURLSH sharing CURL_LOCK_DATA_SSL_SESSION across threads hands one
+     * OpenSSL SSL_SESSION to handshakes on several threads, which libcurl
+     * 7.88 + OpenSSL 3 race on (docs/client.md, "HTTPS"). */
     if (job->fresh_connect) {
         SET(CURLOPT_FRESH_CONNECT, 1L);
         SET(CURLOPT_FORBID_REUSE, 1L);
