@@ -381,7 +381,11 @@ static bool has(const char *text, const char *what)
 
 bool flags_tls_reason(const struct flags_tls_failure *f, char *msg, size_t cap)
 {
-    switch (f->verify) {
+    /* The verify result is the last handshake's: it names the reason only
+     * when this transfer failed in a certificate check. */
+    bool cert_failed = f->rc == CURLE_PEER_FAILED_VERIFICATION || f->rc == CURLE_SSL_CONNECT_ERROR;
+
+    switch (cert_failed ? f->verify : 0) {
     case X509_UNABLE_TO_GET_ISSUER_CERT:
     case X509_DEPTH_ZERO_SELF_SIGNED_CERT:
     case X509_SELF_SIGNED_CERT_IN_CHAIN:
