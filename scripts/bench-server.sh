@@ -4,29 +4,38 @@
 # Both serve the same dataset (scripts/make-dataset.sh) on 127.0.0.1, each
 # pinned to CPU 0, one worker / one thread; wrk runs pinned to CPU 1 and
 # cycles through the 194 flag URLs (a Lua script), so both servers do the same
-# work: keep-alive GETs of 1-90 kB GIFs. Then, unless --no-c10k, 10,000
-# connections each with one 1-second-delayed request in flight at once.
+# work: keep-alive GETs of 1-90 kB GIFs. Then, unless --no-tls, the same over
+# HTTPS (both servers with the same certificate from make-certs.sh, ECDSA P-256
+# or --rsa BITS): keep-alive (record encryption), and with "Connection: close"
+# on every request, so that each request is a new connection: once with
+# session resumption (wrk resumes), once with it off in both servers (full
+# handshakes); flagserver's /stats tls_handshakes/tls_resumed show which.
+# Then, unless --no-c10k, 10,000 connections each with one 1-second-delayed
+# request in flight at once.
 #
-# usage: scripts/bench-server.sh [--duration S] [--connections N] [--no-c10k] [DATASET_DIR]
+# usage: scripts/bench-server.sh [--duration S] [--connections N] [--no-tls] [--rsa BITS]
+#                                [--no-c10k] [DATASET_DIR]
 # Writes the figures and the exact commands to results/server/README.md.
 # Stops both servers on exit and on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-duration=10 conns=50 c10k=1 dataset=dataset
+duration=10 conns=50 c10k=1 tls=1 rsa_bits="" dataset=dataset
 while [ $# -gt 0 ]; do
   case $1 in
     --duration) duration=$2; shift 2 ;;
     --connections) conns=$2; shift 2 ;;
     --no-c10k) c10k=0; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --no-tls) tls=0; shift ;;
+    --rsa) rsa_bits=$2; shift 2 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     -*) echo "bench-server.sh: unknown option $1" >&2; exit 2 ;;
     *) dataset=$1; shift ;;
   esac
 done
 
 bash "$(dirname "$0")/setup.sh" --server-bench >&2
-for tool in wrk nginx taskset curl jq; do
+for tool in wrk nginx taskset curl jq openssl; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] ||
     { echo "bench-server.sh: $tool not found (scripts/setup.sh --server-bench)" >&2; exit 1; }
 done
@@ -50,18 +59,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { # first port from 18080 nobody listens on
+free_port() { # [FROM]: first port from FROM (default 18080) nobody listens on
   local p
-  for p in $(seq 18080 18200); do
+  for p in $(seq "${1:-18080}" 18200); do
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
   return 1
 }
 
-wait_http() { # url: up to 5 s
+wait_http() { # url [curl options]: up to 5 s
   local i
   for i in $(seq 1 100); do
-    curl -s --max-time 1 -o /dev/null "$1" && return 0
+    curl -s --max-time 1 -o /dev/null "${@:2}" "$1" && return 0
     sleep 0.05
   done
   echo "bench-server.sh: $1 did not come up" >&2
@@ -101,11 +110,41 @@ http {
     listen 127.0.0.1:$nport backlog=4096;
     root $dataset;
   }
-}
 CONF
+if [ "$tls" -eq 1 ]; then
+  # The certificates go to the temporary directory and die with it.
+  bash scripts/make-certs.sh "$tmp/certs" ${rsa_bits:+--rsa "$rsa_bits"}
+  nsport=$(free_port $((nport + 1))) # nginx is not listening on nport yet
+  nfport=$(free_port $((nsport + 1)))
+  # nsport as flagserver by default: tickets, and a session cache (OpenSSL's
+  # in memory, nginx's shared); nfport without either, as --no-tls-resume.
+  cat >>"$tmp/nginx/nginx.conf" <<CONF
+  server {
+    listen 127.0.0.1:$nsport ssl backlog=4096;
+    root $dataset;
+    ssl_certificate $tmp/certs/server.pem;
+    ssl_certificate_key $tmp/certs/server.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_tickets on;
+    ssl_session_cache shared:SSL:10m;
+  }
+  server {
+    listen 127.0.0.1:$nfport ssl backlog=4096;
+    root $dataset;
+    ssl_certificate $tmp/certs/server.pem;
+    ssl_certificate_key $tmp/certs/server.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_tickets off;
+    ssl_session_cache off;
+  }
+CONF
+fi
+echo "}" >>"$tmp/nginx/nginx.conf"
 taskset -c 0 "$NGINX" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" 2>"$tmp/nginx/stderr" &
 pids+=($!)
+nginx_master=$!
 wait_http "http://127.0.0.1:$nport/flags/br/br.gif"
+[ "$tls" -eq 0 ] || wait_http "https://127.0.0.1:$nsport/flags/br/br.gif" --cacert "$tmp/certs/ca.pem"
 
 # --- flagserver ----------------------------------------------------------------
 taskset -c 0 "$FLAGSERVER" --port 0 --dir "$dataset" --quiet >"$tmp/fs.out" 2>"$tmp/fs.err" &
@@ -120,11 +159,22 @@ curl -s -o "$tmp/a.gif" "http://127.0.0.1:$nport/flags/br/br.gif"
 curl -s -o "$tmp/b.gif" "$fsurl/flags/br/br.gif"
 cmp -s "$tmp/a.gif" "$tmp/b.gif" || { echo "bench-server.sh: nginx and flagserver disagree" >&2; exit 1; }
 
-run_wrk() { # name url
-  local cmd=(taskset -c 1 wrk -t1 -c"$conns" -d"${duration}s" --latency -s "$tmp/cycle.lua" "$2")
+cpu_ticks() { # PID: its user + system CPU time in clock ticks
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+run_wrk() { # name url [wrk options]: NAME's server is nginx's worker or the last flagserver
+  local cmd=(taskset -c 1 wrk -t1 -c"$conns" -d"${duration}s" --latency "${@:3}" -s "$tmp/cycle.lua" "$2")
+  local pid t0
+  case $1 in nginx*) pid=$(pgrep -P "$nginx_master" | head -n 1) ;; *) pid=${pids[-1]} ;; esac
   echo "== $1: ${cmd[*]}" >&2
+  t0=$(cpu_ticks "$pid")
   "${cmd[@]}" >"$tmp/$1.wrk"
+  # The server's CPU use during the run, in % of one core: below ~95 % the
+  # client (wrk on the other CPU), not the server, set the rate.
+  awk -v a="$t0" -v b="$(cpu_ticks "$pid")" -v hz="$(getconf CLK_TCK)" -v d="$duration" \
+    'BEGIN { printf "%.0f%%", (b - a) / hz / d * 100 }' >"$tmp/$1.cpu"
   cat "$tmp/$1.wrk" >&2
+  echo "server CPU: $(cat "$tmp/$1.cpu") of one core" >&2
 }
 # warm-up, then the measured runs
 taskset -c 1 wrk -t1 -c"$conns" -d2s -s "$tmp/cycle.lua" "http://127.0.0.1:$nport" >/dev/null
@@ -137,6 +187,74 @@ lat() { awk -v p="$2" '$1 == p {print $2}' "$tmp/$1.wrk"; }
 avg() { awk '$1 == "Latency" {print $2; exit}' "$tmp/$1.wrk"; }
 n_rps=$(rps nginx) f_rps=$(rps flagserver)
 ratio=$(awk -v a="$f_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", a / b }')
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "-" }'; }
+
+# --- HTTPS: keep-alive, then a new connection per request ---------------------
+# wrk offers the session of its previous connection (TLS 1.3 tickets), so with
+# "Connection: close" every request is a new connection with a *resumed*
+# handshake; the full-handshake run turns resumption off in both servers
+# (flagserver --no-tls-resume; nginx tickets and cache off). flagserver's
+# /stats proves which kind each run had.
+tls_rows="" tls_line="(skipped: --no-tls)"
+start_tls_flagserver() { # NAME [flagserver options]: sets fssurl
+  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
+  taskset -c 0 "$FLAGSERVER" --port 0 --dir "$dataset" --quiet --tls-cert "$tmp/certs/server.pem" \
+    --tls-key "$tmp/certs/server.key" "${@:2}" >"$tmp/$1.out" 2>"$tmp/$1.err" &
+  pids+=($!)
+  for i in $(seq 1 100); do [ -s "$tmp/$1.out" ] && break; sleep 0.05; done
+  fssurl=$(sed -n 's/^flagserver listening on \(https:[^ ]*\)\/flags$/\1/p' "$tmp/$1.out")
+  [ -n "$fssurl" ] || { echo "bench-server.sh: flagserver (TLS) did not start: $(cat "$tmp/$1.err")" >&2; exit 1; }
+  wait_http "$fssurl/flags/br/br.gif" "${ca[@]}"
+}
+hs_counts() { # the handshake counters of flagserver's /stats since its last reset
+  local st
+  st=$(curl -s "${ca[@]}" "$fssurl/stats")
+  echo "== /stats: $st" >&2
+  jq -r '"\(.tls_handshakes) handshakes (\(.tls_resumed) resumed), \(.tls_failed) failed, \(.requests) requests"' <<<"$st"
+}
+if [ "$tls" -eq 1 ]; then
+  ca=(--cacert "$tmp/certs/ca.pem")
+  close=(-H "Connection: close")
+  nsurl="https://127.0.0.1:$nsport" nfurl="https://127.0.0.1:$nfport"
+  start_tls_flagserver fss
+  for u in "$nsurl" "$nfurl" "$fssurl"; do
+    curl -s "${ca[@]}" -o "$tmp/c.gif" "$u/flags/br/br.gif"
+    cmp -s "$tmp/a.gif" "$tmp/c.gif" || { echo "bench-server.sh: $u does not serve the bytes nginx serves over HTTP" >&2; exit 1; }
+  done
+  for u in "$nsurl" "$fssurl"; do
+    taskset -c 1 wrk -t1 -c"$conns" -d2s -s "$tmp/cycle.lua" "$u" >/dev/null
+  done
+  run_wrk nginx-ka "$nsurl"
+  run_wrk flagserver-ka "$fssurl"
+  run_wrk nginx-resumed "$nsurl" "${close[@]}"
+  curl -s "${ca[@]}" -o /dev/null "$fssurl/stats?reset=1"
+  run_wrk flagserver-resumed "$fssurl" "${close[@]}"
+  resumed_counts=$(hs_counts)
+  start_tls_flagserver fsf --no-tls-resume
+  run_wrk nginx-full "$nfurl" "${close[@]}"
+  run_wrk flagserver-full "$fssurl" "${close[@]}"
+  full_counts=$(hs_counts)
+  for n in nginx-ka flagserver-ka nginx-resumed flagserver-resumed nginx-full flagserver-full; do
+    grep -q '^Requests/sec' "$tmp/$n.wrk" || { echo "bench-server.sh: wrk $n failed" >&2; exit 1; }
+  done
+  key_type=$(if [ -n "$rsa_bits" ]; then echo "RSA $rsa_bits"; else echo "ECDSA P-256"; fi)
+  tls_rows=$(
+    for n in nginx-ka flagserver-ka nginx-resumed flagserver-resumed nginx-full flagserver-full; do
+      case $n in
+        *-ka) what="keep-alive" ;;
+        *-resumed) what="new connection per request, resumed session" ;;
+        *) what="new connection per request, full handshake" ;;
+      esac
+      echo "| ${n%-*} | $what | $(rps "$n") | $(cat "$tmp/$n.cpu") | $(avg "$n") | $(lat "$n" 50%) | $(lat "$n" 99%) |"
+    done)
+  tls_line="HTTPS with the same $key_type certificate (make-certs.sh), TLS 1.3 as wrk negotiates it.
+flagserver / nginx: keep-alive **$(div "$(rps flagserver-ka)" "$(rps nginx-ka)")**, resumed handshakes
+**$(div "$(rps flagserver-resumed)" "$(rps nginx-resumed)")**, full handshakes **$(div "$(rps flagserver-full)" "$(rps nginx-full)")**.
+flagserver's /stats over its resumed run: $resumed_counts; over its full run (--no-tls-resume):
+$full_counts. (The /stats request itself is one more handshake; failed ones are the
+connections wrk abandons mid-handshake when its time is up. Server CPU is the server's user +
+system time over the run, in % of one core: well below 100 %, the client set the rate.)"
+fi
 
 # --- 10,000 delayed requests in flight at once -------------------------------
 c10k_line="(skipped: --no-c10k)"
@@ -166,17 +284,27 @@ mkdir -p results/server
   echo "flagserver: one thread, files in memory), wrk pinned to CPU 1, cycling through"
   echo "the 194 flags of the dataset (make-dataset.sh, 4 MB of GIFs) over $conns keep-alive connections."
   echo
-  echo "| server | requests/s | avg latency | p50 | p99 |"
-  echo "|---|---:|---:|---:|---:|"
-  echo "| nginx | $n_rps | $(avg nginx) | $(lat nginx 50%) | $(lat nginx 99%) |"
-  echo "| flagserver | $f_rps | $(avg flagserver) | $(lat flagserver 50%) | $(lat flagserver 99%) |"
+  echo "| server | requests/s | server CPU | avg latency | p50 | p99 |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  echo "| nginx | $n_rps | $(cat "$tmp/nginx.cpu") | $(avg nginx) | $(lat nginx 50%) | $(lat nginx 99%) |"
+  echo "| flagserver | $f_rps | $(cat "$tmp/flagserver.cpu") | $(avg flagserver) | $(lat flagserver 50%) | $(lat flagserver 99%) |"
   echo
   echo "flagserver / nginx = **$ratio**."
+  echo
+  if [ -n "$tls_rows" ]; then
+    echo "| server | HTTPS | requests/s | server CPU | avg latency | p50 | p99 |"
+    echo "|---|---|---:|---:|---:|---:|---:|"
+    echo "$tls_rows"
+    echo
+  fi
+  echo "$tls_line"
   echo
   echo "10,000 connections, each with one request delayed 1 s in flight (flagserver --delay 1000):"
   echo "$c10k_line"
   echo
-  echo "Command: \`scripts/bench-server.sh --duration $duration --connections $conns\`; each measurement is"
-  echo "\`taskset -c 1 wrk -t1 -c$conns -d${duration}s --latency -s cycle.lua URL\` after a 2 s warm-up."
+  echo "Command: \`scripts/bench-server.sh --duration $duration --connections $conns${rsa_bits:+ --rsa $rsa_bits}\`; each measurement is"
+  echo "\`taskset -c 1 wrk -t1 -c$conns -d${duration}s --latency -s cycle.lua URL\` after a 2 s warm-up;"
+  echo "the new-connection runs add \`-H 'Connection: close'\` (the server closes after each response"
+  echo "and wrk reconnects: requests/s = handshakes/s)."
 } >results/server/README.md
 cat results/server/README.md

@@ -137,6 +137,20 @@ fb_eq "half-close over TLS: the whole response" \
   "$($CLIENT halfclose "$FB_PORT" "$CA" /flags/cn/cn.gif "$DATA/flags/cn/cn.gif")" ok
 fb_stop_server
 
+# --- out of descriptors over TLS (as tests/server/fds.sh over HTTP) -------------------
+printf '#!/bin/sh\nulimit -n 64 || exit 1\nexec "%s" "$@"\n' "$FLAGSERVER" >"$FB_TMP/limited"
+chmod +x "$FB_TMP/limited"
+FLAGSERVER=$FB_TMP/limited fb_start_server --dir "$DATA" --quiet "${TLS[@]}" --delay 300 ||
+  fb_fail "starts under ulimit -n 64"
+urls=()
+for i in $(seq 1 150); do urls+=(-o /dev/null "$FB_BASE/br/br.gif"); done
+ok=$(curl -s --max-time 60 --cacert "$CA" --parallel --parallel-max 150 -w '%{http_code}\n' "${urls[@]}" \
+  2>/dev/null | grep -c '^200$')
+fb_eq "ulimit -n 64: 150 HTTPS connections at once all get a 200" "$ok" 150
+fb_le "... through EMFILE (accept_errors >= 1)" 1 "$(st .accept_errors)"
+fb_ok "... and the server is alive" kill -0 "$FB_SERVER_PID"
+fb_stop_server
+
 # --- bad --tls-* options: one line, exit 2 -----------------------------------------------
 bad() { # bad DESC WANT ARGS...
   local desc=$1 want=$2 out rc
