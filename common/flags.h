@@ -40,7 +40,6 @@ struct flags_job {
     unsigned loops;        /* --loops: event loops (asyncloop); 0 or 1: one, on the caller */
     unsigned save_threads; /* --save-threads: saver threads (asyncloop); 0: save on the loop */
     const char *cacert;    /* --cacert: CA certificates (PEM) for https, or NULL: the system's */
-    void *share;           /* the run's CURLSH (TLS sessions, share.h), or NULL: none */
 
     /* Atomic saves into outdir_fd (save.h); NULL: a new file renamed over. */
     struct flags_saver *saver;

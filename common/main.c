@@ -19,7 +19,6 @@
 #include "output.h"
 #include "record.h"
 #include "report.h"
-#include "share.h"
 #include "stats.h"
 #include "xfer.h"
 
@@ -195,7 +194,6 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     struct flags_output *out = NULL, *errout = NULL;
     FILE *efile = stderr; /* stderr's writer once the run starts */
     char err[512], shown_url[PATH_MAX], proxy_env[2048];
-    struct flags_share share = {0};
     bool curl_ready = false;
     int status = 1, rc, json_fd = -1, lat_fd = -1;
     double t0, elapsed;
@@ -263,12 +261,6 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
         goto out;
     }
     curl_ready = true;
-    /* One TLS session cache for every transfer of the run, in every backend. */
-    if ((rc = flags_share_init(&share)) != 0) {
-        fprintf(stderr, "%s: cannot set up the TLS session share: %s\n", prog, strerror(-rc));
-        goto out;
-    }
-    job.share = share.sh;
 
     /* A multi handle's wakeup descriptors, for the libcurl loaded (2: 7.88's
      * socketpair; 1: an eventfd); 2, the most, if they cannot be counted. */
@@ -371,12 +363,6 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     rc = backend->download_many(&job, on_done, &run);
     elapsed = flags_now() - t0;
     flags_progress_end(&run.progress);
-    /* Every easy handle is gone once download_many returned. */
-    if (flags_share_free(&share) != 0) {
-        fprintf(stderr, "*** bug: %s left an easy handle on the TLS session share\n",
-                backend->name);
-        abort();
-    }
 
     struct flags_counts *c = &run.counts;
     if (run.received != job.requests ||
@@ -458,7 +444,6 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
 out:
     if (out || errout)
         (void)finish_output(prog, out, errout);
-    (void)flags_share_free(&share); /* a no-op after the run */
     if (curl_ready)
         curl_global_cleanup();
     flags_saver_free(&saver); /* its idle spare files */

@@ -328,8 +328,10 @@ int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job)
         SET(CURLOPT_CAINFO, job->cacert);
         SET(CURLOPT_CAPATH, (char *)NULL);
     }
-    if (job->share)
-        SET(CURLOPT_SHARE, (CURLSH *)job->share);
+    /* TLS sessions stay in each easy handle's own cache (libcurl's default):
+     * a CURLSH sharing CURL_LOCK_DATA_SSL_SESSION across threads hands one
+     * OpenSSL SSL_SESSION to handshakes on several threads, which libcurl
+     * 7.88 + OpenSSL 3 race on (docs/client.md, "HTTPS"). */
     if (job->fresh_connect) {
         SET(CURLOPT_FRESH_CONNECT, 1L);
         SET(CURLOPT_FORBID_REUSE, 1L);
@@ -422,7 +424,11 @@ static bool has(const char *text, const char *what)
 
 bool flags_tls_reason(const struct flags_tls_failure *f, char *msg, size_t cap)
 {
-    switch (f->verify) {
+    /* The verify result is the last handshake's: it names the reason only
+     * when this transfer failed in a certificate check. */
+    bool cert_failed = f->rc == CURLE_PEER_FAILED_VERIFICATION || f->rc == CURLE_SSL_CONNECT_ERROR;
+
+    switch (cert_failed ? f->verify : 0) {
     case X509_UNABLE_TO_GET_ISSUER_CERT:
     case X509_DEPTH_ZERO_SELF_SIGNED_CERT:
     case X509_SELF_SIGNED_CERT_IN_CHAIN:

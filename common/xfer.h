@@ -84,8 +84,8 @@ struct flags_xfer {
 /* Creates x's easy handle and sets every option common to all backends:
  * HTTP/1.1, NOSIGNAL, the timeout, bounded redirects, http/https only, the
  * size cap, the header, write and cancel callbacks, keep-alive unless
- * job->fresh_connect, job->cacert as the only CAs (CURLOPT_CAINFO) and
- * job->share (TLS sessions) when set.
+ * job->fresh_connect, and job->cacert as the only CAs (CURLOPT_CAINFO).
+ * TLS sessions are cached per easy handle (libcurl's default).
  * Returns 0, -ENOMEM, or -EINVAL if libcurl refused an option. On error x
  * holds nothing that needs freeing. */
 int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job);

@@ -361,6 +361,15 @@ static void test_tls_reason(void)
     CHECK(flags_tls_reason(&f, msg, sizeof(msg)));
     CHECK_EQ_STR(msg, "TLS handshake failed: certificate rejected (X509 error 1)");
 
+    /* A stale verify result of an earlier handshake names nothing. */
+    f.rc = CURLE_RECV_ERROR;
+    f.verify = 20;
+    f.tls_done = true;
+    f.errbuf = "Recv failure: Connection reset by peer";
+    CHECK(!flags_tls_reason(&f, msg, sizeof(msg)));
+    f.tls_done = false;
+    f.verify = 1;
+
     f.rc = CURLE_OPERATION_TIMEDOUT;
     f.errbuf = "Connection timed out after 1001 milliseconds";
     CHECK(flags_tls_reason(&f, msg, sizeof(msg)));
