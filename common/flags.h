@@ -39,11 +39,11 @@ struct flags_job {
     long long max_size;    /* --max-size: largest body accepted, bytes; 0: the default */
     unsigned loops;        /* --loops: event loops (asyncloop); 0 or 1: one, on the caller */
     unsigned save_threads; /* --save-threads: saver threads (asyncloop); 0: save on the loop */
+    unsigned multis;       /* --multis: libcurl multi handles per loop (asyncloop); 0 or 1: one */
     const char *cacert;    /* --cacert: CA certificates (PEM) for https, or NULL: the system's */
 
     /* Atomic saves into outdir_fd (save.h); NULL: a new file renamed over. */
     struct flags_saver *saver;
-    unsigned multis;       /* --multis: libcurl multi handles per loop (asyncloop); 0 or 1: one */
 };
 
 /* --max-size's default: the largest flag is under 100 KB (docs/client.md). */
