@@ -663,14 +663,14 @@ def record_line(rec):
             '"latency_ms":{"p50":%.3f,"p90":%.3f,"p99":%.3f,"max":%.3f},'
             '"cpu_user_s":%.6f,"cpu_sys_s":%.6f,"max_rss_kb":%d,"connections":%d,'
             '"server":%s,"url":%s,"libcurl":%s,"timeout_s":%.3f,"fresh_connect":%s,'
-            '"loops":%d,"save_threads":%d,"proxy_env":%s}\n') % (
+            '"loops":%d,"save_threads":%d,"multis":%d,"fds_per_transfer":%d,"proxy_env":%s}\n') % (
         json.dumps(rec['backend']), rec['concur_req'], rec['requests'], rec['ok'],
         rec['not_found'], rec['errors'], rec['cancelled'], rec['elapsed_s'], rec['bytes'],
         rec['flags_per_s'], lat['p50'], lat['p90'], lat['p99'], lat['max'],
         rec['cpu_user_s'], rec['cpu_sys_s'], rec['max_rss_kb'], rec['connections'],
         json.dumps(rec['server']), json.dumps(rec['url']), json.dumps(rec['libcurl']),
         rec['timeout_s'], json.dumps(rec['fresh_connect']), rec['loops'], rec['save_threads'],
-        json.dumps(rec['proxy_env']))
+        rec['multis'], rec['fds_per_transfer'], json.dumps(rec['proxy_env']))
 
 
 # ---------------------------------------------------------------- main
@@ -814,6 +814,8 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
             # one event loop (asyncio) or none (threads); savers: the default
             # executor's threads with --save-in-executor, as asyncio sizes it
             'loops': 1, 'save_threads': saver_threads,
+            # no libcurl multi handles; the descriptors the fd-limit check counts
+            'multis': 1, 'fds_per_transfer': fds_per_transfer,
             # requests (trust_env=False) and aiohttp read no proxy variables
             'proxy_env': None,
         }
