@@ -1,0 +1,84 @@
+# plots.gp -- written by scripts/report.py; run in this directory:
+#   gnuplot -e "PNGTERM='set terminal pngcairo size 900,560 enhanced font \"sans,11\"'" plots.gp
+if (!exists("PNGTERM")) PNGTERM = "set terminal png size 900,560"
+set grid xtics ytics mxtics lc rgb "#dddddd"
+set key outside below center horizontal box
+set format x "%g"
+set mxtics 10
+set bars small
+mlist = '10 20 50 100 200'
+if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
+set output 'elapsed.png'
+set title 'DISK: elapsed time vs concur\_req (3298 requests, no delay; median of 10–15 runs)'
+set xlabel 'concur\_req m (transfers in flight, log scale)'
+set ylabel 'elapsed time per run (s), median, bars min–max'
+unset logscale; set logscale x; set autoscale
+set xrange [6.66667:300]
+set logscale y
+set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
+plot 'elapsed-threadpool.dat' using ($1*0.950):2:3:4 with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' title 'threadpool', 'elapsed-asyncloop.dat' using ($1*1.000):2:3:4 with yerrorlines lw 2 pt 5 lc rgb '#d62728' title 'asyncloop', 'elapsed-curl.dat' using ($1*1.050):2:3:4 with yerrorlines lw 2 pt 9 lc rgb '#555555' title 'curl'
+set output
+if ('svg' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
+set output 'elapsed.svg'
+set title 'DISK: elapsed time vs concur\_req (3298 requests, no delay; median of 10–15 runs)'
+set xlabel 'concur\_req m (transfers in flight, log scale)'
+set ylabel 'elapsed time per run (s), median, bars min–max'
+unset logscale; set logscale x; set autoscale
+set xrange [6.66667:300]
+set logscale y
+set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
+plot 'elapsed-threadpool.dat' using ($1*0.950):2:3:4 with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' title 'threadpool', 'elapsed-asyncloop.dat' using ($1*1.000):2:3:4 with yerrorlines lw 2 pt 5 lc rgb '#d62728' title 'asyncloop', 'elapsed-curl.dat' using ($1*1.050):2:3:4 with yerrorlines lw 2 pt 9 lc rgb '#555555' title 'curl'
+set output
+if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
+set output 'requests_per_s.png'
+set title 'DISK: throughput vs concur\_req (3298 requests, no delay; median of 10–15 runs)'
+set xlabel 'concur\_req m (transfers in flight, log scale)'
+set ylabel 'requests per second (404s count)'
+unset logscale; set logscale x; set autoscale
+set xrange [6.66667:300]
+set yrange [0:*]
+set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
+plot 'requests_per_s-threadpool.dat' using ($1*0.950):2:3:4 with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' title 'threadpool', 'requests_per_s-asyncloop.dat' using ($1*1.000):2:3:4 with yerrorlines lw 2 pt 5 lc rgb '#d62728' title 'asyncloop', 'requests_per_s-curl.dat' using ($1*1.050):2:3:4 with yerrorlines lw 2 pt 9 lc rgb '#555555' title 'curl'
+set output
+if ('svg' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
+set output 'requests_per_s.svg'
+set title 'DISK: throughput vs concur\_req (3298 requests, no delay; median of 10–15 runs)'
+set xlabel 'concur\_req m (transfers in flight, log scale)'
+set ylabel 'requests per second (404s count)'
+unset logscale; set logscale x; set autoscale
+set xrange [6.66667:300]
+set yrange [0:*]
+set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
+plot 'requests_per_s-threadpool.dat' using ($1*0.950):2:3:4 with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' title 'threadpool', 'requests_per_s-asyncloop.dat' using ($1*1.000):2:3:4 with yerrorlines lw 2 pt 5 lc rgb '#d62728' title 'asyncloop', 'requests_per_s-curl.dat' using ($1*1.050):2:3:4 with yerrorlines lw 2 pt 9 lc rgb '#555555' title 'curl'
+set output
+if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
+set output 'cpu.png'
+set title 'DISK: CPU time vs concur\_req (3298 requests, no delay; median of 10–15 runs)'
+set xlabel 'concur\_req m (transfers in flight, log scale)'
+set ylabel 'CPU s (user + sys) per 1,000 requests'
+unset logscale; set logscale x; set autoscale
+set xrange [6.66667:300]
+set yrange [0:*]
+set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
+plot 'cpu-threadpool.dat' using ($1*0.950):2:3:4 with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' title 'threadpool', 'cpu-asyncloop.dat' using ($1*1.000):2:3:4 with yerrorlines lw 2 pt 5 lc rgb '#d62728' title 'asyncloop', 'cpu-curl.dat' using ($1*1.050):2:3:4 with yerrorlines lw 2 pt 9 lc rgb '#555555' title 'curl'
+set output
+if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
+set output 'rss.png'
+set title 'DISK: peak memory vs concur\_req (3298 requests, no delay; median of 10–15 runs)'
+set xlabel 'concur\_req m (transfers in flight, log scale)'
+set ylabel 'peak RSS of the client (MiB)'
+unset logscale; set logscale x; set autoscale
+set xrange [6.66667:300]
+set yrange [0:*]
+set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
+plot 'rss-threadpool.dat' using ($1*0.975):2:3:4 with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' title 'threadpool', 'rss-asyncloop.dat' using ($1*1.025):2:3:4 with yerrorlines lw 2 pt 5 lc rgb '#d62728' title 'asyncloop'
+set output
+@PNGTERM
+set output 'latency.png'
+set title 'DISK: request latency percentiles at m = 10 (pooled over the timed runs)'
+set xlabel 'percentile (log scale of 1/(1-q))'
+set ylabel 'latency (ms)'
+unset logscale; set autoscale; set logscale x; set xrange [2:1000]; set yrange [0:*]
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
+plot 'latency-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#1f77b4' title 'threadpool', 'latency-asyncloop.dat' using 1:3 with lines lw 2 lc rgb '#d62728' title 'asyncloop'
+set output
