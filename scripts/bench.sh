@@ -293,8 +293,14 @@ raise_fd_limit() {
 
 # The file system DIR is on, by its type's name (ext4, tmpfs, ...; stat -f
 # says "ext2/ext3" for ext4).
+# The file system type of PATH: findmnt's name (ext4), else statfs's
+# (ext2/ext3: its magic number is shared), e.g. in a chroot whose root is not
+# a mount point, where findmnt finds no mount for PATH.
 fs_type() {
-    findmnt -n -o FSTYPE -T "$1" 2>/dev/null || stat -f -c %T "$1"
+    local t
+    t=$(findmnt -n -o FSTYPE -T "$1" 2>/dev/null) || t=""
+    [ -n "$t" ] || t=$(stat -f -c %T "$1" 2>/dev/null) || t=""
+    echo "${t:-unknown}"
 }
 
 # Sets save_dir for scenario NAME: the run's folder (tmpfs unless --save-dir),
