@@ -298,7 +298,7 @@ raise_fd_limit() {
 # a mount point, where findmnt finds no mount for PATH.
 fs_type() {
     local t
-    t=$(findmnt -n -o FSTYPE -T "$1" 2>/dev/null) || t=""
+    t=$(findmnt -n -o FSTYPE -T "$1" 2>/dev/null | head -n 1) || t="" # stacked mounts: a line each
     [ -n "$t" ] || t=$(stat -f -c %T "$1" 2>/dev/null) || t=""
     echo "${t:-unknown}"
 }
@@ -315,8 +315,10 @@ scenario_save_dir() {
         save_dir="$disk_dir/$name"
         mkdir -p "$save_dir" || die "cannot write in $save_dir"
     fi
-    printf 'dir %s\nfs %s\n' "$save_dir" "$(fs_type "$save_dir")" >"$raw/save.txt"
-    log "[$name] downloads are saved in $save_dir ($(fs_type "$save_dir"))"
+    local fs
+    fs=$(fs_type "$save_dir")
+    printf 'dir %s\nfs %s\n' "$save_dir" "$fs" >"$raw/save.txt"
+    log "[$name] downloads are saved in $save_dir ($fs)"
 }
 
 # The machine and versions, as key=value lines in OUT/meta.txt; report.py

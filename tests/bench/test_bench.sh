@@ -56,7 +56,7 @@ done
 disk_section=$(sed -n '/^## DISK$/,/^## [A-Z]/p' "$report")
 # findmnt names ext4 where statfs says ext2/ext3; in a chroot (fresh-check)
 # whose root is no mount point findmnt finds nothing and statfs is the answer
-disk_fs=$(findmnt -n -o FSTYPE -T "$build" 2>/dev/null) || disk_fs=""
+disk_fs=$(findmnt -n -o FSTYPE -T "$build" 2>/dev/null | head -n 1) || disk_fs=""
 [ -n "$disk_fs" ] || disk_fs=$(stat -f -c %T "$build")
 fb_ok "DISK names the file system it saved on ($disk_fs)" grep -qF \
     "downloads saved on: $disk_fs (\`$build/bench-disk/DISK\`)" <<<"$disk_section"
