@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench.sh -- flagbench's benchmark: thread pool against event loop.
 #
-# For each scenario in bench/ (bench/NAME.json, resolved by scripts/report.py)
+# For each scenario in bench/scenarios/ (bench/scenarios/NAME.json, resolved by scripts/report.py)
 # it starts its own flagserver on 127.0.0.1 (port 0), or uses the one at
 # --server-url, and sweeps concur_req (m) for flags_threadpool,
 # flags_asyncloop, the reference `curl --parallel` and the book's Python
@@ -64,7 +64,7 @@ usage() {
     cat <<'EOF'
 usage: scripts/bench.sh [options]
   --quick            the short sweep of each scenario (about a minute in all)
-  --scenario NAMES   only these scenarios (comma-separated; default: all in bench/)
+  --scenario NAMES   only these scenarios (comma-separated; default: all in bench/scenarios/)
   --concur LIST      override every scenario's m list (comma-separated, e.g. 1,10,100)
   --runs N           override every scenario's number of timed runs per point
                      (and its adaptive maximum when that is lower)
@@ -214,7 +214,7 @@ check_tls_args() {
 }
 
 # The scenarios to run, the four of the book's experiment first, then any
-# other bench/*.json in name order.
+# other bench/scenarios/*.json in name order.
 list_scenarios() {
     local name f
     if [ -n "$only_scenarios" ]; then
@@ -222,9 +222,9 @@ list_scenarios() {
         return
     fi
     for name in LOCAL DELAY ERROR C10K; do
-        if [ -f "$ROOT/bench/$name.json" ]; then echo "$name"; fi
+        if [ -f "$ROOT/bench/scenarios/$name.json" ]; then echo "$name"; fi
     done
-    for f in "$ROOT"/bench/*.json; do
+    for f in "$ROOT"/bench/scenarios/*.json; do
         name=$(basename "$f" .json)
         case $name in LOCAL | DELAY | ERROR | C10K) ;; *) echo "$name" ;; esac
     done
@@ -304,7 +304,7 @@ fs_type() {
 }
 
 # Sets save_dir for scenario NAME: the run's folder (tmpfs unless --save-dir),
-# or, when bench/NAME.json says "output_dir": "build", BUILD/bench-disk/NAME on
+# or, when bench/scenarios/NAME.json says "output_dir": "build", BUILD/bench-disk/NAME on
 # the build directory's real file system (DISK). Writes RAW/save.txt ("dir",
 # "fs"), which the report prints in the scenario's header.
 scenario_save_dir() {
@@ -388,7 +388,7 @@ curl_tls_args() {
 
 # ---------------------------------------------------------------- scenarios
 
-# Resolves bench/NAME.json with scripts/report.py (--quick, --concur, --runs
+# Resolves bench/scenarios/NAME.json with scripts/report.py (--quick, --concur, --runs
 # applied; the one place a setting is declared) into RAW/scenario.json and the
 # shell variables SCEN_DESC SERVER_ARGS CODESET REPEAT NREQUESTS TIMEOUT_S
 # POINT_LIMIT_S IGNORE_FAILURE TLS FRESH_CONNECT CONCUR POINTS ("line m runs warmup" each)
@@ -401,8 +401,8 @@ load_scenario() {
     if [ -n "$python_unavailable" ]; then args+=(--python-unavailable "$python_unavailable"); fi
     if [ "$libcurl8_pass" -eq 1 ]; then args+=(--libcurl8); fi
     local assignments
-    assignments=$(report resolve "$ROOT/bench/$name.json" --out "$raw/scenario.json" "${args[@]}") ||
-        die "$name: bench/$name.json does not resolve"
+    assignments=$(report resolve "$ROOT/bench/scenarios/$name.json" --out "$raw/scenario.json" "${args[@]}") ||
+        die "$name: bench/scenarios/$name.json does not resolve"
     eval "$assignments"
 }
 
@@ -584,7 +584,7 @@ run_libcurl8_pass() {
             >"$main_out/libcurl8.skipped"
         return 0
     fi
-    mapfile -t names < <(report libcurl8-scenarios "$ROOT/bench")
+    mapfile -t names < <(report libcurl8-scenarios "$ROOT/bench/scenarios")
     libcurl_dir=$(dirname "$lib")
     export LD_LIBRARY_PATH="$libcurl_dir${saved_ld:+:$saved_ld}"
     libcurl8_pass=1
@@ -613,8 +613,8 @@ main() {
     done
     mapfile -t scenarios < <(list_scenarios)
     for name in "${scenarios[@]}"; do
-        [ -f "$ROOT/bench/$name.json" ] || {
-            log "no scenario '$name'; see bench/*.json"
+        [ -f "$ROOT/bench/scenarios/$name.json" ] || {
+            log "no scenario '$name'; see bench/scenarios/*.json"
             exit 2
         }
     done

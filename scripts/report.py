@@ -8,7 +8,7 @@ checks, reduces or decides lives here:
                      [--python-root DIR] [--server-url URL] [--libcurl8]
         the scenario after --quick/--concur/--runs, written to FILE as JSON and
         printed as shell assignments for bench.sh (a setting is declared once,
-        in bench/NAME.json)
+        in bench/scenarios/NAME.json)
   libcurl8-scenarios BENCHDIR            the scenarios with a "libcurl8" section
                                          (bench.sh's libcurl 8 pass, --libcurl8)
   curl-config RESOLVED BASE_URL DIR      the reference line's curl --config
@@ -1835,10 +1835,10 @@ def cmd_budget(results, quick):
     print("| scenario | line | m | runs + warmup | est. s/run | est. s |")
     print("|---|---|---:|---:|---:|---:|")
     total = 0.0
-    for fn in sorted(os.listdir(os.path.join(ROOT, "bench"))):
+    for fn in sorted(os.listdir(os.path.join(ROOT, "bench", "scenarios"))):
         if not fn.endswith(".json"):
             continue
-        s = resolve(os.path.join(ROOT, "bench", fn), quick=quick, python_root=os.path.join(ROOT, "peers", "python"))
+        s = resolve(os.path.join(ROOT, "bench", "scenarios", fn), quick=quick, python_root=os.path.join(ROOT, "peers", "python"))
         means = {}
         old = load_json_or_none(os.path.join(results, s["name"], "raw.json")) or []
         for p in old:

@@ -36,7 +36,7 @@ fb_ok "bench/ declares scenarios ($nscen)" test "$nscen" -ge 4
 
 # Every scenario of bench/ has a section, a non-empty points.json and its raw
 # data: per client point hyperfine's JSON, records, latencies, /stats.
-for f in "$src"/bench/*.json; do
+for f in "$src"/bench/scenarios/*.json; do
     name=$(basename "$f" .json)
     fb_ok "REPORT.md has a section for $name" grep -q "^## $name\$" "$report"
     n=$(jq '[.[] | select(.valid)] | length' "$out/$name/points.json" 2>/dev/null || echo 0)
@@ -104,20 +104,20 @@ fb_ok "REPORT.md has a computed verdict per scenario" \
 # The HTTPS scenarios (issue 10): the server's handshake counters in every
 # valid point, one full handshake per request in HANDSHAKE, the verdict's
 # "Second core" sentence.
-if [ -f "$src/bench/TLS.json" ]; then
+if [ -f "$src/bench/scenarios/TLS.json" ]; then
     fb_eq "TLS: every valid point counted handshakes and no failed one" \
         "$(jq -r 'map(select(.valid)) | length > 0 and
                   all(.tls.per_run.handshakes > 0 and .tls.per_run.failed == 0)' "$out/TLS/points.json")" true
     fb_ok "TLS: the table has the handshake columns" \
         grep -q '| TLS handshakes / resumed / failed per run (server) | client CPU s / wall s | status |' "$report"
 fi
-if [ -f "$src/bench/HANDSHAKE.json" ]; then
+if [ -f "$src/bench/scenarios/HANDSHAKE.json" ]; then
     fb_eq "HANDSHAKE: every valid point did one full handshake per request" \
         "$(jq -r --argjson n "$(jq .requests "$out/HANDSHAKE/raw/scenario.json")" \
             'map(select(.valid)) | length > 0 and
              all(.tls.per_run.handshakes == $n and .tls.per_run.resumed == 0)' "$out/HANDSHAKE/points.json")" true
 fi
-ntls=$(grep -lE '"tls": *true' "$src"/bench/*.json | wc -l)
+ntls=$(grep -lE '"tls": *true' "$src"/bench/scenarios/*.json | wc -l)
 fb_eq "every TLS scenario's verdict says where the pool's second core wins" \
     "$(grep -c '^\*\*Verdict\.\*\* .*Second core: ' "$report")" "$ntls"
 fb_eq "bench.sh left no flagserver running" \

@@ -273,7 +273,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/signals.sh"
 # 10,140 requests held 2 s each by flagserver: the cap is reached exactly.
 # Skipped under sanitizers, whose per-thread shadow memory makes 10,000
 # threads a test of the sanitizer rather than of the program. This case checks
-# completeness and the cap, not speed (bench/C10K.sh measures that), so it
+# completeness and the cap, not speed (bench/scenarios/C10K.json measures that), so it
 # leaves room for a loaded 2-core machine (ctest -j plus other work): with a
 # 0.5 s delay the first responses went out before the last of the 10,000
 # requests arrived (peak 9,158), and with the default 3.1 s timeout 4,381

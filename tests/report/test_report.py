@@ -666,7 +666,7 @@ class Tls(Base):
     def test_the_shipped_scenarios_resolve(self):
         for name, fresh, resume in (("TLS", False, True), ("HANDSHAKE", True, False)):
             for quick in (False, True):
-                s = report.resolve(os.path.join(report.ROOT, "bench", name + ".json"), quick=quick)
+                s = report.resolve(os.path.join(report.ROOT, "bench", "scenarios", name + ".json"), quick=quick)
                 self.assertEqual((s["tls"], s["fresh_connect"], report.tls_resume(s["server"])),
                                  (True, fresh, resume), name)
 
@@ -818,7 +818,7 @@ class Disk(Base):
             report.resolve(self.scen(output_dir="/tmp"), python_root=self.tmp)
 
     def test_the_real_disk_scenario_resolves(self):
-        s = report.resolve(os.path.join(HERE, "..", "..", "bench", "DISK.json"), python_root=self.tmp)
+        s = report.resolve(os.path.join(HERE, "..", "..", "bench", "scenarios", "DISK.json"), python_root=self.tmp)
         self.assertEqual(s["output_dir"], "build")
         self.assertTrue(s["compare_to_curl"])
         self.assertEqual(s["concur"], [10, 20, 50, 100, 200])
