@@ -199,9 +199,9 @@ parse_args() {
         esac
         shift
     done
-    # Up to 100,000 transfers at once and 1,000 runs a point: beyond that a
+    # Up to 99,999 transfers at once and 1,000 runs a point: beyond that a
     # number is a typo (and would overflow the shell's arithmetic).
-    if [ -n "$concur_override" ] && ! [[ $concur_override =~ ^[1-9][0-9]{0,4}(,[1-9][0-9]{0,4})*$|^100000$ ]]; then
+    if [ -n "$concur_override" ] && ! [[ $concur_override =~ ^[1-9][0-9]{0,4}(,[1-9][0-9]{0,4})*$ ]]; then
         log "--concur wants integers from 1 to 99999 separated by commas, not '$concur_override'"
         exit 2
     fi
