@@ -310,10 +310,11 @@ RUN_FILES=(meta.txt meta.json REPORT.md verdicts.json scenarios.txt libcurl8 lib
 marker_entries() { tail -n +2 "$1/$MARKER" | LC_ALL=C sort -u; }
 
 # marker_top DIR: the top-level names DIR's marker lists
-# (never the marker itself or a run's staging and set-aside folders).
+# (never . or .., the marker itself, or a run's staging and set-aside folders).
 marker_top() {
     marker_entries "$1" | awk '{ p = substr($0, 3) }
-        p !~ /\// && p != ".flagbench-results" && p !~ /^\.flagbench-(partial|old)\./ { print p }'
+        p != "" && p != "." && p != ".." && p !~ /\// && p != ".flagbench-results" &&
+        p !~ /^\.flagbench-(partial|old)\./ { print p }'
 }
 
 # listing DIR NAME...: "TYPE PATH" for every file and folder at and under the
