@@ -68,8 +68,7 @@ free_port() { # [FROM]: first port from FROM (default 18080) nobody listens on
 }
 
 wait_http() { # url [curl options]: up to 5 s
-  local i
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     curl -s --max-time 1 -o /dev/null "${@:2}" "$1" && return 0
     sleep 0.05
   done
@@ -149,7 +148,7 @@ wait_http "http://127.0.0.1:$nport/flags/br/br.gif"
 # --- flagserver ----------------------------------------------------------------
 taskset -c 0 "$FLAGSERVER" --port 0 --dir "$dataset" --quiet >"$tmp/fs.out" 2>"$tmp/fs.err" &
 pids+=($!)
-for i in $(seq 1 100); do [ -s "$tmp/fs.out" ] && break; sleep 0.05; done
+for _ in $(seq 1 100); do [ -s "$tmp/fs.out" ] && break; sleep 0.05; done
 fsurl=$(sed -n 's/^flagserver listening on \(http:[^ ]*\)\/flags$/\1/p' "$tmp/fs.out")
 [ -n "$fsurl" ] || { echo "bench-server.sh: flagserver did not start: $(cat "$tmp/fs.err")" >&2; exit 1; }
 wait_http "$fsurl/flags/br/br.gif"
@@ -201,7 +200,7 @@ start_tls_flagserver() { # NAME [flagserver options]: sets fssurl
   taskset -c 0 "$FLAGSERVER" --port 0 --dir "$dataset" --quiet --tls-cert "$tmp/certs/server.pem" \
     --tls-key "$tmp/certs/server.key" "${@:2}" >"$tmp/$1.out" 2>"$tmp/$1.err" &
   pids+=($!)
-  for i in $(seq 1 100); do [ -s "$tmp/$1.out" ] && break; sleep 0.05; done
+  for _ in $(seq 1 100); do [ -s "$tmp/$1.out" ] && break; sleep 0.05; done
   fssurl=$(sed -n 's/^flagserver listening on \(https:[^ ]*\)\/flags$/\1/p' "$tmp/$1.out")
   [ -n "$fssurl" ] || { echo "bench-server.sh: flagserver (TLS) did not start: $(cat "$tmp/$1.err")" >&2; exit 1; }
   wait_http "$fssurl/flags/br/br.gif" "${ca[@]}"
@@ -262,7 +261,7 @@ if [ "$c10k" -eq 1 ]; then
   kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
   taskset -c 0 "$FLAGSERVER" --port 0 --dir "$dataset" --quiet --delay 1000 >"$tmp/fs2.out" 2>"$tmp/fs2.err" &
   pids+=($!)
-  for i in $(seq 1 100); do [ -s "$tmp/fs2.out" ] && break; sleep 0.05; done
+  for _ in $(seq 1 100); do [ -s "$tmp/fs2.out" ] && break; sleep 0.05; done
   fsurl2=$(sed -n 's/^flagserver listening on \(http:[^ ]*\)\/flags$/\1/p' "$tmp/fs2.out")
   c10k_cmd=(taskset -c 1 wrk -t1 -c10000 -d5s --timeout 10s "$fsurl2/flags/br/br.gif")
   echo "== c10k: flagserver --delay 1000; ${c10k_cmd[*]}" >&2

@@ -15,9 +15,19 @@
 # Usage: scripts/bench.sh [--quick] [--scenario NAME[,NAME]] [--concur LIST]
 #                         [--runs N] [--out DIR] [--build DIR] [--save-dir DIR]
 #                         [--server-url URL [--cacert FILE]] [--libcurl DIR]
+# A run writes into a staging folder inside OUT (OUT/.flagbench-partial.XXXXXX)
+# and replaces the earlier results only when it completes: all of them, or with
+# --scenario only those scenarios (the others are kept, in scenarios.txt and
+# the report too). OUT/.flagbench-results lists every file a flagbench run
+# wrote there; bench.sh replaces nothing else, and refuses an OUT holding
+# anything else where it would write. An interrupted or failed run leaves the
+# earlier results as they were and says where its partial data is.
+#
 # See docs/bench.md. Progress goes to stderr. Exits 0 when the report was
-# written (INVALID points are reported, not fatal), 1 on a setup error, 2 on a
-# usage error, 130 when interrupted.
+# written (INVALID points are reported, not fatal), 1 on a setup error (the
+# --server-url does not answer, a tool or build fails), 2 on a usage error (a
+# bad value, or an --out folder holding files no flagbench run wrote), 130
+# when interrupted.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,7 +37,10 @@ only_scenarios=""
 concur_override=""
 runs_override=""
 out_dir="$ROOT/results"
-build_dir="$ROOT/build"
+# The benchmark's own build: Release, no sanitizer, no tests, whatever
+# scripts/test.sh did to build/. --build DIR uses DIR as it is configured.
+build_dir="$ROOT/build-bench"
+own_build=1
 server_url="" # --server-url: an already running flagserver
 cacert_given="" # --cacert: the CA of an https --server-url
 # The interpreter of the book's programs (peers/python): FLAGBENCH_PYTHON, else
@@ -38,6 +51,18 @@ libcurl_dir=""   # --libcurl: a folder holding another libcurl.so.4
 python_unavailable="" # why the python lines cannot run here, if they cannot
 libcurl8_pass=0       # 1 while the libcurl 8 pass runs (the "libcurl 7.88 vs 8.14" table)
 scen=""       # the scenario being run, for the log
+
+# The results folder (case 6 of issue 19): OUT/.flagbench-results, a format
+# line and then one line per file or folder a flagbench run wrote in OUT
+# ("TYPE PATH", TYPE as find's %y: f, d, l).
+MARKER=.flagbench-results
+MARKER_FORMAT="flagbench-results 1"
+final_out=""  # OUT itself, once the run writes into its staging folder
+stage_dir=""  # OUT/.flagbench-partial.XXXXXX: this run's results until it completes
+committed=0   # 1 once the staging folder replaced the earlier results
+committing=0  # 1 while it does (commit_stage)
+old=""        # OUT/.flagbench-old.XXXXXX: the earlier results, while they are replaced
+interrupted=0
 
 work_dir=""   # scratch space, removed on exit
 save_parent="" # --save-dir: where the downloaded flags are written
@@ -106,16 +131,28 @@ stop_server() {
 }
 
 cleanup() {
+    local rc=$?
     stop_child
     stop_server
+    if [ "$committing" -eq 1 ]; then
+        log "replacing the results in $final_out failed half-way: the earlier ones are in $old, the rest of this run's in $stage_dir"
+    elif [ -n "$stage_dir" ] && [ "$committed" -eq 0 ] && [ "$interrupted" -eq 0 ]; then
+        log "the results in $final_out are as they were; this run's partial data is in $stage_dir"
+    fi
     if [ -n "$save_dir" ]; then rm -rf "$save_dir"; fi
     if [ -n "$default_save_dir" ]; then rm -rf "$default_save_dir"; fi
     if [ -n "$disk_dir" ]; then rm -rf "$disk_dir"; fi
     if [ -n "$work_dir" ]; then rm -rf "$work_dir"; fi
+    return "$rc"
 }
 
 on_signal() {
-    log "interrupted; stopping"
+    interrupted=1
+    if [ -n "$stage_dir" ]; then
+        log "interrupted; the results in $final_out are as they were; this run's partial data is in $stage_dir"
+    else
+        log "interrupted; stopping (nothing in ${final_out:-$out_dir} was changed)"
+    fi
     exit 130 # the EXIT trap stops what is running
 }
 
@@ -139,7 +176,10 @@ parse_args() {
             --concur) concur_override=$2 ;;
             --runs) runs_override=$2 ;;
             --out) out_dir=$2 ;;
-            --build) build_dir=$2 ;;
+            --build)
+                build_dir=$2
+                own_build=0
+                ;;
             --save-dir) save_parent=$2 ;;
             --server-url) server_url=$2 ;;
             --libcurl) libcurl_dir=$2 ;;
@@ -159,16 +199,35 @@ parse_args() {
         esac
         shift
     done
-    if [ -n "$concur_override" ] && ! [[ $concur_override =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]]; then
-        log "--concur wants positive integers separated by commas, not '$concur_override'"
+    # Up to 99,999 transfers at once and 1,000 runs a point: beyond that a
+    # number is a typo (and would overflow the shell's arithmetic).
+    if [ -n "$concur_override" ] && ! [[ $concur_override =~ ^[1-9][0-9]{0,4}(,[1-9][0-9]{0,4})*$ ]]; then
+        log "--concur wants integers from 1 to 99999 separated by commas, not '$concur_override'"
         exit 2
     fi
-    if [ -n "$runs_override" ] && ! [[ $runs_override =~ ^[1-9][0-9]*$ ]]; then
-        log "--runs wants a positive integer, not '$runs_override'"
+    if [ -n "$runs_override" ] && ! [[ $runs_override =~ ^[1-9][0-9]{0,2}$|^1000$ ]]; then
+        log "--runs wants an integer from 1 to 1000, not '$runs_override'"
+        exit 2
+    fi
+    if [ -n "$only_scenarios" ] && ! [[ $only_scenarios =~ ^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$ ]]; then
+        log "--scenario wants names from bench/scenarios/ separated by commas, not '$only_scenarios'"
+        exit 2
+    fi
+    if [ -n "$only_scenarios" ] && [ "$(tr ',' '\n' <<<"$only_scenarios" | sort | uniq -d)" ]; then
+        log "--scenario names a scenario twice: '$only_scenarios'"
+        exit 2
+    fi
+    if [ -z "$out_dir" ]; then
+        log "--out wants a folder, not ''"
+        exit 2
+    fi
+    check_build_dir
+    if [ -n "$save_parent" ] && { [ ! -d "$save_parent" ] || [ ! -w "$save_parent" ]; }; then
+        log "--save-dir wants a folder this user can write in, not '$save_parent'"
         exit 2
     fi
     if [ -n "$libcurl_dir" ]; then
-        [ -e "$libcurl_dir/libcurl.so.4" ] || {
+        [ -f "$libcurl_dir/libcurl.so.4" ] || {
             log "--libcurl wants a folder holding libcurl.so.4 (scripts/setup.sh --libcurl8 prints one), not '$libcurl_dir'"
             exit 2
         }
@@ -179,16 +238,28 @@ parse_args() {
     fi
     if [ -n "$server_url" ]; then
         server_url=${server_url%/}
-        case $server_url in
-        http://?*/flags | https://?*/flags) ;;
-        http://?* | https://?*) server_url+=/flags ;;
-        *)
+        # a host name, an IPv4 or a bracketed IPv6 address, a port, /flags:
+        # nothing else (a query, a fragment, user:password@, a space)
+        if ! [[ $server_url =~ ^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/flags)?$ ]]; then
             log "--server-url wants http://HOST:PORT/flags, not '$server_url'"
             exit 2
-            ;;
-        esac
+        fi
+        case $server_url in */flags) ;; *) server_url+=/flags ;; esac
     fi
     check_tls_args
+}
+
+# --build DIR: a CMake build directory, or a folder that does not exist yet
+# (bench.sh configures it Release). Any other folder is the user's: bench.sh
+# writes its build, dataset and certificates there, so it refuses it.
+check_build_dir() {
+    if [ "$own_build" -eq 1 ]; then return 0; fi
+    if [ -z "$build_dir" ] || { [ -e "$build_dir" ] && [ ! -d "$build_dir" ]; } ||
+        { [ -d "$build_dir" ] && [ ! -f "$build_dir/CMakeCache.txt" ] &&
+            [ -n "$(ls -A "$build_dir" 2>/dev/null)" ]; }; then
+        log "--build wants a CMake build directory (holding CMakeCache.txt) or a new folder, not '$build_dir'"
+        exit 2
+    fi
 }
 
 # --cacert goes with an https --server-url, and an https one needs it (bench.sh
@@ -230,6 +301,175 @@ list_scenarios() {
     done
 }
 
+# --------------------------------------------------------- the results folder
+
+# The top-level names a run writes in OUT besides its scenarios' folders.
+RUN_FILES=(meta.txt meta.json REPORT.md verdicts.json scenarios.txt libcurl8 libcurl8.skipped)
+
+# marker_entries DIR: the "TYPE PATH" lines DIR's marker lists, sorted.
+marker_entries() { tail -n +2 "$1/$MARKER" | LC_ALL=C sort -u; }
+
+# marker_top DIR: the top-level names DIR's marker lists
+# (never . or .., the marker itself, or a run's staging and set-aside folders).
+marker_top() {
+    marker_entries "$1" | awk '{ p = substr($0, 3) }
+        p != "" && p != "." && p != ".." && p !~ /\// && p != ".flagbench-results" &&
+        p !~ /^\.flagbench-(partial|old)\./ { print p }'
+}
+
+# listing DIR NAME...: "TYPE PATH" for every file and folder at and under the
+# names that exist in DIR (a symbolic link is listed as one, not followed).
+listing() {
+    local dir=$1 name
+    shift
+    for name in "$@"; do
+        if [ -e "$dir/$name" ] || [ -L "$dir/$name" ]; then
+            (cd "$dir" && find "$name" -printf '%y %p\n')
+        fi
+    done | LC_ALL=C sort -u
+}
+
+# what TYPE PATH: "the file PATH" (a foreign_entry line, in words).
+what() {
+    case ${1:0:1} in
+    f) echo "the file ${1:2}" ;;
+    d) echo "the folder ${1:2}" ;;
+    l) echo "the symbolic link ${1:2}" ;;
+    *) echo "${1:2}" ;;
+    esac
+}
+
+# foreign_entry SCENARIO...: the first file or folder of OUT that this run
+# would replace, remove or read and that the marker does not list (of that
+# type), or nothing.
+foreign_entry() {
+    local names
+    mapfile -t names < <({ marker_top "$out_dir"; printf '%s\n' "${RUN_FILES[@]}" "$@"; } | sort -u)
+    LC_ALL=C comm -23 <(listing "$out_dir" "${names[@]}") <(marker_entries "$out_dir") | head -n 1
+}
+
+# check_out_dir SCENARIO...: before anything runs. OUT is new, empty, or a
+# flagbench results folder (its marker) where every file under a name this run
+# replaces or reads is one a flagbench run wrote; else one line and exit 2.
+# Makes OUT, with an empty marker, when it is new or empty.
+check_out_dir() {
+    local foreign
+    if [ -e "$out_dir" ] && [ ! -d "$out_dir" ]; then
+        log "--out wants a folder, not '$out_dir'"
+        exit 2
+    fi
+    if [ -L "$out_dir/$MARKER" ] || { [ -e "$out_dir/$MARKER" ] && [ ! -f "$out_dir/$MARKER" ]; }; then
+        log "--out $out_dir: its $MARKER is not a file a flagbench run wrote; give an empty or new folder"
+        exit 2
+    fi
+    if [ ! -e "$out_dir/$MARKER" ]; then
+        if [ -d "$out_dir" ] && [ -n "$(ls -A "$out_dir" 2>/dev/null)" ]; then
+            log "--out $out_dir holds files no flagbench run wrote (it has no $MARKER); give an empty or new folder"
+            exit 2
+        fi
+        if ! mkdir -p "$out_dir" 2>/dev/null || ! printf '%s\n' "$MARKER_FORMAT" 2>/dev/null >"$out_dir/$MARKER"; then
+            log "--out wants a folder this user can write in, not '$out_dir'"
+            exit 2
+        fi
+    fi
+    if [ "$(head -n 1 "$out_dir/$MARKER")" != "$MARKER_FORMAT" ]; then
+        log "--out $out_dir: its $MARKER does not start with '$MARKER_FORMAT'; give an empty or new folder"
+        exit 2
+    fi
+    if [ ! -w "$out_dir" ]; then
+        log "--out wants a folder this user can write in, not '$out_dir'"
+        exit 2
+    fi
+    out_dir=$(cd "$out_dir" && pwd)
+    foreign=$(foreign_entry "$@")
+    if [ -n "$foreign" ]; then
+        log "--out $out_dir holds $(what "$foreign"), which no flagbench run wrote; bench.sh replaces only its own files: move it away or give another folder"
+        exit 2
+    fi
+}
+
+# start_stage SCENARIO...: the staging folder the run writes into, inside OUT
+# (so that the results move in by rename). With --scenario it starts as a copy
+# of every other entry the marker lists (the other scenarios, libcurl8/), and
+# its scenarios.txt names the earlier scenarios and these.
+start_stage() {
+    local name
+    final_out=$out_dir
+    stage_dir=$(mktemp -d "$final_out/.flagbench-partial.XXXXXX") || die "cannot write in $final_out"
+    log "this run's results go to $stage_dir until it completes"
+    if [ -z "$only_scenarios" ]; then
+        printf '%s\n' "$@" >"$stage_dir/scenarios.txt"
+    else
+        while IFS= read -r name; do
+            case " $* meta.txt meta.json REPORT.md verdicts.json scenarios.txt " in *" $name "*) continue ;; esac
+            if [ -e "$final_out/$name" ]; then
+                cp -a "$final_out/$name" "$stage_dir/" || die "cannot copy $final_out/$name into $stage_dir"
+            fi
+        done < <(marker_top "$final_out")
+        {
+            if [ -f "$final_out/scenarios.txt" ]; then
+                while IFS= read -r name; do
+                    if [[ $name =~ ^[A-Za-z0-9_-]+$ ]] &&
+                        { [ -d "$stage_dir/$name" ] || [[ " $* " == *" $name "* ]]; }; then echo "$name"; fi
+                done <"$final_out/scenarios.txt"
+            fi
+            printf '%s\n' "$@"
+        } | awk '!seen[$0]++' >"$stage_dir/scenarios.txt"
+    fi
+    out_dir=$stage_dir
+}
+
+# commit_stage SCENARIO...: the staging folder replaces the earlier results,
+# with SIGINT and SIGTERM held off. The marker first lists both (a run killed
+# in between still owns every file it names), the earlier entries move aside
+# into a folder of their own, the new ones move in, the marker then lists the
+# new ones alone, and the earlier ones are removed. Anything foreign that
+# appeared in OUT since the run started stops it with the results kept in the
+# staging folder.
+commit_stage() {
+    local name new_list foreign
+    trap '' INT TERM
+    out_dir=$final_out
+    foreign=$(foreign_entry "$@")
+    if [ -n "$foreign" ]; then
+        die "$final_out now holds $(what "$foreign"), which no flagbench run wrote; not replacing anything"
+    fi
+    new_list=$(cd "$stage_dir" && find . -mindepth 1 -printf '%y %P\n' | LC_ALL=C sort)
+    old=$(mktemp -d "$final_out/.flagbench-old.XXXXXX") || die "cannot write in $final_out"
+    committing=1
+    {
+        echo "$MARKER_FORMAT"
+        { marker_entries "$final_out"; printf '%s\n' "$new_list"; } | LC_ALL=C sort -u
+    } >"$old/$MARKER"
+    mv -f "$old/$MARKER" "$final_out/$MARKER"
+    while IFS= read -r name; do
+        if [ -e "$final_out/$name" ] || [ -L "$final_out/$name" ]; then mv -T "$final_out/$name" "$old/$name"; fi
+    done < <(marker_top "$final_out")
+    while IFS= read -r name; do
+        mv -T "$stage_dir/$name" "$final_out/$name"
+    done < <(find "$stage_dir" -mindepth 1 -maxdepth 1 -printf '%f\n')
+    printf '%s\n%s\n' "$MARKER_FORMAT" "$new_list" >"$old/$MARKER"
+    mv -f "$old/$MARKER" "$final_out/$MARKER"
+    rmdir "$stage_dir"
+    stage_dir=""
+    committed=1
+    committing=0
+    rm -rf "$old"
+    old=""
+    trap on_signal INT TERM
+}
+
+# check_server_url: an --server-url must answer (its /stats) before the run
+# starts; an unreachable one would otherwise skip every scenario and exit 0.
+check_server_url() {
+    local stats=${server_url%/flags}/stats why tls=()
+    if [ -z "$server_url" ]; then return 0; fi
+    if [ -n "$cacert_given" ]; then tls=(--cacert "$cacert_given"); fi
+    if ! why=$(curl -sS --max-time 5 "${tls[@]}" -o /dev/null "$stats" 2>&1); then
+        die "--server-url $server_url does not answer: ${why:-curl failed} (GET $stats)"
+    fi
+}
+
 # ---------------------------------------------------------------- setup
 
 # Configures build_dir if needed and brings the three programs up to date
@@ -238,15 +478,21 @@ list_scenarios() {
 ensure_built() {
     # Configure every time: it is cheap, and a tree configured before a target
     # existed (or before a pull) would otherwise not know how to build it.
-    if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+    if [ "$own_build" -eq 1 ]; then
+        # the same kind of binaries every run, whatever was done to the folder
+        log "configuring $build_dir (Release, bench.sh's own build)"
+        cmake -S "$ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DFLAGBENCH_SANITIZE= \
+            -DFLAGBENCH_WERROR=OFF -DFLAGBENCH_FUZZ=OFF -DFLAGBENCH_TESTS=OFF >/dev/null ||
+            die "cmake could not configure $build_dir"
+    elif [ ! -f "$build_dir/CMakeCache.txt" ]; then
         log "configuring $build_dir (Release)"
-        cmake -S "$ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >&2
+        cmake -S "$ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >&2 || die "cmake could not configure $build_dir"
     else
-        cmake -S "$ROOT" -B "$build_dir" >/dev/null
+        cmake -S "$ROOT" -B "$build_dir" >/dev/null || die "cmake could not configure $build_dir"
     fi
     log "building flagserver flags_threadpool flags_asyncloop in $build_dir"
     cmake --build "$build_dir" -j "$(nproc)" --target flagserver flags_threadpool \
-        flags_asyncloop >&2
+        flags_asyncloop >&2 || die "the programs did not build in $build_dir"
     FLAGSERVER=$(find_binary flagserver)
     BIN_threadpool=$(find_binary flags_threadpool)
     BIN_asyncloop=$(find_binary flags_asyncloop)
@@ -512,11 +758,10 @@ adapt() {
 }
 
 run_scenario() {
-    local name=$1 sdir="$out_dir/$1" raw="$out_dir/$1/raw" m p line pm runs warmup ok=1
+    # a new folder in the staging folder: nothing of an earlier run to clear
+    local name=$1 raw="$out_dir/$1/raw" m p line pm runs warmup ok=1
     scen=$name
-    rm -rf "$raw"
     mkdir -p "$raw"
-    rm -f "$sdir"/*.json "$sdir"/*.dat "$sdir"/*.png "$sdir"/*.svg "$sdir"/plots.*
     load_scenario "$name" "$raw"
     scenario_save_dir "$name" "$raw"
     log "[$name] $SCEN_DESC"
@@ -572,7 +817,6 @@ run_scenario() {
 # report says so.
 run_libcurl8_pass() {
     local main_out=$out_dir lib="" names name saved_ld=${LD_LIBRARY_PATH:-}
-    rm -rf "$main_out/libcurl8" "$main_out/libcurl8.skipped"
     if [ ! -e "$build_dir/libcurl8/root" ]; then
         log "libcurl 8: fetching it (scripts/setup.sh --libcurl8)"
         bash "$ROOT/scripts/setup.sh" --libcurl8 "$build_dir/libcurl8" >&2 || true
@@ -605,12 +849,6 @@ run_libcurl8_pass() {
 main() {
     local name scenarios t0 tool
     parse_args "$@"
-    # The Debian packages (a no-op when present), so that a fresh machine
-    # needs nothing but this command.
-    bash "$ROOT/scripts/setup.sh" >&2 || die "scripts/setup.sh could not install the packages"
-    for tool in cmake hyperfine curl gnuplot timeout python3 gzip; do
-        command -v "$tool" >/dev/null || die "$tool is not installed (scripts/setup.sh)"
-    done
     mapfile -t scenarios < <(list_scenarios)
     for name in "${scenarios[@]}"; do
         [ -f "$ROOT/bench/scenarios/$name.json" ] || {
@@ -618,9 +856,15 @@ main() {
             exit 2
         }
     done
+    check_out_dir "${scenarios[@]}"
+    # The Debian packages (a no-op when present), so that a fresh machine
+    # needs nothing but this command.
+    bash "$ROOT/scripts/setup.sh" >&2 || die "scripts/setup.sh could not install the packages"
+    for tool in cmake hyperfine curl gnuplot timeout python3 gzip; do
+        command -v "$tool" >/dev/null || die "$tool is not installed (scripts/setup.sh)"
+    done
+    check_server_url
     t0=$SECONDS
-    mkdir -p "$out_dir"
-    out_dir=$(cd "$out_dir" && pwd)
     build_dir=$(mkdir -p "$build_dir" && cd "$build_dir" && pwd)
     work_dir=$(mktemp -d "${TMPDIR:-/tmp}/flagbench-bench.XXXXXX")
     if [ -z "$save_parent" ]; then
@@ -636,9 +880,8 @@ main() {
     if [ -z "$server_url" ]; then ensure_dataset; fi
     raise_fd_limit
     find_peer_python
-    rm -f "$out_dir/meta.json" "$out_dir/REPORT.md" "$out_dir/verdicts.json"
+    start_stage "${scenarios[@]}"
     write_meta
-    printf '%s\n' "${scenarios[@]}" >"$out_dir/scenarios.txt"
     for name in "${scenarios[@]}"; do
         run_scenario "$name"
     done
@@ -647,8 +890,9 @@ main() {
         run_libcurl8_pass
     fi
     log "sweeps done in $((SECONDS - t0)) s; the report and plots"
-    bash "$ROOT/scripts/bench-report.sh" "$out_dir"
-    log "done in $((SECONDS - t0)) s: $out_dir/REPORT.md"
+    bash "$ROOT/scripts/bench-report.sh" "$out_dir" || die "scripts/bench-report.sh $out_dir failed"
+    commit_stage "${scenarios[@]}"
+    log "done in $((SECONDS - t0)) s: $final_out/REPORT.md"
 }
 
 main "$@"

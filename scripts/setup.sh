@@ -33,6 +33,7 @@ packages=(
   openssl                               # test certificates
   hyperfine gnuplot-nox                 # scripts/bench.sh: timing and plots
   imagemagick iso-flags-png-320x240     # scripts/make-dataset.sh: the real flags
+  shellcheck pyflakes3 clang-format     # tests/lint (label lint): bash, Python and C lint
 )
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 libcurl8_dir=""

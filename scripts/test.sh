@@ -5,9 +5,23 @@
 #   build-asan/   ASan+UBSan, every test;
 #   build-tsan/   TSan, the tests labelled 'threaded';
 # and finally, with clang, the libFuzzer targets for a bounded time (label 'fuzz').
-# Exits non-zero on the first failure.
+# This full matrix is what CI runs (inside scripts/fresh-check.sh).
+#
+# Usage: scripts/test.sh [--quick]
+#   --quick   for development: build/ and its plain ctest stage only (every
+#             test once, lint included; no sanitizer or fuzz builds)
+# Exits non-zero on the first failure (2 on a usage error).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+quick=0
+case ${1:-} in
+  "") ;;
+  --quick) quick=1 ;;
+  -h | --help) echo "usage: scripts/test.sh [--quick]"; exit 0 ;;
+  *) echo "test.sh: unknown argument '$1'; usage: scripts/test.sh [--quick]" >&2; exit 2 ;;
+esac
+[ $# -le 1 ] || { echo "test.sh: one argument at most; usage: scripts/test.sh [--quick]" >&2; exit 2; }
 
 bash scripts/setup.sh
 
@@ -26,6 +40,10 @@ step "build (warnings are errors)"
 build build
 step "ctest: all tests"
 ctest --test-dir build "${ctest_args[@]}" -j "$jobs"
+if [ "$quick" -eq 1 ]; then
+  step "quick: the plain stage passed (the full matrix: scripts/test.sh)"
+  exit 0
+fi
 
 step "build with ASan+UBSan"
 build build-asan -DFLAGBENCH_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib.sh -- shared helpers for flagbench's shell tests. Source it.
 #
 # Every test gets its own temporary directory ($FB_TMP), removed on exit with
@@ -108,6 +109,7 @@ fb_start_server() {
   esac
   FB_BASE=${line#flagserver listening on }
   FB_URL=${FB_BASE%/flags}
+  # shellcheck disable=SC2034 # used by the tests that source this file
   FB_PORT=${FB_URL##*:}
 }
 

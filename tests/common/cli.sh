@@ -3,8 +3,9 @@
 # status, -h, the compiled-in code list from another directory, the fd limit,
 # connection refused with a --json record read back by jq.
 # Environment: FLAGS_CLIENT (a backend binary), FB_LIB (tests/lib.sh).
+# shellcheck source=tests/lib.sh
 source "$FB_LIB"
-cd "$FB_TMP"
+cd "$FB_TMP" || exit 1
 refused=http://127.0.0.1:1/flags   # nothing listens on port 1
 
 # usage ARGS... : expects exit 2, the message as the first stderr line, the
@@ -59,7 +60,7 @@ fb_ok "-h lists --save-threads" grep -q -- '--save-threads K .*flags_asyncloop o
 fb_ok "-h lists --multis" grep -q -- '--multis K .*flags_asyncloop only' <<<"$out"
 
 # -a from a directory with no data/ nearby: the codes are compiled in.
-mkdir elsewhere && cd elsewhere
+mkdir elsewhere && cd elsewhere || exit 1
 out=$("$FLAGS_CLIENT" -a -s "$refused" -m 4 --timeout 2 --json run.json); rc=$?
 fb_eq "connection refused exits 1" "$rc" 1
 fb_eq "-a header" "$(sed -n 2p <<<"$out")" "Searching for 194 flags: from AD to ZW"

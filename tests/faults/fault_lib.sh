@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # fault_lib.sh -- what the fault case files share. Source it after tests/lib.sh.
 # Environment: FAULT_SERVER (the fault_server binary).
 
@@ -15,6 +16,7 @@ fault_start() {
     sleep 0.05
   done
   FAULT=$(sed -n 's/^fault_server listening on //p' "$out")
+  # shellcheck disable=SC2034 # used by the case files that source this one
   FAULT_TLS_STALL=$(sed -n 's/^fault_server tls-stall on //p' "$out")/flags
   FAULT_TLS_RESET=$(sed -n 's/^fault_server tls-reset on //p' "$out")/flags
   [ -n "$FAULT" ] && [ "$FAULT_TLS_RESET" != /flags ] ||

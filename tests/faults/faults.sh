@@ -9,6 +9,7 @@
 #
 # Environment: FLAGS_CLIENT (backend binary), FLAGSERVER, FAULT_SERVER, FB_LIB
 # (tests/lib.sh), FB_SANITIZE (empty, address or thread).
+# shellcheck source=tests/lib.sh
 source "$FB_LIB"
 
 CLIENT=$FLAGS_CLIENT
@@ -19,10 +20,9 @@ RUN_LIMIT=60 # seconds any one client run may take before it counts as a hang
 
 fb_log "fault matrix for $BACKEND"
 DATA=$FB_TMP/data
-fb_make_dataset "$DATA" "${CODES[@]}" $(printf 'A%s ' {A..Z}) # BR..US plus AA..AZ
+fb_make_dataset "$DATA" "${CODES[@]}" A{A..Z} # BR..US plus AA..AZ
 fb_start_server --dir "$DATA" --quiet || { fb_fail "flagserver starts"; fb_finish; }
 FLAGS=$FB_BASE
-FLAGS_STATS=$FB_URL
 
 source "$(dirname "${BASH_SOURCE[0]}")/fault_lib.sh"
 fault_start "$FLAGS"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # signals.sh -- the fault matrix's cases from issue 15: signals, blocked
 # output, output files that cannot be written, and input/output hygiene.
 # Sourced by faults.sh (it uses its run/expect/no_debris helpers, $CLIENT,
@@ -148,6 +149,7 @@ fb_ok "-v read slowly: then the summary" grep -q '^Elapsed time:' "$FB_TMP/slowr
 # stderr says so), with the record written and nothing left behind.
 fifo=$FB_TMP/stuck.fifo
 mkfifo "$fifo"
+# shellcheck disable=SC2217 # sleep holds the FIFO's read end open; it never reads
 sleep 30 <"$fifo" &
 reader=$!
 out=$(new_outdir stuckout)
@@ -166,6 +168,7 @@ wait "$reader" 2>/dev/null
 fb_eq "SIGTERM, stdout blocked: exit 130" "$RC" 130
 # Bound: the abort (stop_bound, relaxed under TSan) plus the 0.5 s grace and
 # some slack for a loaded machine.
+# shellcheck disable=SC2154 # stop_bound is set by faults.sh, which sources this file
 blocked_bound=$(awk -v b="$stop_bound" 'BEGIN { print b + 1.0 }')
 fb_le "SIGTERM, stdout blocked: ends within ${blocked_bound} s (took ${took}s)" "$took" \
   "$blocked_bound"
@@ -223,7 +226,7 @@ fb_eq "user:password in -s: the record's url is redacted" "$(rec .url)" \
 # go: the header and the record say so, without its password.
 out=$(new_outdir proxy)
 REC=$FB_TMP/proxy.json
-http_proxy="http://bob:pr0xypw@127.0.0.1:1" NO_PROXY= no_proxy= \
+http_proxy="http://bob:pr0xypw@127.0.0.1:1" NO_PROXY='' no_proxy='' \
   timeout -k 5 "$RUN_LIMIT" "$CLIENT" --output "$out" --json "$REC" -s "$FLAGS" BR \
   >"$FB_TMP/proxy.stdout" 2>"$FB_TMP/proxy.stderr"
 RC=$?

@@ -11,6 +11,7 @@
 #
 # Environment: FLAGS_CLIENT, FLAGSERVER, FAULT_SERVER, FB_LIB, FB_SANITIZE
 # (as for faults.sh).
+# shellcheck source=tests/lib.sh
 source "$FB_LIB"
 
 CLIENT=$FLAGS_CLIENT

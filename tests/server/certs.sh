@@ -3,6 +3,7 @@
 # `openssl verify` and `openssl x509` see it; modes; idempotence, --force and
 # --rsa; usage errors exit 2.
 # Usage: certs.sh PATH/TO/tests/lib.sh
+# shellcheck source=tests/lib.sh
 source "$1"
 fb_need openssl:openssl
 MAKE="$(cd "$(dirname "$1")/.." && pwd)/scripts/make-certs.sh"

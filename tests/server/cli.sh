@@ -2,6 +2,7 @@
 # server_cli: bad arguments -> exactly one clear line on stderr and exit 2;
 # --help -> exit 0; presets and explicit options overriding them.
 # Usage: cli.sh PATH/TO/tests/lib.sh   (FLAGSERVER in the environment)
+# shellcheck source=tests/lib.sh
 source "$1"
 
 DATA=$FB_TMP/data

@@ -2,6 +2,7 @@
 # server_errors: each injected error kind as a client sees it, the error
 # counters, the seeded generator's reproducibility and the rate.
 # Usage: errors.sh PATH/TO/tests/lib.sh   (FLAGSERVER in the environment)
+# shellcheck source=tests/lib.sh
 source "$1"
 
 DATA=$FB_TMP/data
@@ -66,8 +67,7 @@ wait "$client"
 
 # Rate and reproducibility: 200 GETs at P = 0.25, seed 7, twice.
 count_errors() {
-  local n=0 i
-  for i in $(seq 1 200); do printf -- '-o /dev/null\nurl = "%s"\n' "$FB_BASE/br/br.gif"; done >"$FB_TMP/cfg"
+  for _ in $(seq 1 200); do printf -- '-o /dev/null\nurl = "%s"\n' "$FB_BASE/br/br.gif"; done >"$FB_TMP/cfg"
   curl -s --max-time 30 -K "$FB_TMP/cfg" -w '%{http_code}\n' | sort | uniq -c | awk '$2 != 200 {n += $1} END {print n + 0}'
 }
 fb_start_server --dir "$DATA" --quiet --error-rate 0.25 --seed 7 || { fb_fail "rate server starts"; fb_finish; }

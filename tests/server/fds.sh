@@ -5,6 +5,7 @@
 # as connections close, and answers every request in full; /stats counts the
 # accept errors.
 # Usage: fds.sh PATH/TO/tests/lib.sh   (FLAGSERVER in the environment)
+# shellcheck source=tests/lib.sh
 source "$1"
 fb_need python3:python3
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -5,6 +5,7 @@
 # keep-alive requests before the half-close, with a delay, and a client that
 # leaves without reading does not hurt the server.
 # Usage: halfclose.sh PATH/TO/tests/lib.sh   (FLAGSERVER in the environment)
+# shellcheck source=tests/lib.sh
 source "$1"
 fb_need python3:python3
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,7 +35,7 @@ for delay in 0 100; do
   check "delay $delay: 2 pipelined keep-alive GETs, then half-close: both whole" 2 us
   check "delay $delay: 3 pipelined keep-alive GETs, then half-close: all whole" 3 us
   # A client that sends a request and leaves without reading.
-  for i in 1 2 3; do
+  for _ in 1 2 3; do
     (exec 3<>"/dev/tcp/127.0.0.1/$FB_PORT"
      printf 'GET /flags/us/us.gif HTTP/1.1\r\nHost: x\r\n\r\n' >&3
      exec 3>&-)

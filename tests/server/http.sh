@@ -3,6 +3,7 @@
 # byte-identical, 404, HEAD, 405, every traversal form refused, delays held
 # without blocking, /stats counting exactly, clean exit on SIGTERM.
 # Usage: http.sh PATH/TO/tests/lib.sh   (FLAGSERVER in the environment)
+# shellcheck source=tests/lib.sh
 source "$1"
 
 DATA=$FB_TMP/data
@@ -102,7 +103,7 @@ fb_eq "connections == 0 once clients are gone" "$(fb_stats .connections)" 0
 
 # SIGTERM with requests in flight: exit 0 at once.
 clients=()
-for i in 1 2 3; do curl -s --max-time 5 -o /dev/null "$FB_BASE/br/br.gif" & clients+=($!); done
+for _ in 1 2 3; do curl -s --max-time 5 -o /dev/null "$FB_BASE/br/br.gif" & clients+=($!); done
 sleep 0.1
 t0=$(fb_now)
 fb_stop_server; rc=$?

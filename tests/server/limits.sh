@@ -3,6 +3,7 @@
 # requests, oversized headers, idle (slowloris) connections, many delayed
 # requests at once -- and flagserver keeps serving everyone else.
 # Usage: limits.sh PATH/TO/tests/lib.sh   (FLAGSERVER in the environment)
+# shellcheck source=tests/lib.sh
 source "$1"
 fb_need wrk:wrk
 

@@ -4,6 +4,7 @@
 # error settings it benchmarks against; and flagserver binds 127.0.0.1 when
 # no --bind is given.
 # Usage: settings.sh PATH/TO/tests/lib.sh   (FLAGSERVER in the environment)
+# shellcheck source=tests/lib.sh
 source "$1"
 fb_need python3:python3 ss:iproute2
 
@@ -48,7 +49,7 @@ if python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1",
   "$REAL" --bind ::1 --port 0 --quiet --dir "$DATA" >"$FB_TMP/v6.out" 2>&1 &
   pid=$!
   FB_SERVER_PIDS+=("$pid")
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     line=$(head -n 1 "$FB_TMP/v6.out"); [ -n "$line" ] && break; sleep 0.05
   done
   case $line in

@@ -8,6 +8,7 @@
 # Every /stats request is a TLS connection of its own, so it adds one
 # handshake to what it reports.
 # Usage: tls.sh PATH/TO/tests/lib.sh   (FLAGSERVER in the environment)
+# shellcheck source=tests/lib.sh
 source "$1"
 fb_need python3:python3 openssl:openssl
 ROOT=$(cd "$(dirname "$1")/.." && pwd)
@@ -143,7 +144,7 @@ chmod +x "$FB_TMP/limited"
 FLAGSERVER=$FB_TMP/limited fb_start_server --dir "$DATA" --quiet "${TLS[@]}" --delay 300 ||
   fb_fail "starts under ulimit -n 64"
 urls=()
-for i in $(seq 1 150); do urls+=(-o /dev/null "$FB_BASE/br/br.gif"); done
+for _ in $(seq 1 150); do urls+=(-o /dev/null "$FB_BASE/br/br.gif"); done
 ok=$(curl -s --max-time 60 --cacert "$CA" --parallel --parallel-max 150 -w '%{http_code}\n' "${urls[@]}" \
   2>/dev/null | grep -c '^200$')
 fb_eq "ulimit -n 64: 150 HTTPS connections at once all get a 200" "$ok" 150
