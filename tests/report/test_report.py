@@ -18,7 +18,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
-import report  # noqa: E402
+from flagreport import api as report  # noqa: E402
 
 # Two m, runs 5 + warmup 1, 10 requests per run, 100 ms delay.
 # threadpool is clearly faster at m = 2, asyncloop clearly faster at m = 4.
