@@ -8,6 +8,7 @@ scripts/report.py is its entry point; the rooms, one concern each:
   scenarios  bench/scenarios/NAME.json resolved; settings checks
   raw        reading a point's raw files (facts, hyperfine, records, latencies)
   validity   every INVALID rule, each a named function the report cites
+  ranges     the range of every number read (validity's numbers rule)
   points     one raw point reduced to the table's numbers
   verdicts   pair claims, crossover, best design, against curl
   text       tables and sentences

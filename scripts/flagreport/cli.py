@@ -9,10 +9,11 @@ import sys
 
 from .base import ROOT, ReportError, load_json, load_json_or_none, write_text
 from .lines import C_LINES
-from .points import reduce_point
-from .raw import load_new_point, read_meta_txt
+from .points import load_resolved, reduce_point
+from .raw import load_new_point, read_meta_txt, write_dataset
 from .reportmd import cmd_report
-from .scenarios import curl_config, libcurl8_scenarios, resolve, settings_mismatch, shell_assignments
+from .text import broken_text
+from .scenarios import scenario_codes, curl_config, libcurl8_scenarios, resolve, settings_mismatch, shell_assignments
 from .stats import MIN_RATIO, compare
 
 
@@ -42,7 +43,7 @@ def cmd_more_runs(rawdir, m):
     """How many more runs the (threadpool, asyncloop) pair at m needs: 0 when
     decided (a claim, or a CI of the ratio that cannot reach MIN_RATIO), at
     max_runs, or when the scenario's adaptive budget is spent."""
-    s = load_json(os.path.join(rawdir, "scenario.json"))
+    s = load_resolved(rawdir)
     if s["max_runs"] <= s["runs"]:
         return 0
     pts = {}
@@ -76,7 +77,7 @@ def cmd_more_runs(rawdir, m):
 
 
 def cmd_point_line(rawdir, line, m):
-    s = load_json(os.path.join(rawdir, "scenario.json"))
+    s = load_resolved(rawdir)
     p = reduce_point(s, load_new_point(rawdir, line, m))
     if p["valid"]:
         e = p["elapsed"]
@@ -84,7 +85,7 @@ def cmd_point_line(rawdir, line, m):
             line, m, e["median"], e["min"], e["max"], p["runs"], p["peak_in_flight"])
     if p["not_run"]:
         return "%s m=%d: not run here: %s" % (line, m, p["not_run"])
-    return "%s m=%d: INVALID: %s" % (line, m, "; ".join(p["reasons"]))
+    return "%s m=%d: INVALID: %s" % (line, m, broken_text(p))
 
 
 def cmd_check_server(resolved, stats_path):
@@ -164,6 +165,9 @@ def main(argv=None):
     k = sub.add_parser("check-server")
     k.add_argument("resolved")
     k.add_argument("stats")
+    ds = sub.add_parser("dataset")
+    ds.add_argument("dir")
+    ds.add_argument("--out", required=True)
     mr = sub.add_parser("more-runs")
     mr.add_argument("rawdir")
     mr.add_argument("m", type=int)
@@ -203,6 +207,9 @@ def main(argv=None):
             return 0
         if a.cmd == "check-server":
             return cmd_check_server(a.resolved, a.stats)
+        if a.cmd == "dataset":
+            write_text(a.out, json.dumps(write_dataset(a.dir, scenario_codes("a")), indent=1) + "\n")
+            return 0
         if a.cmd == "more-runs":
             print(cmd_more_runs(a.rawdir, a.m))
             return 0

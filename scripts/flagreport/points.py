@@ -5,141 +5,129 @@ OUT/NAME/raw/ (or an old raw.json)."""
 import math
 import os
 
-from .base import ReportError, load_json, load_json_or_none, read_kv
+from .base import ReportError, load_json, read_kv
 from .lines import CURL_MAX_PARALLEL
-from .raw import load_new_point, load_old_points, read_meta
-from .scenarios import old_scenario, settings_mismatch
+from .raw import load_new_point, load_old_points, load_stats, read_dataset, read_meta
+from .scenarios import expected_split, old_scenario, scenario_codes, settings_mismatch
 from .stats import PCTS, median, percentile, spread
-from .validity import tls_point
+from .validity import check, rule_name, rule_numbers_in_range, tls_point
+
+
+def gather(s, raw, server_started=True, server_mismatch=None):
+    """The facts of one raw point the validity rules read (validity.py)."""
+    line, m = raw["line"], raw["m"]
+    batches = []
+    for b in raw["batches"]:
+        hf = b["hyperfine"] or {}
+        t = hf.get("times") or []
+        batches.append(dict(b, times=t if isinstance(t, list) else []))
+    c = {"line": line, "m": m, "is_client": line != "curl", "batches": batches,
+         "server_started": server_started, "server_mismatch": server_mismatch,
+         "old": bool(raw.get("old")), "not_run": None,
+         "recs": [r for r in raw["records"] if r is not None],
+         "records_unparsed": any(r is None for r in raw["records"]),
+         "latencies": raw.get("latencies"), "latencies_file": raw.get("latencies_file", "latencies"),
+         "times": [x for b in batches for x in b["times"]],
+         "exit_codes": [e for b in batches for e in ((b["hyperfine"] or {}).get("exit_codes") or [])],
+         "nexpected_records": sum(b["warmup"] + b["runs"] for b in batches),
+         "dataset_sizes": s.get("_dataset_sizes"),
+         "expect_ok": s.get("expect_ok"), "expect_not_found": s.get("expect_not_found"),
+         "expect_bytes": s.get("_expect_bytes")}
+    for b in batches:
+        if b["timed_out"]:
+            c["not_run"] = "stopped at the point limit of %d s" % s.get("point_limit_s", 0)
+    # a client that refuses m on this machine is not broken
+    if raw.get("probe_rc") == 2 and "file descriptors" in (raw.get("probe_err") or ""):
+        c["not_run"] = raw["probe_err"].lstrip("* ").strip()
+    return c
+
+
+def _gather_server(s, c):
+    """The facts from flagserver's /stats (numbers already checked)."""
+    c["peak"] = None
+    c["stats_missing"] = False
+    c["settings_bad"] = []
+    c["settings_note"] = None
+    for b in c["batches"]:
+        st = b["stats"]
+        if st is None:
+            c["stats_missing"] = True
+            continue
+        pk = st.get("peak_in_flight")
+        if pk is not None:
+            c["peak"] = pk if c["peak"] is None else max(c["peak"], pk)
+        mm = settings_mismatch(s, st)
+        if mm:
+            c["settings_bad"].append(mm)
+        elif mm == "":
+            c["settings_note"] = "no settings in /stats (an older flagserver): delay and errors not checked"
+    c["tls"], c["tls_bad"] = tls_point(s, c["batches"], c["m"])
+    m_eff = min(c["m"], s["requests"], CURL_MAX_PARALLEL if c["line"] == "curl" else c["m"])
+    conc = [r.get("concur_req") for r in c["recs"] if r.get("concur_req") is not None]
+    c["m_eff"] = max(conc) if conc else m_eff
+    if c["is_client"]:
+        c["errors_per_run"] = [r["errors"] for r in c["recs"]]
+    else:
+        c["errors_per_run"] = []
+        for b in c["batches"]:
+            st = b["stats"] or {}
+            by = st.get("by_status") or {}
+            n = b["warmup"] + b["runs"]
+            if st and n:
+                c["errors_per_run"].append((st.get("requests", 0) - by.get("200", 0) - by.get("404", 0)) / n)
 
 
 def reduce_point(s, raw, server_started=True, server_mismatch=None):
-    """Validity and the table's numbers for one raw point."""
-    line, m = raw["line"], raw["m"]
-    is_client = line != "curl"
-    reasons = []
-    not_run = None
-    batches = raw["batches"]
-    times, exit_codes = [], []
-    nexpected_records = 0
-    peak = None
-    server_reqs_bad = []
-    stats_missing = False
-    settings_note = None
-    for b in batches:
-        hf = b["hyperfine"] or {}
-        nexpected_records += b["warmup"] + b["runs"]
-        if b["timed_out"]:
-            not_run = "stopped at the point limit of %d s" % s.get("point_limit_s", 0)
-        elif b["rc"] != 0:
-            reasons.append("hyperfine failed (exit %d)" % b["rc"])
-        t = hf.get("times") or []
-        times += t
-        exit_codes += hf.get("exit_codes") or []
-        if not b["timed_out"] and b["rc"] == 0 and len(t) != b["runs"]:
-            reasons.append("batch %d: %d timed runs, expected %d" % (b["batch"], len(t), b["runs"]))
-        st = b["stats"]
-        if st is None:
-            stats_missing = True
-        else:
-            pk = st.get("peak_in_flight")
-            if pk is not None:
-                peak = pk if peak is None else max(peak, pk)
-            want = s["requests"] * (b["warmup"] + b["runs"])
-            if b["rc"] == 0 and not b["timed_out"] and st.get("requests") != want:
-                server_reqs_bad.append("flagserver counted %s requests in batch %d, expected %d"
-                                       % (st.get("requests"), b["batch"], want))
-            mm = settings_mismatch(s, st)
-            if mm:
-                reasons.append(mm)
-            elif mm == "":
-                settings_note = "no settings in /stats (an older flagserver): delay and errors not checked"
-    if not server_started:
-        reasons = ["flagserver did not start"]
-    elif not batches:
-        reasons.append("no hyperfine batch ran")
-    if server_mismatch:
-        reasons.append(server_mismatch)
-    # a client that refuses m on this machine is not broken
-    if (raw.get("probe_rc") == 2 and "file descriptors" in (raw.get("probe_err") or "")):
-        not_run = raw["probe_err"].lstrip("* ").strip()
-    bad_exits = sorted({c for c in exit_codes if c not in s["ok_exits"]})
-    if bad_exits:
-        reasons.append("run exit status %s" % ",".join(str(c) for c in bad_exits))
-    recs = [r for r in raw["records"] if r is not None]
-    if len(recs) != len(raw["records"]):
-        reasons.append("a --json record does not parse")
+    """Validity and the table's numbers for one raw point. Every rule of
+    validity.py is applied; "broken" names the rule beside each reason."""
+    c = gather(s, raw, server_started, server_mismatch)
+    bad = rule_numbers_in_range(s, c)
+    if bad:  # nothing is computed from a value out of its range
+        p = not_run_point(s, {"line": c["line"], "m": c["m"], "not_run": None})
+        p["runs"] = len(c["times"])
+        p["reasons"] = bad
+        p["broken"] = [{"rule": rule_name(rule_numbers_in_range), "reason": r} for r in bad]
+        return p
+    _gather_server(s, c)
+    broken = check(s, c)
+    line, m, recs, batches, not_run = c["line"], c["m"], c["recs"], c["batches"], c["not_run"]
+    reasons = [r for _, r in broken]
+    valid = not reasons and not not_run
+    el = [] if not_run else c["times"]
+    pt = {
+        "line": line, "m": m, "requests": s["requests"], "runs": len(c["times"]),
+        "valid": valid, "not_run": not_run, "reasons": reasons,
+        "broken": [{"rule": n, "reason": r} for n, r in broken], "settings_note": c["settings_note"],
+        "times": el,
+        "elapsed": spread(el),
+        "peak_in_flight": c["peak"],
+    }
     # the timed runs' records: drop each batch's warmup records
     timed = []
     pos = 0
     for b in batches:
         timed += recs[pos + b["warmup"]: pos + b["warmup"] + b["runs"]]
         pos += b["warmup"] + b["runs"]
-    if is_client and server_started and batches and not_run is None:
-        if len(recs) != nexpected_records:
-            reasons.append("%d --json records, expected %d" % (len(recs), nexpected_records))
-        sums = [r for r in recs if r["ok"] + r["not_found"] + r["errors"] != r["requests"]]
-        if sums:
-            reasons.append("ok + not found + errors != requests in %d run(s)" % len(sums))
-        wrong = [r for r in recs if r["requests"] != s["requests"]]
-        if wrong:
-            reasons.append("a run made %d requests, expected %d" % (wrong[0]["requests"], s["requests"]))
-        errs = sum(r["errors"] for r in recs)
-        if errs > 0 and s["ok_exits"] == [0]:
-            reasons.append("the client reported %d failed requests" % errs)
-        # a C client records the libcurl it loaded: it must be the declared one
-        loaded = sorted({r["libcurl"] for r in recs if not line.startswith("py-") and r.get("libcurl")})
-        if s.get("_libcurl") and loaded and loaded != [s["_libcurl"]]:
-            reasons.append("the client loaded libcurl %s, the run declares %s"
-                           % (", ".join(loaded), s["_libcurl"]))
-    if server_started and batches and stats_missing and not_run is None:
-        reasons.append("no flagserver /stats")
-    if peak is not None and peak > m:
-        reasons.append("peak_in_flight %d > m = %d" % (peak, m))
-    if not_run is None:
-        reasons += server_reqs_bad
-    tls, tls_bad = tls_point(s, batches, m)
-    if not_run is None and server_started:
-        reasons += tls_bad
     # pooled latencies of the timed runs: split the file by each record's
     # ok + not_found, in run order
-    lat = raw.get("latencies")
+    lat = c["latencies"]
     pooled = None
-    if is_client and lat is not None and not_run is None:
-        want = sum(r["ok"] + r["not_found"] for r in recs)
-        if len(lat) != want:
-            reasons.append("latencies file has %d lines, the records account for %d" % (len(lat), want))
-        else:
-            pooled = []
-            pos = 0
-            ri = 0
-            for b in batches:
-                for k in range(b["warmup"] + b["runs"]):
-                    if ri >= len(recs):
-                        break
-                    n = recs[ri]["ok"] + recs[ri]["not_found"]
-                    if k >= b["warmup"]:
-                        pooled += lat[pos:pos + n]
-                    pos += n
-                    ri += 1
-            pooled.sort()
-    elif is_client and lat is None and not raw.get("old") and not_run is None and batches:
-        reasons.append("no latencies file")
-    if not_run:
-        reasons = [r for r in reasons if r.startswith("server settings differ")]
-    valid = not reasons and not not_run
-    el = [] if not_run else times
-    pt = {
-        "line": line, "m": m, "requests": s["requests"], "runs": len(times),
-        "valid": valid, "not_run": not_run, "reasons": reasons, "settings_note": settings_note,
-        "times": el,
-        "elapsed": spread(el),
-        "peak_in_flight": peak,
-    }
-    m_eff = min(m, s["requests"], CURL_MAX_PARALLEL if line == "curl" else m)
-    conc = [r.get("concur_req") for r in recs if r.get("concur_req") is not None]
-    if conc:
-        m_eff = max(conc)
+    if c["is_client"] and lat is not None and not_run is None and \
+            len(lat) == sum(r["ok"] + r["not_found"] for r in recs):
+        pooled = []
+        pos = 0
+        ri = 0
+        for b in batches:
+            for k in range(b["warmup"] + b["runs"]):
+                if ri >= len(recs):
+                    break
+                n = recs[ri]["ok"] + recs[ri]["not_found"]
+                if k >= b["warmup"]:
+                    pooled += lat[pos:pos + n]
+                pos += n
+                ri += 1
+        pooled.sort()
+    m_eff = c["m_eff"]
     pt["concur_req"] = m_eff
     pt["ideal_s"] = (math.ceil(s["requests"] / m_eff) * s["delay_s"]) if s["delay_s"] > 0 else None
     med = pt["elapsed"]["median"]
@@ -155,7 +143,7 @@ def reduce_point(s, raw, server_started=True, server_mismatch=None):
     pt["_pooled"] = pooled
     # the libcurl each point ran: a client's records say; curl's is the run's
     pt["libcurl"] = ", ".join(sorted({r["libcurl"] for r in recs if r.get("libcurl")})) or None
-    if is_client:
+    if c["is_client"]:
         pt["rss_kb"] = median([r["max_rss_kb"] for r in timed])
         cu = median([r["cpu_user_s"] for r in timed])
         cs = median([r["cpu_sys_s"] for r in timed])
@@ -179,7 +167,7 @@ def reduce_point(s, raw, server_started=True, server_mismatch=None):
             pt["errors"] = (st.get("requests", 0) - by.get("200", 0) - by.get("404", 0)) / n
         else:
             pt["ok"] = pt["not_found"] = pt["errors"] = None
-    pt["tls"] = tls or None
+    pt["tls"] = c["tls"] or None
     # cores the client kept busy: CPU seconds per wall second (medians)
     pt["cpu_per_wall"] = (cu + cs) / med if cu is not None and cs is not None and med else None
     k = 1000 / s["requests"]
@@ -197,8 +185,59 @@ def not_run_point(s, p):
             "elapsed": spread([]), "peak_in_flight": None, "concur_req": None, "ideal_s": None,
             "efficiency": None, "requests_per_s": None, "latency_ms": None, "latency_source": None,
             "_pooled": None, "rss_kb": None, "cpu_user_per_1k": None, "cpu_sys_per_1k": None,
-            "connections": None, "ok": None, "not_found": None, "errors": None,
+            "connections": None, "ok": None, "not_found": None, "errors": None, "broken": [],
             "tls": None, "cpu_per_wall": None}
+
+
+RESOLVED_KEYS = {"name": str, "codeset": str, "repeat": int, "requests": int, "runs": int,
+                 "warmup": int, "concur": list, "server": dict, "ok_exits": list, "points": list,
+                 "delay_s": (int, float)}
+
+
+def check_resolved(s, path):
+    """S, read from PATH, is a scenario as resolve() writes it: the keys the
+    report reads, of their types, and points with line, m, runs, warmup.
+    Raises ReportError naming the file otherwise."""
+    if not isinstance(s, dict):
+        raise ReportError("%s is not a resolved scenario (not a JSON object)" % path)
+    for k, ty in RESOLVED_KEYS.items():
+        if not isinstance(s.get(k), ty) or isinstance(s.get(k), bool):
+            raise ReportError("%s is not a resolved scenario: %s missing or of the wrong type" % (path, k))
+    for i, p in enumerate(s["points"]):
+        if not isinstance(p, dict) or not isinstance(p.get("line"), str) or \
+                not all(isinstance(p.get(k), int) for k in ("m", "runs", "warmup")):
+            raise ReportError("%s is not a resolved scenario: point %d is malformed" % (path, i + 1))
+    if s["requests"] <= 0:
+        raise ReportError("%s is not a resolved scenario: requests must be positive" % path)
+
+
+def load_resolved(rawdir):
+    """RAWDIR/scenario.json, checked, with what a real run of it must show
+    (expectations(); bench.sh's more-runs and point-line read it so)."""
+    path = os.path.join(rawdir, "scenario.json")
+    s = load_json(path)
+    check_resolved(s, path)
+    expectations(s, read_meta(os.path.dirname(os.path.dirname(os.path.abspath(rawdir)))), rawdir)
+    return s
+
+
+def expectations(s, meta, rawdir):
+    """What a real run of S must show, for the validity rules: the ok /
+    not-found split of one run (resolve() records it; older scenario.json
+    files get it from their codeset), the machine's cores, and the dataset's
+    sizes and the bytes of one run from RAWDIR/dataset.json when bench.sh
+    wrote it."""
+    if (s.get("expect_ok") is None or s.get("expect_not_found") is None) and \
+            s.get("ncodes") == len(scenario_codes(s["codeset"])):
+        # (a scenario of other codes than its codeset's, a fixture, implies nothing)
+        s["expect_ok"], s["expect_not_found"] = expected_split(s["codeset"], s["repeat"])
+    cores = meta.get("cores")
+    s["_cores"] = cores if isinstance(cores, int) and cores > 0 else None
+    sizes = read_dataset(os.path.join(rawdir, "dataset.json")) if rawdir else None
+    s["_dataset_sizes"] = sizes
+    if sizes:
+        have = [cc for cc in scenario_codes(s["codeset"]) if cc in sizes]
+        s["_expect_bytes"] = sum(sizes[cc] for cc in have) * s["repeat"]
 
 
 def load_scenario_points(sdir):
@@ -207,8 +246,11 @@ def load_scenario_points(sdir):
     notes = []
     if os.path.isdir(rawdir) and os.path.isfile(os.path.join(rawdir, "scenario.json")):
         s = load_json(os.path.join(rawdir, "scenario.json"))
+        check_resolved(s, os.path.join(rawdir, "scenario.json"))
+        meta = read_meta(os.path.dirname(os.path.abspath(sdir)))
         # the libcurl the run declares (bench.sh --libcurl, else the system's)
-        s["_libcurl"] = read_meta(os.path.dirname(os.path.abspath(sdir))).get("libcurl")
+        s["_libcurl"] = meta.get("libcurl")
+        expectations(s, meta, rawdir)
         server = read_kv(os.path.join(rawdir, "server.txt"))
         started = server.get("started", "1") == "1"
         skipped = None
@@ -222,7 +264,7 @@ def load_scenario_points(sdir):
         if skipped:
             s["_skipped"] = skipped
             return s, [], notes
-        first = load_json_or_none(os.path.join(rawdir, "server-stats.json"))
+        first = load_stats(os.path.join(rawdir, "server-stats.json"))
         mismatch = settings_mismatch(s, first) if first is not None else None
         if first is not None and mismatch == "":
             notes.append("flagserver's /stats has no \"settings\" (an older server): its delay "
@@ -242,6 +284,7 @@ def load_scenario_points(sdir):
     if os.path.isfile(old) and os.path.isfile(os.path.join(sdir, "scenario.json")):
         so = load_json(os.path.join(sdir, "scenario.json"))
         s = old_scenario(so)
+        expectations(s, read_meta(os.path.dirname(os.path.abspath(sdir))), None)
         notes.append("Old-format data (the jq pipeline's raw.json): no per-request latencies, so "
                      "no pooled percentiles; %d run(s) per point." % s["runs"])
         if s["runs"] < 5:

@@ -12,6 +12,7 @@ from .raw import read_meta, scenario_names
 from .scenarios import tls_resume
 from .stats import ALPHA, BOOT_RESAMPLES, MIN_RATIO, version_compare
 from .text import python_tables, save_fs_line, table, tls_table_note, verdict_sentences, vs_curl_lines
+from .validity import BOUND_TOLERANCE
 from .verdicts import best_designs, claim_text, pair_verdicts, second_core_sentence, vs_curl_text
 
 
@@ -57,6 +58,9 @@ def scenario_section(out, name):
     elif py.get("note"):
         lines.append("- python lines: %s" % py["note"])
     lines.append("- ideal bound: ceil(N / m) × %g s" % s["delay_s"] if s["delay_s"] > 0 else "- ideal bound: none (no delay)")
+    lines.append("- bytes received: checked against the dataset's files (raw/dataset.json)"
+                 if s.get("_dataset_sizes") else
+                 "- bytes received: not checked (no dataset manifest, raw/dataset.json, in this run)")
     fs_line = save_fs_line(sdir)
     if fs_line:
         lines.append(fs_line)
@@ -141,11 +145,16 @@ def cmd_report(out):
              "needs a two-sided Mann–Whitney U test on the per-run elapsed times at p < %g **and** a ratio of "
              "medians ≥ %.2f; the ratio is given with a 95%% bootstrap confidence interval (%d resamples, fixed "
              "seed). Anything else reads \"no significant difference\". A point is **INVALID** (never plotted) "
-             "when the server did not start, a run failed, ok + not found + errors ≠ requests, the server "
+             "when it breaks a validity rule, named in brackets beside the reason (docs/bench.md lists them): "
+             "the server did not start, a run failed, ok + not found + errors ≠ requests, the server "
              "counted other requests than the runs made, peak_in_flight > m, the server's settings differ "
-             "from the scenario's, a client loaded another libcurl than the run declares, or (HTTPS) a handshake failed or "
-             "the server's handshake counts do not fit the scenario; **not run here** says why a point could not run on this machine.\n"
-             % (ALPHA, MIN_RATIO, BOOT_RESAMPLES)]
+             "from the scenario's, a client loaded another libcurl than the run declares, (HTTPS) a handshake "
+             "failed or the server's handshake counts do not fit the scenario, a run was faster than the ideal "
+             "bound allows (%d%% tolerance) or than the server's peak in flight can explain, the ok / not-found "
+             "split is not the one the codes and the dataset imply, a run received fewer bytes than the "
+             "dataset's files hold, or a number read is not finite or out of its range; **not run here** says "
+             "why a point could not run on this machine.\n"
+             % (ALPHA, MIN_RATIO, BOOT_RESAMPLES, round(BOUND_TOLERANCE * 100))]
     body, summaries, notrun = [], [], []
     for name in names:
         text, summary = scenario_section(out, name)

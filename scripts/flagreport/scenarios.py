@@ -6,7 +6,7 @@ import os
 import shlex
 
 from .base import ROOT, ReportError, load_json
-from .lines import CURL_MAX_PARALLEL, C_LINES, PY_FILES, PY_LINES, REF_LINES, VAR_ARGS, VAR_LINES
+from .lines import CURL_MAX_PARALLEL, C_LINES, PY_FILES, PY_LINES, REF_LINES, LINE_ARGS, LINE_PROG, VAR_LINES
 
 
 def count_codes(codeset):
@@ -17,6 +17,21 @@ def count_codes(codeset):
     path = os.path.join(ROOT, "data", "country_codes.txt")
     with open(path, encoding="ascii") as f:
         return sum(1 for line in f if len(line.strip()) == 2 and line.strip().isupper())
+
+
+def dataset_codes():
+    """The codes the dataset holds a flag for: data/country_codes.txt, from
+    which scripts/make-dataset.sh builds flagserver's files."""
+    return set(scenario_codes("a"))
+
+
+def expected_split(codeset, repeat):
+    """(ok, not found) of one run of the codeset, repeated: the codes with a
+    flag in the dataset answer 200, the others 404."""
+    codes = scenario_codes(codeset)
+    have = dataset_codes()
+    ok = sum(1 for cc in codes if cc in have)
+    return ok * repeat, (len(codes) - ok) * repeat
 
 
 def scenario_codes(codeset):
@@ -76,6 +91,7 @@ def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, py
     s.setdefault("ok_exits", [0])
     s["ncodes"] = count_codes(s["codeset"])
     s["requests"] = s["ncodes"] * s["repeat"]
+    s["expect_ok"], s["expect_not_found"] = expected_split(s["codeset"], s["repeat"])
     d = s["server"]["delay_ms"]
     s["delay_s"] = (d["min"] + d["max"]) / 2 / 1000
     s["server_args"] = server_args(s["server"])
@@ -154,8 +170,10 @@ def shell_assignments(s):
         "CONCUR=(%s)" % " ".join(str(m) for m in s["concur"]),
         "POINTS=(%s)" % " ".join(q("%s %d %d %d" % (p["line"], p["m"], p["runs"], p["warmup"]))
                                  for p in run),
-        # the variant lines' options, declared once (VAR_ARGS)
-        "declare -gA LINE_ARGS=(%s)" % " ".join("[%s]=%s" % (q(l), q(a)) for l, a in VAR_ARGS.items()),
+        # every line's program and options, declared once (bench/lines.json)
+        "declare -gA LINE_ARGS=(%s)" % " ".join("[%s]=%s" % (q(l), q(a)) for l, a in LINE_ARGS.items()),
+        "declare -gA LINE_PROG=(%s)" % " ".join("[%s]=%s" % (q(l), q(a)) for l, a in LINE_PROG.items()),
+        "declare -gA LINE_FILE=(%s)" % " ".join("[%s]=%s" % (q(l), q(a)) for l, a in PY_FILES.items()),
     ]
     return "\n".join(lines) + "\n"
 

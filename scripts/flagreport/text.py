@@ -24,12 +24,19 @@ def fmt_count(x):
     return "%d" % round(x) if abs(x - round(x)) < 0.05 else "%.1f" % x
 
 
+def broken_text(p):
+    """A point's reasons, each with the validity rule it broke:
+    "reason [rule]; ..." (validity.py names the rules)."""
+    broken = p.get("broken") or [{"rule": None, "reason": r} for r in p["reasons"]]
+    return "; ".join("%s [%s]" % (b["reason"], b["rule"]) if b["rule"] else b["reason"] for b in broken)
+
+
 def status_text(p):
     if p["valid"]:
         return "valid"
     if p["not_run"]:
         return "not run here: %s" % p["not_run"]
-    return "**INVALID**: %s" % "; ".join(p["reasons"])
+    return "**INVALID**: %s" % broken_text(p)
 
 
 def table(s, pts):

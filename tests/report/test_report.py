@@ -37,7 +37,7 @@ SETTINGS = {"bind": "127.0.0.1", "port": 8001, "delay_ms": {"min": 100, "max": 1
 def scenario():
     return {
         "name": "FIX", "desc": "a fixture", "codeset": "a", "repeat": 1, "ncodes": 10,
-        "requests": 10, "timeout_s": 30, "point_limit_s": 300, "ok_exits": [0],
+        "requests": 10, "expect_ok": 7, "expect_not_found": 3, "timeout_s": 30, "point_limit_s": 300, "ok_exits": [0],
         "concur": [2, 4], "runs": 5, "warmup": 1, "max_runs": 10, "adapt_step": 5,
         "adapt_budget_s": 100, "delay_s": 0.1, "quick": False, "latency_m": 4,
         "server": {"delay_ms": {"min": 100, "max": 100}, "error_rate": 0,
