@@ -52,3 +52,8 @@ def read_kv(path):
 def write_text(path, text):
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text)
+
+
+def plural(n, word, words=None):
+    """"1 run", "5 runs": the count with the word that follows it."""
+    return "%s %s" % (n, word if n == 1 else (words or word + "s"))

@@ -7,7 +7,7 @@ import math
 import os
 import sys
 
-from .base import ROOT, ReportError, load_json, load_json_or_none, write_text
+from .base import plural, ROOT, ReportError, load_json, load_json_or_none, write_text
 from .lines import C_LINES
 from .points import load_resolved, reduce_point
 from .raw import load_new_point, read_meta_txt, write_dataset
@@ -81,8 +81,8 @@ def cmd_point_line(rawdir, line, m):
     p = reduce_point(s, load_new_point(rawdir, line, m))
     if p["valid"]:
         e = p["elapsed"]
-        return "%s m=%d: median %.3f s (%.3f-%.3f, %d runs), peak in flight %s" % (
-            line, m, e["median"], e["min"], e["max"], p["runs"], p["peak_in_flight"])
+        return "%s m=%d: median %.3f s (%.3f-%.3f, %s), peak in flight %s" % (
+            line, m, e["median"], e["min"], e["max"], plural(p["runs"], "run"), p["peak_in_flight"])
     if p["not_run"]:
         return "%s m=%d: not run here: %s" % (line, m, p["not_run"])
     return "%s m=%d: INVALID: %s" % (line, m, broken_text(p))

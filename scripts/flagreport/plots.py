@@ -4,7 +4,7 @@ scenario; bench-report.sh runs gnuplot on it."""
 import math
 import os
 
-from .base import write_text
+from .base import plural, write_text
 from .lines import ALL_LINES, COLOR, C_LINES, MARKER, show
 from .stats import percentile
 
@@ -28,6 +28,18 @@ def latency_curve(pooled, npoints=60):
         q = 1 - 1 / x
         out.append((x, q, percentile(pooled, q)))
     return out
+
+
+def log_tics(lo, hi):
+    """Tic values for a log axis from lo to hi (lo > 0): 1, 2, 5 times a
+    power of ten, or finer (1, 1.5, 2, 3, 5, 7) when the range holds fewer
+    than four of those."""
+    for steps in ((1, 2, 5), (1, 1.5, 2, 3, 5, 7), (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)):
+        tics = [k * 10 ** e for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+                for k in steps if lo <= k * 10 ** e <= hi]
+        if len(tics) >= 4:
+            break
+    return tics
 
 
 def write_plot_data(sdir, s, pts):
@@ -62,17 +74,21 @@ def write_plot_data(sdir, s, pts):
         write_text(os.path.join(sdir, "ideal.dat"), "\n".join(rows) + "\n")
     lm = latency_m(s, pts)
     lat_lines = []
+    lat_ms = []
     if lm:
         for p in pts:
             if p["m"] == lm and p["valid"] and p["_pooled"]:
-                rows = ["%.6g %.6g %.6g" % c for c in latency_curve(p["_pooled"])]
+                curve = latency_curve(p["_pooled"])
+                lat_ms += [c[2] for c in curve if c[2] > 0]
+                rows = ["%.6g %.6g %.6g" % c for c in curve]
                 write_text(os.path.join(sdir, "latency-%s.dat" % p["line"]),
                            "# x = 1/(1-q)  q  latency_ms  (pooled, m = %d, %d samples)\n" % (lm, len(p["_pooled"]))
                            + "\n".join(rows) + "\n")
                 lat_lines.append(p["line"])
-    what = "%d requests, %s; median of %s runs" % (
+    what = "%d requests, %s; median of %s" % (
         s["requests"], "%g ms delay" % (s["delay_s"] * 1000) if s["delay_s"] > 0 else "no delay",
-        "%d" % s["runs"] if s["runs"] == s.get("max_runs", s["runs"]) else "%d–%d" % (s["runs"], s["max_runs"]))
+        plural(s["runs"], "run") if s["runs"] == s.get("max_runs", s["runs"])
+        else "%d–%d runs" % (s["runs"], s["max_runs"]))
     gp = [GP_HEAD, "mlist = '%s'" % " ".join(str(m) for m in ms)]
     made = []
     wanted = s.get("plots", ["elapsed", "requests_per_s", "cpu", "rss", "latency"])
@@ -91,9 +107,11 @@ def write_plot_data(sdir, s, pts):
         plots = ", ".join(
             ["'%s' using 1:2 with lines lw 2 lc rgb '#2ca02c' dt 3 title 'ideal: ceil(N/m) × delay'" % ideal]
             * (1 if ideal else 0)
-            + ["'%s-%s.dat' using ($1*%.3f):2:3:4 with yerrorlines lw 2 pt %d lc rgb '%s' title '%s'"
-               % (metric, l, 1 + 0.05 * (i - (len(series[metric]) - 1) / 2), MARKER[l], COLOR[l], show(l))
-               for i, l in enumerate(series[metric])])
+            # every point at its own m: a sideways offset on a log axis would
+            # move it across a step of the ideal bound (issue 22); the lines
+            # differ by marker and colour
+            + ["'%s-%s.dat' using 1:2:3:4 with yerrorlines lw 2 pt %d ps 1.3 lc rgb '%s' title '%s'"
+               % (metric, l, MARKER[l], COLOR[l], show(l)) for l in series[metric]])
         for term in ["png"] + (["svg"] if svg else []):
             gp.append("if ('%s' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' "
                       "background 'white' } else { @PNGTERM }" % term)
@@ -117,8 +135,13 @@ def write_plot_data(sdir, s, pts):
         gp.append("set title '%s: request latency percentiles at m = %d (pooled over the timed runs)'"
                   % (s["name"], lm))
         gp.append("set xlabel 'percentile (log scale of 1/(1-q))'")
-        gp.append("set ylabel 'latency (ms)'")
-        gp.append("unset logscale; set autoscale; set logscale x; set xrange [2:1000]; set yrange [0:*]")
+        # a log y axis: the C lines' few ms and Python's hundreds both readable
+        gp.append("set ylabel 'latency (ms, log scale)'")
+        gp.append("unset logscale; set autoscale; set logscale xy; set xrange [2:1000]")
+        if lat_ms:  # the data's own range, not whole decades, with tics a reader can read
+            lo, hi = min(lat_ms) / 1.15, max(lat_ms) * 1.15
+            gp.append("set yrange [%.6g:%.6g]; set mytics 1" % (lo, hi))
+            gp.append("set ytics (%s)" % ", ".join("'%g' %g" % (y, y) for y in log_tics(lo, hi)))
         gp.append("set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)")
         gp.append("plot " + plots)
         gp.append("set output")
@@ -131,7 +154,8 @@ GP_HEAD = """# plots.gp -- written by scripts/report.py; run in this directory:
 #   gnuplot -e "PNGTERM='set terminal pngcairo size 900,560 enhanced font \\"sans,11\\"'" plots.gp
 if (!exists("PNGTERM")) PNGTERM = "set terminal png size 900,560"
 set grid xtics ytics mxtics lc rgb "#dddddd"
-set key outside below center horizontal box
+# the legend right of the plot: below it, it covered the x axis label
+set key outside right top vertical box
 set format x "%g"
 set mxtics 10
 set bars small"""

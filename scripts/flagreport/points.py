@@ -5,7 +5,7 @@ OUT/NAME/raw/ (or an old raw.json)."""
 import math
 import os
 
-from .base import ReportError, load_json, read_kv
+from .base import plural, ReportError, load_json, read_kv
 from .lines import CURL_MAX_PARALLEL
 from .raw import load_new_point, load_old_points, load_stats, read_dataset, read_meta
 from .scenarios import expected_split, old_scenario, scenario_codes, settings_mismatch
@@ -286,7 +286,7 @@ def load_scenario_points(sdir):
         s = old_scenario(so)
         expectations(s, read_meta(os.path.dirname(os.path.abspath(sdir))), None)
         notes.append("Old-format data (the jq pipeline's raw.json): no per-request latencies, so "
-                     "no pooled percentiles; %d run(s) per point." % s["runs"])
+                     "no pooled percentiles; %s per point." % plural(s["runs"], "run"))
         if s["runs"] < 5:
             notes.append("With fewer than 5 runs per point the Mann–Whitney test cannot reach "
                          "p < 0.01, so no \"faster\" claim is possible from these data.")

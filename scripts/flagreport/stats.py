@@ -106,13 +106,31 @@ def bootstrap_ratio_ci(num, den, resamples=BOOT_RESAMPLES, seed=BOOT_SEED):
     return percentile(ratios, 0.025), percentile(ratios, 0.975)
 
 
+def min_p(n1, n2):
+    """The smallest two-sided p the Mann-Whitney U test can give for n1 and
+    n2 runs (every run of one line faster than every run of the other):
+    2 / C(n1 + n2, n1); 1 when a side has no run."""
+    if n1 < 1 or n2 < 1:
+        return 1.0
+    return min(1.0, 2 / math.comb(n1 + n2, n1))
+
+
+def too_few(n1, n2):
+    """"too few runs to test (n1 + n2)" when no outcome of n1 + n2 runs can
+    reach p < ALPHA (2 + 2 runs: the smallest p is 0.33), else None."""
+    return "too few runs to test (%d + %d)" % (n1, n2) if min_p(n1, n2) >= ALPHA else None
+
+
 def compare(times_a, times_b, name_a, name_b, resamples=BOOT_RESAMPLES):
     """The verdict on two lines' per-run elapsed samples. A line is "faster"
     only when Mann-Whitney's p < ALPHA AND the ratio of medians (slower /
-    faster) is >= MIN_RATIO; the ratio is given with its 95% bootstrap CI."""
+    faster) is >= MIN_RATIO; the ratio is given with its 95% bootstrap CI.
+    With too few runs for the test ever to reach ALPHA the claim says so
+    ("too few runs to test (2 + 2)"), never "no significant difference"."""
     out = {"a": name_a, "b": name_b, "n_a": len(times_a), "n_b": len(times_b)}
+    few = too_few(len(times_a), len(times_b))
     if len(times_a) < 2 or len(times_b) < 2:
-        out.update(winner=None, claim="no significant difference", p=None, ratio=None,
+        out.update(winner=None, claim=few, p=None, ratio=None,
                    ci=None, why="fewer than 2 runs each: no test possible")
         return out
     _, p, method = mann_whitney(times_a, times_b)
@@ -124,7 +142,10 @@ def compare(times_a, times_b, name_a, name_b, resamples=BOOT_RESAMPLES):
     ratio = statistics.median(ts) / statistics.median(tf)
     lo, hi = bootstrap_ratio_ci(ts, tf, resamples)
     out.update(p=p, method=method, ratio=ratio, ci=[lo, hi], faster_median=fast)
-    if p < ALPHA and ratio >= MIN_RATIO:
+    if few:
+        out.update(winner=None, claim=few,
+                   why="the smallest p %d + %d runs can give is %s" % (len(ts), len(tf), fmt_p(min_p(len(ts), len(tf)))))
+    elif p < ALPHA and ratio >= MIN_RATIO:
         out.update(winner=fast, claim="%s faster" % fast, why="")
     elif p < ALPHA:
         out.update(winner=None, claim="no significant difference",
@@ -134,6 +155,11 @@ def compare(times_a, times_b, name_a, name_b, resamples=BOOT_RESAMPLES):
         out.update(winner=None, claim="no significant difference",
                    why="p = %s >= %g" % (fmt_p(p), ALPHA))
     return out
+
+
+def untested(v):
+    """Whether a verdict of compare() is "too few runs to test"."""
+    return (v.get("claim") or "").startswith("too few runs")
 
 
 def fmt_p(p):
@@ -160,10 +186,12 @@ def version_compare(t_new, t_old, resamples=BOOT_RESAMPLES):
     ratio = statistics.median(t_new) / statistics.median(t_old)
     if len(t_new) < 2 or len(t_old) < 2:
         return {"ratio": ratio, "ci": None, "p": None,
-                "claim": "one run: no test possible"}
+                "claim": too_few(len(t_new), len(t_old))}
     _, p, _ = mann_whitney(t_new, t_old)
     lo, hi = bootstrap_ratio_ci(t_new, t_old, resamples)
-    if p < ALPHA and ratio >= MIN_RATIO:
+    if too_few(len(t_new), len(t_old)):
+        claim = too_few(len(t_new), len(t_old))
+    elif p < ALPHA and ratio >= MIN_RATIO:
         claim = "8.x slower"
     elif p < ALPHA and ratio <= 1 / MIN_RATIO:
         claim = "8.x faster"

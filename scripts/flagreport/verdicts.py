@@ -4,7 +4,7 @@ best design per m, each design against curl, the libcurl comparison."""
 import statistics
 
 from .lines import DESIGN_LINES, show
-from .stats import BOOT_RESAMPLES, bootstrap_ratio_ci, compare, fmt_p, mann_whitney
+from .stats import untested, BOOT_RESAMPLES, bootstrap_ratio_ci, compare, fmt_p, mann_whitney
 
 
 VS_CURL_MIN_RUNS = 5  # runs a side before a design is held against curl's time
@@ -28,12 +28,15 @@ def mrange(ms):
 
 
 def crossover(verdicts):
-    """Where each design wins: {"wins": {line: [m...]}, "none": [m...],
+    """Where each design wins: {"wins": {line: [m...]}, "none": [m...] (no
+    significant difference), "too_few": [m...] (too few runs to test),
     "crossovers": ["between m = X and m = Y: A below, B above", ...]}."""
-    wins, none = {}, []
+    wins, none, few = {}, [], []
     for v in verdicts:
         if v["winner"]:
             wins.setdefault(v["winner"], []).append(v["m"])
+        elif untested(v):
+            few.append(v["m"])
         else:
             none.append(v["m"])
     decided = [v for v in verdicts if v["winner"]]
@@ -42,13 +45,18 @@ def crossover(verdicts):
         if prev["winner"] != cur["winner"]:
             xs.append({"from_m": prev["m"], "to_m": cur["m"], "below": prev["winner"],
                        "above": cur["winner"]})
-    return {"wins": wins, "none": none, "crossovers": xs}
+    return {"wins": wins, "none": none, "too_few": few, "crossovers": xs}
 
 
 def claim_text(v):
     if v["winner"]:
         return "%s faster by %.2f× (95%% CI %.2f–%.2f, p = %s, %d+%d runs)" % (
             v["winner"], v["ratio"], v["ci"][0], v["ci"][1], fmt_p(v["p"]), v["n_a"], v["n_b"])
+    if untested(v):
+        if v["ratio"] is None:
+            return v["claim"]
+        return "%s (%s's median lower by %.2f×, 95%% CI %.2f–%.2f)" % (
+            v["claim"], v["faster_median"], v["ratio"], v["ci"][0], v["ci"][1])
     if v["ratio"] is None:
         return "no significant difference (%s)" % v["why"]
     return "no significant difference (%s's median lower by %.2f×, 95%% CI %.2f–%.2f; %s; %d+%d runs)" % (
@@ -77,7 +85,7 @@ def best_design_sentence(bests):
         return ""
     groups = []
     for b in bests:
-        key = (b["best"], bool(b["v"]["winner"]))
+        key = (b["best"], "sig" if b["v"]["winner"] else "few" if untested(b["v"]) else "none")
         if groups and groups[-1][0] == key:
             groups[-1][1].append(b)
         else:
@@ -85,11 +93,12 @@ def best_design_sentence(bests):
     parts = []
     for (line, sig), bs in groups:
         ms = [b["m"] for b in bs]
-        if sig:
+        if sig == "sig":
             parts.append("%s at %s" % (show(line), mrange(ms)))
         else:
-            parts.append("%s at %s, not significantly ahead of %s" % (
-                show(line), mrange(ms), "/".join(sorted({show(b["second"]) for b in bs}))))
+            parts.append("%s at %s, %s %s" % (
+                show(line), mrange(ms), "not significantly ahead of" if sig == "none"
+                else "too few runs to test against", "/".join(sorted({show(b["second"]) for b in bs}))))
     return "Best design per m (fastest median; significant against the runner-up unless said): " + \
         "; ".join(parts) + "."
 
@@ -144,12 +153,15 @@ def second_core_sentence(pts, verdicts):
 
     wins = [v for v in verdicts if v["winner"] == "threadpool"]
     loop = [v["m"] for v in verdicts if v["winner"] == "asyncloop"]
-    none = [v["m"] for v in verdicts if not v["winner"]]
+    none = [v["m"] for v in verdicts if not v["winner"] and not untested(v)]
+    few = [v["m"] for v in verdicts if untested(v)]
     rest = []
     if loop:
         rest.append("asyncloop is faster at %s" % mrange(loop))
     if none:
         rest.append("no significant difference at %s" % mrange(none))
+    if few:
+        rest.append("too few runs to test at %s" % mrange(few))
     if not wins:
         return ("Second core: the pool's second core wins nowhere in this sweep — threadpool is "
                 "not significantly faster at any m (%s)." % "; ".join(rest))

@@ -596,7 +596,7 @@ class OldFormat(Base):
         with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
             md = f.read()
         self.assertIn("Old-format data", md)
-        self.assertIn("| 1 | no significant difference", md)  # 3 runs cannot reach p < 0.01
+        self.assertIn("| 1 | too few runs to test (3 + 3)", md)  # 3 runs cannot reach p < 0.01 (issue 22)
         self.assertIn("| 1 | threadpool | 3 | 1.100 |", md)
 
 
