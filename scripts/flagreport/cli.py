@@ -7,14 +7,15 @@ import math
 import os
 import sys
 
-from .base import plural, ROOT, ReportError, load_json, load_json_or_none, write_text
+from .base import ROOT, ReportError, load_json, load_json_or_none, plural, write_text
 from .lines import C_LINES
 from .points import load_resolved, reduce_point
 from .raw import load_new_point, read_meta_txt, write_dataset
 from .reportmd import cmd_report
-from .text import broken_text
-from .scenarios import scenario_codes, curl_config, libcurl8_scenarios, resolve, settings_mismatch, shell_assignments
+from .scenarios import (curl_config, libcurl8_scenarios, resolve, scenario_codes, settings_mismatch,
+                        shell_assignments)
 from .stats import MIN_RATIO, compare
+from .text import broken_text
 
 
 def cmd_compare(out1, out2):

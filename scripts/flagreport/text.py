@@ -6,7 +6,8 @@ from .base import read_kv
 from .lines import ALL_LINES, C_LINES, DESIGN_LINES, PY_LINES, show
 from .scenarios import tls_resume
 from .stats import untested, ALPHA, MIN_RATIO, PCTS, compare
-from .verdicts import VS_CURL_MIN_RUNS, best_design_sentence, best_designs, claim_text, crossover, mrange, second_core_sentence, vs_curl, vs_curl_text
+from .verdicts import (VS_CURL_MIN_RUNS, best_design_sentence, best_designs, claim_text, crossover, mrange,
+                       second_core_sentence, vs_curl, vs_curl_text)
 
 
 def f(x, d=3):
