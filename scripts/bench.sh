@@ -638,7 +638,8 @@ curl_tls_args() {
 # applied; the one place a setting is declared) into RAW/scenario.json and the
 # shell variables SCEN_DESC SERVER_ARGS CODESET REPEAT NREQUESTS TIMEOUT_S
 # POINT_LIMIT_S IGNORE_FAILURE TLS FRESH_CONNECT CONCUR POINTS ("line m runs warmup" each)
-# LINE_ARGS (the variant lines' options, by line).
+# LINE_PROG LINE_ARGS LINE_FILE (each line's program, options and Python file, by line:
+# bench/lines.json).
 load_scenario() {
     local name=$1 raw=$2 args=()
     if [ "$quick" -eq 1 ]; then args+=(--quick); fi
@@ -684,17 +685,16 @@ line_command() {
     curl)
         echo "curl --parallel --parallel-immediate --parallel-max {m} --silent$(curl_tls_args) --config $q$work_dir/curl.cfg$q"
         ;;
-    threadpool | asyncloop | asyncloop+save1 | asyncloop-x2 | asyncloop-multi16 | \
-        asyncloop-x2-multi8 | py-threadpool | py-asyncio)
+    *)
+        # the program and options of the line, declared in bench/lines.json
         local prog
-        case $line in
+        case ${LINE_PROG[$line]:-} in
         threadpool) prog="$q$BIN_threadpool$q" ;;
         asyncloop) prog="$q$BIN_asyncloop$q" ;;
-        asyncloop+save1 | asyncloop-x2 | asyncloop-multi16 | asyncloop-x2-multi8)
-            prog="$q$BIN_asyncloop$q ${LINE_ARGS[$line]}" ;;
-        py-threadpool) prog="$q$PEER_PYTHON$q $q$ROOT/peers/python/flags2_threadpool.py$q" ;;
-        py-asyncio) prog="$q$PEER_PYTHON$q $q$ROOT/peers/python/flags2_asyncio.py$q" ;;
+        python) prog="$q$PEER_PYTHON$q $q$ROOT/peers/python/${LINE_FILE[$line]}$q" ;;
+        *) die "line $line: no program in bench/lines.json" ;;
         esac
+        prog+=${LINE_ARGS[$line]:+ ${LINE_ARGS[$line]}}
         echo "$prog -m {m} -$CODESET --repeat $REPEAT -s $base_url --output $q$save_dir$q" \
             "--timeout $TIMEOUT_S --json $q$pdir/records.jsonl$q" \
             "--latencies $q$pdir/latencies.txt$q --quiet$(client_tls_args)"
@@ -763,6 +763,9 @@ run_scenario() {
     scen=$name
     mkdir -p "$raw"
     load_scenario "$name" "$raw"
+    if [ -z "$server_url" ]; then # the dataset's sizes, for the report's bytes rule
+        report dataset "$dataset" --out "$raw/dataset.json" || die "$name: report.py dataset failed"
+    fi
     scenario_save_dir "$name" "$raw"
     log "[$name] $SCEN_DESC"
     log "[$name] m = ${CONCUR[*]}; ${#POINTS[@]} point(s) to run"

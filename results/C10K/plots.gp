@@ -2,83 +2,86 @@
 #   gnuplot -e "PNGTERM='set terminal pngcairo size 900,560 enhanced font \"sans,11\"'" plots.gp
 if (!exists("PNGTERM")) PNGTERM = "set terminal png size 900,560"
 set grid xtics ytics mxtics lc rgb "#dddddd"
-set key outside below center horizontal box
+# the legend right of the plot: below it, it covered the x axis label
+set key outside right top vertical box
 set format x "%g"
 set mxtics 10
 set bars small
 mlist = '1000 2000 4000 10000'
 if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'elapsed.png'
-set title 'C10K: elapsed time vs concur\_req (20280 requests, 1000 ms delay; median of 1 runs)'
+set title 'C10K: elapsed time vs concur\_req (20280 requests, 1000 ms delay; median of 1 run)'
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'elapsed time per run (s), median, bars min–max'
 unset logscale; set logscale x; set autoscale
 set xrange [666.667:15000]
 set logscale y
 set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
-plot 'ideal.dat' using 1:2 with lines lw 2 lc rgb '#2ca02c' dt 3 title 'ideal: ceil(N/m) × delay', 'elapsed-threadpool.dat' using ($1*0.825):2:3:4 with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' title 'threadpool', 'elapsed-asyncloop.dat' using ($1*0.875):2:3:4 with yerrorlines lw 2 pt 5 lc rgb '#d62728' title 'asyncloop', 'elapsed-asyncloop+save1.dat' using ($1*0.925):2:3:4 with yerrorlines lw 2 pt 11 lc rgb '#9467bd' title 'asyncloop+save1', 'elapsed-asyncloop-x2.dat' using ($1*0.975):2:3:4 with yerrorlines lw 2 pt 13 lc rgb '#8c564b' title 'asyncloop×2', 'elapsed-asyncloop-multi16.dat' using ($1*1.025):2:3:4 with yerrorlines lw 2 pt 3 lc rgb '#e377c2' title 'asyncloop multi×16', 'elapsed-asyncloop-x2-multi8.dat' using ($1*1.075):2:3:4 with yerrorlines lw 2 pt 1 lc rgb '#bcbd22' title 'asyncloop×2 multi×8', 'elapsed-py-threadpool.dat' using ($1*1.125):2:3:4 with yerrorlines lw 2 pt 6 lc rgb '#17becf' title 'py-threadpool', 'elapsed-py-asyncio.dat' using ($1*1.175):2:3:4 with yerrorlines lw 2 pt 4 lc rgb '#ff7f0e' title 'py-asyncio'
+plot 'ideal.dat' using 1:2 with lines lw 2 lc rgb '#2ca02c' dt 3 title 'ideal: ceil(N/m) × delay', 'elapsed-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'elapsed-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'elapsed-asyncloop+save1.dat' using 1:2:3:4 with yerrorlines lw 2 pt 11 ps 1.3 lc rgb '#9467bd' title 'asyncloop+save1', 'elapsed-asyncloop-x2.dat' using 1:2:3:4 with yerrorlines lw 2 pt 13 ps 1.3 lc rgb '#8c564b' title 'asyncloop×2', 'elapsed-asyncloop-multi16.dat' using 1:2:3:4 with yerrorlines lw 2 pt 3 ps 1.3 lc rgb '#e377c2' title 'asyncloop multi×16', 'elapsed-asyncloop-x2-multi8.dat' using 1:2:3:4 with yerrorlines lw 2 pt 1 ps 1.3 lc rgb '#bcbd22' title 'asyncloop×2 multi×8', 'elapsed-py-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 6 ps 1.3 lc rgb '#17becf' title 'py-threadpool', 'elapsed-py-asyncio.dat' using 1:2:3:4 with yerrorlines lw 2 pt 4 ps 1.3 lc rgb '#ff7f0e' title 'py-asyncio'
 set output
 if ('svg' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'elapsed.svg'
-set title 'C10K: elapsed time vs concur\_req (20280 requests, 1000 ms delay; median of 1 runs)'
+set title 'C10K: elapsed time vs concur\_req (20280 requests, 1000 ms delay; median of 1 run)'
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'elapsed time per run (s), median, bars min–max'
 unset logscale; set logscale x; set autoscale
 set xrange [666.667:15000]
 set logscale y
 set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
-plot 'ideal.dat' using 1:2 with lines lw 2 lc rgb '#2ca02c' dt 3 title 'ideal: ceil(N/m) × delay', 'elapsed-threadpool.dat' using ($1*0.825):2:3:4 with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' title 'threadpool', 'elapsed-asyncloop.dat' using ($1*0.875):2:3:4 with yerrorlines lw 2 pt 5 lc rgb '#d62728' title 'asyncloop', 'elapsed-asyncloop+save1.dat' using ($1*0.925):2:3:4 with yerrorlines lw 2 pt 11 lc rgb '#9467bd' title 'asyncloop+save1', 'elapsed-asyncloop-x2.dat' using ($1*0.975):2:3:4 with yerrorlines lw 2 pt 13 lc rgb '#8c564b' title 'asyncloop×2', 'elapsed-asyncloop-multi16.dat' using ($1*1.025):2:3:4 with yerrorlines lw 2 pt 3 lc rgb '#e377c2' title 'asyncloop multi×16', 'elapsed-asyncloop-x2-multi8.dat' using ($1*1.075):2:3:4 with yerrorlines lw 2 pt 1 lc rgb '#bcbd22' title 'asyncloop×2 multi×8', 'elapsed-py-threadpool.dat' using ($1*1.125):2:3:4 with yerrorlines lw 2 pt 6 lc rgb '#17becf' title 'py-threadpool', 'elapsed-py-asyncio.dat' using ($1*1.175):2:3:4 with yerrorlines lw 2 pt 4 lc rgb '#ff7f0e' title 'py-asyncio'
+plot 'ideal.dat' using 1:2 with lines lw 2 lc rgb '#2ca02c' dt 3 title 'ideal: ceil(N/m) × delay', 'elapsed-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'elapsed-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'elapsed-asyncloop+save1.dat' using 1:2:3:4 with yerrorlines lw 2 pt 11 ps 1.3 lc rgb '#9467bd' title 'asyncloop+save1', 'elapsed-asyncloop-x2.dat' using 1:2:3:4 with yerrorlines lw 2 pt 13 ps 1.3 lc rgb '#8c564b' title 'asyncloop×2', 'elapsed-asyncloop-multi16.dat' using 1:2:3:4 with yerrorlines lw 2 pt 3 ps 1.3 lc rgb '#e377c2' title 'asyncloop multi×16', 'elapsed-asyncloop-x2-multi8.dat' using 1:2:3:4 with yerrorlines lw 2 pt 1 ps 1.3 lc rgb '#bcbd22' title 'asyncloop×2 multi×8', 'elapsed-py-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 6 ps 1.3 lc rgb '#17becf' title 'py-threadpool', 'elapsed-py-asyncio.dat' using 1:2:3:4 with yerrorlines lw 2 pt 4 ps 1.3 lc rgb '#ff7f0e' title 'py-asyncio'
 set output
 if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'requests_per_s.png'
-set title 'C10K: throughput vs concur\_req (20280 requests, 1000 ms delay; median of 1 runs)'
+set title 'C10K: throughput vs concur\_req (20280 requests, 1000 ms delay; median of 1 run)'
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'requests per second (404s count)'
 unset logscale; set logscale x; set autoscale
 set xrange [666.667:15000]
 set yrange [0:*]
 set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
-plot 'requests_per_s-threadpool.dat' using ($1*0.825):2:3:4 with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' title 'threadpool', 'requests_per_s-asyncloop.dat' using ($1*0.875):2:3:4 with yerrorlines lw 2 pt 5 lc rgb '#d62728' title 'asyncloop', 'requests_per_s-asyncloop+save1.dat' using ($1*0.925):2:3:4 with yerrorlines lw 2 pt 11 lc rgb '#9467bd' title 'asyncloop+save1', 'requests_per_s-asyncloop-x2.dat' using ($1*0.975):2:3:4 with yerrorlines lw 2 pt 13 lc rgb '#8c564b' title 'asyncloop×2', 'requests_per_s-asyncloop-multi16.dat' using ($1*1.025):2:3:4 with yerrorlines lw 2 pt 3 lc rgb '#e377c2' title 'asyncloop multi×16', 'requests_per_s-asyncloop-x2-multi8.dat' using ($1*1.075):2:3:4 with yerrorlines lw 2 pt 1 lc rgb '#bcbd22' title 'asyncloop×2 multi×8', 'requests_per_s-py-threadpool.dat' using ($1*1.125):2:3:4 with yerrorlines lw 2 pt 6 lc rgb '#17becf' title 'py-threadpool', 'requests_per_s-py-asyncio.dat' using ($1*1.175):2:3:4 with yerrorlines lw 2 pt 4 lc rgb '#ff7f0e' title 'py-asyncio'
+plot 'requests_per_s-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'requests_per_s-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'requests_per_s-asyncloop+save1.dat' using 1:2:3:4 with yerrorlines lw 2 pt 11 ps 1.3 lc rgb '#9467bd' title 'asyncloop+save1', 'requests_per_s-asyncloop-x2.dat' using 1:2:3:4 with yerrorlines lw 2 pt 13 ps 1.3 lc rgb '#8c564b' title 'asyncloop×2', 'requests_per_s-asyncloop-multi16.dat' using 1:2:3:4 with yerrorlines lw 2 pt 3 ps 1.3 lc rgb '#e377c2' title 'asyncloop multi×16', 'requests_per_s-asyncloop-x2-multi8.dat' using 1:2:3:4 with yerrorlines lw 2 pt 1 ps 1.3 lc rgb '#bcbd22' title 'asyncloop×2 multi×8', 'requests_per_s-py-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 6 ps 1.3 lc rgb '#17becf' title 'py-threadpool', 'requests_per_s-py-asyncio.dat' using 1:2:3:4 with yerrorlines lw 2 pt 4 ps 1.3 lc rgb '#ff7f0e' title 'py-asyncio'
 set output
 if ('svg' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'requests_per_s.svg'
-set title 'C10K: throughput vs concur\_req (20280 requests, 1000 ms delay; median of 1 runs)'
+set title 'C10K: throughput vs concur\_req (20280 requests, 1000 ms delay; median of 1 run)'
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'requests per second (404s count)'
 unset logscale; set logscale x; set autoscale
 set xrange [666.667:15000]
 set yrange [0:*]
 set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
-plot 'requests_per_s-threadpool.dat' using ($1*0.825):2:3:4 with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' title 'threadpool', 'requests_per_s-asyncloop.dat' using ($1*0.875):2:3:4 with yerrorlines lw 2 pt 5 lc rgb '#d62728' title 'asyncloop', 'requests_per_s-asyncloop+save1.dat' using ($1*0.925):2:3:4 with yerrorlines lw 2 pt 11 lc rgb '#9467bd' title 'asyncloop+save1', 'requests_per_s-asyncloop-x2.dat' using ($1*0.975):2:3:4 with yerrorlines lw 2 pt 13 lc rgb '#8c564b' title 'asyncloop×2', 'requests_per_s-asyncloop-multi16.dat' using ($1*1.025):2:3:4 with yerrorlines lw 2 pt 3 lc rgb '#e377c2' title 'asyncloop multi×16', 'requests_per_s-asyncloop-x2-multi8.dat' using ($1*1.075):2:3:4 with yerrorlines lw 2 pt 1 lc rgb '#bcbd22' title 'asyncloop×2 multi×8', 'requests_per_s-py-threadpool.dat' using ($1*1.125):2:3:4 with yerrorlines lw 2 pt 6 lc rgb '#17becf' title 'py-threadpool', 'requests_per_s-py-asyncio.dat' using ($1*1.175):2:3:4 with yerrorlines lw 2 pt 4 lc rgb '#ff7f0e' title 'py-asyncio'
+plot 'requests_per_s-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'requests_per_s-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'requests_per_s-asyncloop+save1.dat' using 1:2:3:4 with yerrorlines lw 2 pt 11 ps 1.3 lc rgb '#9467bd' title 'asyncloop+save1', 'requests_per_s-asyncloop-x2.dat' using 1:2:3:4 with yerrorlines lw 2 pt 13 ps 1.3 lc rgb '#8c564b' title 'asyncloop×2', 'requests_per_s-asyncloop-multi16.dat' using 1:2:3:4 with yerrorlines lw 2 pt 3 ps 1.3 lc rgb '#e377c2' title 'asyncloop multi×16', 'requests_per_s-asyncloop-x2-multi8.dat' using 1:2:3:4 with yerrorlines lw 2 pt 1 ps 1.3 lc rgb '#bcbd22' title 'asyncloop×2 multi×8', 'requests_per_s-py-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 6 ps 1.3 lc rgb '#17becf' title 'py-threadpool', 'requests_per_s-py-asyncio.dat' using 1:2:3:4 with yerrorlines lw 2 pt 4 ps 1.3 lc rgb '#ff7f0e' title 'py-asyncio'
 set output
 if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'cpu.png'
-set title 'C10K: CPU time vs concur\_req (20280 requests, 1000 ms delay; median of 1 runs)'
+set title 'C10K: CPU time vs concur\_req (20280 requests, 1000 ms delay; median of 1 run)'
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'CPU s (user + sys) per 1,000 requests'
 unset logscale; set logscale x; set autoscale
 set xrange [666.667:15000]
 set yrange [0:*]
 set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
-plot 'cpu-threadpool.dat' using ($1*0.825):2:3:4 with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' title 'threadpool', 'cpu-asyncloop.dat' using ($1*0.875):2:3:4 with yerrorlines lw 2 pt 5 lc rgb '#d62728' title 'asyncloop', 'cpu-asyncloop+save1.dat' using ($1*0.925):2:3:4 with yerrorlines lw 2 pt 11 lc rgb '#9467bd' title 'asyncloop+save1', 'cpu-asyncloop-x2.dat' using ($1*0.975):2:3:4 with yerrorlines lw 2 pt 13 lc rgb '#8c564b' title 'asyncloop×2', 'cpu-asyncloop-multi16.dat' using ($1*1.025):2:3:4 with yerrorlines lw 2 pt 3 lc rgb '#e377c2' title 'asyncloop multi×16', 'cpu-asyncloop-x2-multi8.dat' using ($1*1.075):2:3:4 with yerrorlines lw 2 pt 1 lc rgb '#bcbd22' title 'asyncloop×2 multi×8', 'cpu-py-threadpool.dat' using ($1*1.125):2:3:4 with yerrorlines lw 2 pt 6 lc rgb '#17becf' title 'py-threadpool', 'cpu-py-asyncio.dat' using ($1*1.175):2:3:4 with yerrorlines lw 2 pt 4 lc rgb '#ff7f0e' title 'py-asyncio'
+plot 'cpu-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'cpu-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'cpu-asyncloop+save1.dat' using 1:2:3:4 with yerrorlines lw 2 pt 11 ps 1.3 lc rgb '#9467bd' title 'asyncloop+save1', 'cpu-asyncloop-x2.dat' using 1:2:3:4 with yerrorlines lw 2 pt 13 ps 1.3 lc rgb '#8c564b' title 'asyncloop×2', 'cpu-asyncloop-multi16.dat' using 1:2:3:4 with yerrorlines lw 2 pt 3 ps 1.3 lc rgb '#e377c2' title 'asyncloop multi×16', 'cpu-asyncloop-x2-multi8.dat' using 1:2:3:4 with yerrorlines lw 2 pt 1 ps 1.3 lc rgb '#bcbd22' title 'asyncloop×2 multi×8', 'cpu-py-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 6 ps 1.3 lc rgb '#17becf' title 'py-threadpool', 'cpu-py-asyncio.dat' using 1:2:3:4 with yerrorlines lw 2 pt 4 ps 1.3 lc rgb '#ff7f0e' title 'py-asyncio'
 set output
 if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'rss.png'
-set title 'C10K: peak memory vs concur\_req (20280 requests, 1000 ms delay; median of 1 runs)'
+set title 'C10K: peak memory vs concur\_req (20280 requests, 1000 ms delay; median of 1 run)'
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'peak RSS of the client (MiB)'
 unset logscale; set logscale x; set autoscale
 set xrange [666.667:15000]
 set yrange [0:*]
 set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
-plot 'rss-threadpool.dat' using ($1*0.825):2:3:4 with yerrorlines lw 2 pt 7 lc rgb '#1f77b4' title 'threadpool', 'rss-asyncloop.dat' using ($1*0.875):2:3:4 with yerrorlines lw 2 pt 5 lc rgb '#d62728' title 'asyncloop', 'rss-asyncloop+save1.dat' using ($1*0.925):2:3:4 with yerrorlines lw 2 pt 11 lc rgb '#9467bd' title 'asyncloop+save1', 'rss-asyncloop-x2.dat' using ($1*0.975):2:3:4 with yerrorlines lw 2 pt 13 lc rgb '#8c564b' title 'asyncloop×2', 'rss-asyncloop-multi16.dat' using ($1*1.025):2:3:4 with yerrorlines lw 2 pt 3 lc rgb '#e377c2' title 'asyncloop multi×16', 'rss-asyncloop-x2-multi8.dat' using ($1*1.075):2:3:4 with yerrorlines lw 2 pt 1 lc rgb '#bcbd22' title 'asyncloop×2 multi×8', 'rss-py-threadpool.dat' using ($1*1.125):2:3:4 with yerrorlines lw 2 pt 6 lc rgb '#17becf' title 'py-threadpool', 'rss-py-asyncio.dat' using ($1*1.175):2:3:4 with yerrorlines lw 2 pt 4 lc rgb '#ff7f0e' title 'py-asyncio'
+plot 'rss-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'rss-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'rss-asyncloop+save1.dat' using 1:2:3:4 with yerrorlines lw 2 pt 11 ps 1.3 lc rgb '#9467bd' title 'asyncloop+save1', 'rss-asyncloop-x2.dat' using 1:2:3:4 with yerrorlines lw 2 pt 13 ps 1.3 lc rgb '#8c564b' title 'asyncloop×2', 'rss-asyncloop-multi16.dat' using 1:2:3:4 with yerrorlines lw 2 pt 3 ps 1.3 lc rgb '#e377c2' title 'asyncloop multi×16', 'rss-asyncloop-x2-multi8.dat' using 1:2:3:4 with yerrorlines lw 2 pt 1 ps 1.3 lc rgb '#bcbd22' title 'asyncloop×2 multi×8', 'rss-py-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 6 ps 1.3 lc rgb '#17becf' title 'py-threadpool', 'rss-py-asyncio.dat' using 1:2:3:4 with yerrorlines lw 2 pt 4 ps 1.3 lc rgb '#ff7f0e' title 'py-asyncio'
 set output
 @PNGTERM
 set output 'latency.png'
 set title 'C10K: request latency percentiles at m = 4000 (pooled over the timed runs)'
 set xlabel 'percentile (log scale of 1/(1-q))'
-set ylabel 'latency (ms)'
-unset logscale; set autoscale; set logscale x; set xrange [2:1000]; set yrange [0:*]
+set ylabel 'latency (ms, log scale)'
+unset logscale; set autoscale; set logscale xy; set xrange [2:1000]
+set yrange [873.527:1613.91]; set mytics 1
+set ytics ('900' 900, '1000' 1000, '1200' 1200, '1500' 1500)
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 plot 'latency-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#1f77b4' title 'threadpool', 'latency-asyncloop.dat' using 1:3 with lines lw 2 lc rgb '#d62728' title 'asyncloop', 'latency-asyncloop+save1.dat' using 1:3 with lines lw 2 lc rgb '#9467bd' title 'asyncloop+save1', 'latency-asyncloop-x2.dat' using 1:3 with lines lw 2 lc rgb '#8c564b' title 'asyncloop×2', 'latency-asyncloop-multi16.dat' using 1:3 with lines lw 2 lc rgb '#e377c2' title 'asyncloop multi×16', 'latency-asyncloop-x2-multi8.dat' using 1:3 with lines lw 2 lc rgb '#bcbd22' title 'asyncloop×2 multi×8'
 set output

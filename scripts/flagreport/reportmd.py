@@ -1,0 +1,277 @@
+"""REPORT.md and verdicts.json of a run: one section per scenario, the
+libcurl 7.88 vs 8.14 section."""
+
+import json
+import os
+
+from .base import load_json, write_text
+from .lines import show
+from .plots import write_plot_data
+from .points import load_scenario_points, public_point
+from .raw import read_meta, scenario_names
+from .scenarios import tls_resume
+from .stats import ALPHA, BOOT_RESAMPLES, MIN_RATIO, version_compare
+from .text import python_tables, save_fs_line, table, tls_table_note, verdict_sentences, vs_curl_lines
+from .validity import BOUND_TOLERANCE
+from .verdicts import best_designs, claim_text, pair_verdicts, second_core_sentence, vs_curl_text
+
+
+def scenario_section(out, name):
+    sdir = os.path.join(out, name)
+    s, pts, notes = load_scenario_points(sdir)
+    lines = ["## %s\n" % name, "%s.\n" % s.get("desc", "").rstrip(".")]
+    if s.get("_skipped"):
+        lines.append("**Not run here**: %s\n" % s["_skipped"])
+        return "\n".join(lines), {"name": name, "skipped": s["_skipped"], "verdicts": []}
+    verdicts = pair_verdicts(pts)
+    made, lm = write_plot_data(sdir, s, pts)
+    write_text(os.path.join(sdir, "points.json"),
+               json.dumps([public_point(p) for p in pts], indent=1) + "\n")
+    sv = s.get("server_args") or []
+    lines += [
+        "- flagserver: `%s`%s" % (" ".join(sv) if sv else "(no options)",
+                                   " (an external server at %s)" % s["_server_url"] if s.get("_external") else ""),
+        "- client: `-%s --repeat %d --timeout %s`: %d requests per run (%d codes × %d)"
+        % (s["codeset"], s["repeat"], s["timeout_s"], s["requests"], s["ncodes"], s["repeat"]),
+        "- m: %s" % ", ".join(str(m) for m in s["concur"]),
+    ]
+    if s.get("tls"):
+        lines.append("- HTTPS: flagserver `--tls-cert --tls-key` (scripts/make-certs.sh), every client and curl "
+                     "`--cacert`; session resumption %s; %s"
+                     % ("on" if tls_resume(s["server"]) else "off (`--no-tls-resume`)",
+                        "`--fresh-connect` (curl: `-H 'Connection: close'`): a new connection per request"
+                        if s.get("fresh_connect") else "keep-alive connections"))
+    lines += [
+        "- runs per point: %d timed + %d warmup%s" % (
+            s["runs"], s["warmup"],
+            "; up to %d when a pair is undecided (adaptive, at most %d s extra)" % (s["max_runs"], s["adapt_budget_s"])
+            if s["max_runs"] > s["runs"] else ""),
+    ]
+    for r in s.get("point_runs", []) if not s.get("_runs_override") else []:
+        lines.append("- at m = %d: %d timed + %d warmup%s" % (r["m"], r["runs"], r["warmup"],
+                                                              " (%s)" % r["note"] if r.get("note") else ""))
+    py = s.get("python") or {}
+    if py.get("concur"):
+        lines.append("- python lines: m = %s, %d timed + %d warmup runs%s"
+                     % (", ".join(str(m) for m in py["concur"]), py.get("runs", s["runs"]), py.get("warmup", 0),
+                        " (%s)" % py["note"] if py.get("note") else ""))
+    elif py.get("note"):
+        lines.append("- python lines: %s" % py["note"])
+    lines.append("- ideal bound: ceil(N / m) × %g s" % s["delay_s"] if s["delay_s"] > 0 else "- ideal bound: none (no delay)")
+    lines.append("- bytes received: checked against the dataset's files (raw/dataset.json)"
+                 if s.get("_dataset_sizes") else
+                 "- bytes received: not checked (no dataset manifest, raw/dataset.json, in this run)")
+    fs_line = save_fs_line(sdir)
+    if fs_line:
+        lines.append(fs_line)
+    lines.append("")
+    for n in notes:
+        lines.append("> %s\n" % n)
+    notes_settings = {p["settings_note"] for p in pts if p.get("settings_note")}
+    for n in sorted(notes_settings):
+        if not any("settings" in x for x in notes):
+            lines.append("> flagserver's /stats: %s.\n" % n)
+    lines.append("**Verdict.** %s\n" % verdict_sentences(s, pts, verdicts))
+    if verdicts:
+        lines.append("| m | threadpool vs asyncloop |")
+        lines.append("|---:|---|")
+        for v in verdicts:
+            lines.append("| %d | %s |" % (v["m"], claim_text(v)))
+        lines.append("")
+    curl_lines, curl_rs = vs_curl_lines(s, pts)
+    lines += curl_lines
+    if s.get("variants"):
+        bests = best_designs(pts)
+        if bests:
+            lines.append("| m | best design | against the runner-up |")
+            lines.append("|---:|---|---|")
+            for b in bests:
+                lines.append("| %d | %s | %s |" % (b["m"], show(b["best"]), claim_text(b["v"])))
+            lines.append("")
+    pyt = python_tables(s, pts)
+    if pyt:
+        lines.append(pyt + "\n")
+    lines.append(table(s, pts) + "\n")
+    lines.append("Latency percentiles are pooled over every request of the timed runs of a point "
+                 "(`--latencies`), linear interpolation between ranks; curl has none. CPU per 1,000 "
+                 "requests: medians of the runs' user and system time (curl: hyperfine's means).\n")
+    if s.get("tls"):
+        lines.append(tls_table_note(s))
+    for pl in made:
+        lines.append("![%s %s](%s/%s.png)" % (name, pl, name, pl))
+    if made:
+        lines.append("")
+    if lm:
+        lines.append("The latency plot is at m = %d.\n" % lm)
+    lines.append("Data: [%s/points.json](%s/points.json); raw measurements in `%s/raw/`.\n" % (name, name, name))
+    summary = {"name": name, "verdicts": [
+        {"m": v["m"], "winner": v["winner"], "claim": claim_text(v)} for v in verdicts]}
+    if s.get("tls"):
+        summary["second_core"] = second_core_sentence(pts, verdicts)
+    if s.get("variants"):
+        summary["best_designs"] = [
+            {"m": b["m"], "best": show(b["best"]), "significant": bool(b["v"]["winner"]),
+             "claim": claim_text(b["v"])} for b in best_designs(pts)]
+    if s.get("compare_to_curl"):
+        summary["vs_curl"] = [{"m": r["m"], "line": show(r["line"]), "status": r["status"],
+                               "claim": vs_curl_text(r)} for r in curl_rs]
+    write_text(os.path.join(sdir, "verdict.json"), json.dumps(summary, indent=1) + "\n")
+    return "\n".join(lines), summary
+
+
+def cmd_report(out):
+    names = scenario_names(out)
+    meta = read_meta(out)
+    head = [
+        "# flagbench results\n",
+        "Thread pool (`flags_threadpool`) against event loop (`flags_asyncloop`), with `curl --parallel` "
+        "as a reference and the book's Python programs where present, downloading flags from `flagserver`. "
+        "Generated by `scripts/bench.sh%s` on %s at commit %s.\n" % (
+            " --quick" if meta.get("quick") else "", meta.get("date", "?"), meta.get("commit", "?")),
+        "| | |", "|---|---|",
+    ]
+    for key, label in [("cpu", "CPU"), ("cores", "cores"), ("kernel", "kernel"), ("libcurl", "libcurl"),
+                       ("libcurl_dir", "libcurl loaded from"),
+                       ("libevent", "libevent"), ("curl", "curl (reference)"), ("hyperfine", "hyperfine"),
+                       ("python", "python3"), ("save_fs", "downloads saved on"), ("build_type", "build"),
+                       ("server_url", "server")]:
+        if meta.get(key) not in (None, ""):
+            head.append("| %s | %s |" % (label, meta[key]))
+    if meta.get("sanitize"):
+        head.append("| sanitizer | %s (timings not representative) |" % meta["sanitize"])
+    head += ["",
+             "Each point is hyperfine (`-N`, whole-process wall time) of one program at one m, with "
+             "flagserver's counters reset before each batch of runs and read after it. A claim \"X faster\" "
+             "needs a two-sided Mann–Whitney U test on the per-run elapsed times at p < %g **and** a ratio of "
+             "medians ≥ %.2f; the ratio is given with a 95%% bootstrap confidence interval (%d resamples, fixed "
+             "seed). Anything else reads \"no significant difference\". A point is **INVALID** (never plotted) "
+             "when it breaks a validity rule, named in brackets beside the reason (docs/bench.md lists them): "
+             "the server did not start, a run failed, ok + not found + errors ≠ requests, the server "
+             "counted other requests than the runs made, peak_in_flight > m, the server's settings differ "
+             "from the scenario's, a client loaded another libcurl than the run declares, (HTTPS) a handshake "
+             "failed or the server's handshake counts do not fit the scenario, a run was faster than the ideal "
+             "bound allows (%d%% tolerance) or than the server's peak in flight can explain, the ok / not-found "
+             "split is not the one the codes and the dataset imply, a run received fewer bytes than the "
+             "dataset's files hold, or a number read is not finite or out of its range; **not run here** says "
+             "why a point could not run on this machine.\n"
+             % (ALPHA, MIN_RATIO, BOOT_RESAMPLES, round(BOUND_TOLERANCE * 100))]
+    body, summaries, notrun = [], [], []
+    for name in names:
+        text, summary = scenario_section(out, name)
+        body.append(text)
+        summaries.append(summary)
+        if summary.get("skipped"):
+            notrun.append("- %s: %s" % (name, summary["skipped"]))
+        else:
+            for p in load_json(os.path.join(out, name, "points.json")):
+                if p["not_run"]:
+                    notrun.append("- %s %s m = %d: %s" % (name, p["line"], p["m"], p["not_run"]))
+    if notrun:
+        head.append("## Not run here\n")
+        head += notrun
+        head.append("")
+    body.append(libcurl_section(out))
+    write_text(os.path.join(out, "REPORT.md"), "\n".join(head + body))
+    write_text(os.path.join(out, "verdicts.json"), json.dumps(summaries, indent=1) + "\n")
+    return 0
+
+
+LIBCURL8_DIR = "libcurl8"  # OUT/libcurl8/: bench.sh's pass with libcurl 8 loaded
+
+
+def libcurl_rows(out, resamples=BOOT_RESAMPLES):
+    """One row per (scenario, m, line) of the libcurl 8 pass, with the same
+    point of the main run (the system's libcurl) beside it."""
+    l8 = os.path.join(out, LIBCURL8_DIR)
+    meta_old, meta_new = read_meta(out), read_meta(l8)
+    rows = []
+    for name in scenario_names(l8):
+        if not os.path.isdir(os.path.join(out, name)):
+            continue
+        _, new_pts, _ = load_scenario_points(os.path.join(l8, name))
+        _, old_pts, _ = load_scenario_points(os.path.join(out, name))
+        old = {(p["line"], p["m"]): p for p in old_pts}
+        for p in new_pts:
+            q = old.get((p["line"], p["m"]))
+            if q is None:
+                continue
+
+            def ran(pt, meta):
+                if pt["line"] == "curl":  # the curl binary, with the libcurl it loaded
+                    return "curl %s, libcurl %s" % (meta.get("curl", "?"), meta.get("libcurl", "?"))
+                return pt.get("libcurl") or meta.get("libcurl", "?")
+
+            row = {"scenario": name, "m": p["m"], "line": p["line"],
+                   "old": q, "new": p, "ran_old": ran(q, meta_old), "ran_new": ran(p, meta_new)}
+            if q["valid"] and p["valid"]:
+                row.update(version_compare(p["times"], q["times"], resamples))
+            else:
+                why = q["not_run"] or p["not_run"]
+                row.update(ratio=None, ci=None, p=None,
+                           claim="not run here" if why else "INVALID point")
+            rows.append(row)
+    return rows, meta_old, meta_new
+
+
+def libcurl_section(out, resamples=BOOT_RESAMPLES):
+    """REPORT.md's "libcurl 7.88 vs 8.14" section (empty without the pass)."""
+    l8 = os.path.join(out, LIBCURL8_DIR)
+    skipped = os.path.join(out, LIBCURL8_DIR + ".skipped")
+    if not os.path.isfile(os.path.join(l8, "scenarios.txt")):
+        if os.path.isfile(skipped):
+            with open(skipped, encoding="utf-8") as f:
+                return "## libcurl 7.88 vs 8.14\n\nNot run: %s\n" % f.read().strip()
+        return ""
+    rows, mo, mn = libcurl_rows(out, resamples)
+    text = ["## libcurl %s vs %s\n" % (mo.get("libcurl", "?"), mn.get("libcurl", "?")),
+            "The same programs and the same `curl` binary, run again with libcurl %s loaded "
+            "(`LD_LIBRARY_PATH=%s`) on a reduced set of points; the system's libcurl %s is "
+            "the main run above. Elapsed is the median (runs); the ratio is %s / %s with its "
+            "95%% bootstrap CI, and a claim needs Mann–Whitney p < %g and a ratio beyond %.2f "
+            "either way. *ran with* is what each point loaded, from its own records (curl: "
+            "its `--version`). What changed between the versions: docs/asyncloop.md, "
+            "\"libcurl 7.88 vs 8.14\".\n"
+            % (mn.get("libcurl", "?"), mn.get("libcurl_dir", "?"), mo.get("libcurl", "?"),
+               mn.get("libcurl", "?"), mo.get("libcurl", "?"), ALPHA, MIN_RATIO),
+            "| scenario | m | line | ran with | elapsed | ran with (8.x) | elapsed (8.x) "
+            "| ratio 8.x / system (95% CI) | claim | peak RSS | CPU s / 1k req |",
+            "|---|---:|---|---|---:|---|---:|---:|---|---:|---:|"]
+
+    def el(p):
+        if p["not_run"]:
+            return "not run here"
+        if not p["valid"]:
+            return "INVALID"
+        return "%.3f s (%d)" % (p["elapsed"]["median"], p["runs"])
+
+    def pair(a, b, fmt):
+        return "%s → %s" % (fmt(a) if a is not None else "–", fmt(b) if b is not None else "–")
+
+    notes = []
+    for r in rows:
+        o, n = r["old"], r["new"]
+        if r["ratio"] is None:
+            ratio = "–"
+        elif r["ci"]:
+            ratio = "%.2f (%.2f–%.2f)" % (r["ratio"], r["ci"][0], r["ci"][1])
+        else:
+            ratio = "%.2f" % r["ratio"]
+        cpu = lambda p: (p["cpu_user_per_1k"] or 0) + (p["cpu_sys_per_1k"] or 0) \
+            if p["cpu_user_per_1k"] is not None else None
+        text.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["scenario"], r["m"], show(r["line"]), r["ran_old"], el(o), r["ran_new"], el(n), ratio,
+            r["claim"], pair(o["rss_kb"], n["rss_kb"], lambda k: "%.0f MiB" % (k / 1024)),
+            pair(cpu(o), cpu(n), lambda c: "%.3f" % c)))
+        if o["not_run"] and o["not_run"] == n["not_run"]:
+            notes.append("- %s %s m = %d, both: not run here: %s"
+                         % (r["scenario"], show(r["line"]), r["m"], o["not_run"]))
+            continue
+        for p, lib in ((o, r["ran_old"]), (n, r["ran_new"])):
+            if p["not_run"]:
+                notes.append("- %s %s m = %d with %s: not run here: %s"
+                             % (r["scenario"], show(r["line"]), r["m"], lib, p["not_run"]))
+    text.append("")
+    text += notes
+    if notes:
+        text.append("")
+    return "\n".join(text)

@@ -1,0 +1,271 @@
+"""bench/scenarios/NAME.json resolved as bench.sh runs it, the shell
+assignments bench.sh evaluates, and the checks of a server's settings
+against the scenario's."""
+
+import os
+import shlex
+
+from .base import ROOT, ReportError, load_json
+from .lines import CURL_MAX_PARALLEL, C_LINES, PY_FILES, PY_LINES, REF_LINES, LINE_ARGS, LINE_PROG, VAR_LINES
+
+
+def count_codes(codeset):
+    if codeset == "e":
+        return 676
+    if codeset != "a":
+        raise ReportError("codeset must be 'a' or 'e', not %r" % codeset)
+    path = os.path.join(ROOT, "data", "country_codes.txt")
+    with open(path, encoding="ascii") as f:
+        return sum(1 for line in f if len(line.strip()) == 2 and line.strip().isupper())
+
+
+def dataset_codes():
+    """The codes the dataset holds a flag for: data/country_codes.txt, from
+    which scripts/make-dataset.sh builds flagserver's files."""
+    return set(scenario_codes("a"))
+
+
+def expected_split(codeset, repeat):
+    """(ok, not found) of one run of the codeset, repeated: the codes with a
+    flag in the dataset answer 200, the others 404."""
+    codes = scenario_codes(codeset)
+    have = dataset_codes()
+    ok = sum(1 for cc in codes if cc in have)
+    return ok * repeat, (len(codes) - ok) * repeat
+
+
+def scenario_codes(codeset):
+    if codeset == "e":
+        return [a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
+    with open(os.path.join(ROOT, "data", "country_codes.txt"), encoding="ascii") as f:
+        return [w for w in (line.strip() for line in f) if len(w) == 2 and w.isupper()]
+
+
+def server_args(server):
+    """flagserver options from a scenario's server settings."""
+    args = []
+    d = server.get("delay_ms", {"min": 0, "max": 0})
+    if d["max"] > 0:
+        args += ["--delay", str(d["min"]) if d["min"] == d["max"] else "%d:%d" % (d["min"], d["max"])]
+    if server.get("error_rate", 0) > 0:
+        args += ["--error-rate", repr(server["error_rate"]),
+                 "--error-kind", server.get("error_kind", "status")]
+    if server.get("seed") is not None:
+        args += ["--seed", str(server["seed"])]
+    if server.get("tls") and not tls_resume(server):
+        args += ["--no-tls-resume"]
+    return args
+
+
+def tls_resume(server):
+    """Whether a scenario's TLS server resumes sessions (the default)."""
+    return server.get("tls_resume", True) is not False
+
+
+def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, python_unavailable=None,
+            libcurl8=False):
+    """The scenario as bench.sh runs it: --quick's values merged over the
+    defaults, --concur/--runs applied, every point listed with its runs or the
+    reason it is not run here. libcurl8: the reduced set of the scenario's
+    "libcurl8" section instead (the libcurl 7.88 vs 8.14 table; no Python)."""
+    raw = load_json(scen_path)
+    name = os.path.splitext(os.path.basename(scen_path))[0]
+    s = {k: v for k, v in raw.items() if k not in ("quick", "libcurl8")}
+    if quick:
+        s.update(raw.get("quick", {}))
+    if libcurl8:
+        if "libcurl8" not in raw:
+            raise ReportError("scenario %s has no \"libcurl8\" section" % name)
+        s.update(raw["libcurl8"])
+        s["python"] = {}
+    if concur:
+        s["concur"] = concur
+        s["python"] = dict(s.get("python", {}), concur=concur)
+    if runs:
+        s["runs"] = runs
+        s["max_runs"] = max(runs, s.get("max_runs", runs))
+    s["name"] = name
+    s["quick"] = bool(quick)
+    s.setdefault("max_runs", s["runs"])
+    s.setdefault("adapt_budget_s", 0)
+    s.setdefault("ok_exits", [0])
+    s["ncodes"] = count_codes(s["codeset"])
+    s["requests"] = s["ncodes"] * s["repeat"]
+    s["expect_ok"], s["expect_not_found"] = expected_split(s["codeset"], s["repeat"])
+    d = s["server"]["delay_ms"]
+    s["delay_s"] = (d["min"] + d["max"]) / 2 / 1000
+    s["server_args"] = server_args(s["server"])
+    s["tls"] = bool(s["server"].get("tls"))
+    s["fresh_connect"] = bool(s.get("fresh_connect"))
+    # fewer runs at a costly m ("point_runs": [{"m", "runs", "warmup"}]);
+    # --runs means every point
+    point_runs = {} if runs else {r["m"]: r for r in s.get("point_runs", [])}
+    s["_runs_override"] = bool(runs)
+    s["output_dir"] = output_dir(raw, name)
+    py = s.get("python", {})
+    proot = python_root or os.path.join(ROOT, "peers", "python")
+    points = []
+    variants = s.get("variants", [])
+    for v in variants:
+        if v not in VAR_LINES:
+            raise ReportError("scenario %s: unknown variant line %r (known: %s)"
+                              % (name, v, ", ".join(VAR_LINES)))
+    # "variant_concur": {line: [m, ...]} runs a variant at these m only (of
+    # the scenario's list): --multis matters only at thousands in flight
+    variant_concur = s.get("variant_concur", {})
+    for i, m in enumerate(s["concur"]):
+        # the two designs take turns going first, so a drift of the machine
+        # (warming up, another process) does not always favour the same one
+        for line in (C_LINES if i % 2 == 0 else C_LINES[::-1]) + variants + REF_LINES:
+            if line in variant_concur and m not in variant_concur[line]:
+                continue
+            pr = point_runs.get(m, {})
+            p = {"line": line, "m": m, "runs": pr.get("runs", s["runs"]),
+                 "warmup": pr.get("warmup", s["warmup"]), "not_run": None}
+            if line == "curl" and m > CURL_MAX_PARALLEL:
+                p["not_run"] = "curl's --parallel-max is limited to %d" % CURL_MAX_PARALLEL
+            points.append(p)
+    for m in py.get("concur", []):
+        for line in PY_LINES:
+            p = {"line": line, "m": m, "runs": py.get("runs", s["runs"]),
+                 "warmup": py.get("warmup", 0), "not_run": None}
+            if not os.path.isfile(os.path.join(proot, PY_FILES[line])):
+                p["not_run"] = "peers/python/%s not present" % PY_FILES[line]
+            elif python_unavailable:
+                p["not_run"] = python_unavailable
+            points.append(p)
+    s["points"] = points
+    return s
+
+
+OUTPUT_DIRS = ("default", "build")
+
+
+def output_dir(raw, name):
+    """Where a scenario saves: "default" (the run's folder, tmpfs unless
+    --save-dir) or "build" (BUILD/bench-disk/NAME, the build directory's real
+    file system: DISK)."""
+    v = raw.get("output_dir", "default")
+    if v not in OUTPUT_DIRS:
+        raise ReportError("scenario %s: output_dir must be one of %s, not %r"
+                          % (name, ", ".join(OUTPUT_DIRS), v))
+    return v
+
+
+def shell_assignments(s):
+    q = shlex.quote
+    run = [p for p in s["points"] if p["not_run"] is None]
+    lines = [
+        "SCEN_DESC=%s" % q(s["desc"]),
+        "SERVER_ARGS=(%s)" % " ".join(q(a) for a in s["server_args"]),
+        "CODESET=%s" % q(s["codeset"]),
+        "REPEAT=%d" % s["repeat"],
+        "NREQUESTS=%d" % s["requests"],
+        "TIMEOUT_S=%s" % q(str(s["timeout_s"])),
+        "POINT_LIMIT_S=%d" % s["point_limit_s"],
+        "IGNORE_FAILURE=%d" % (1 if s["ok_exits"] != [0] else 0),
+        "TLS=%d" % (1 if s.get("tls") else 0),
+        "FRESH_CONNECT=%d" % (1 if s.get("fresh_connect") else 0),
+        "OUTPUT_DIR=%s" % q(s.get("output_dir", "default")),
+        "CONCUR=(%s)" % " ".join(str(m) for m in s["concur"]),
+        "POINTS=(%s)" % " ".join(q("%s %d %d %d" % (p["line"], p["m"], p["runs"], p["warmup"]))
+                                 for p in run),
+        # every line's program and options, declared once (bench/lines.json)
+        "declare -gA LINE_ARGS=(%s)" % " ".join("[%s]=%s" % (q(l), q(a)) for l, a in LINE_ARGS.items()),
+        "declare -gA LINE_PROG=(%s)" % " ".join("[%s]=%s" % (q(l), q(a)) for l, a in LINE_PROG.items()),
+        "declare -gA LINE_FILE=(%s)" % " ".join("[%s]=%s" % (q(l), q(a)) for l, a in PY_FILES.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def curl_config(s, base_url, dl):
+    codes = scenario_codes(s["codeset"])
+    out = ["# flagbench reference: %d transfers" % s["requests"]]
+    for _ in range(s["repeat"]):
+        for cc in codes:
+            lc = cc.lower()
+            out.append('url = "%s/%s/%s.gif"' % (base_url, lc, lc))
+            out.append('output = "%s/%s.gif"' % (dl, cc))
+    return "\n".join(out) + "\n"
+
+
+def settings_mismatch(s, stats):
+    """None when /stats' settings match the scenario's server settings; a
+    sentence naming each difference otherwise; "" when /stats has none."""
+    st = (stats or {}).get("settings")
+    if not isinstance(st, dict):
+        return ""
+    want = s["server"]
+    diffs = []
+    wd, gd = want.get("delay_ms", {"min": 0, "max": 0}), st.get("delay_ms") or {}
+    if (gd.get("min"), gd.get("max")) != (wd["min"], wd["max"]):
+        diffs.append("delay %s ms (scenario: %s ms)" % (fmt_range(gd), fmt_range(wd)))
+    wr, gr = want.get("error_rate", 0), st.get("error_rate")
+    if gr is None or abs(float(gr) - float(wr)) > 1e-9:
+        diffs.append("error rate %s (scenario: %s)" % (gr, wr))
+    if wr > 0 and st.get("error_kind") != want.get("error_kind", "status"):
+        diffs.append("error kind %s (scenario: %s)" % (st.get("error_kind"), want.get("error_kind")))
+    if wr > 0 and want.get("seed") is not None and st.get("seed") != want["seed"]:
+        diffs.append("seed %s (scenario: %s)" % (st.get("seed"), want["seed"]))
+    diffs += tls_settings_mismatch(want, st)
+    if not diffs:
+        return None
+    return "server settings differ from the scenario: " + ", ".join(diffs)
+
+
+def tls_settings_mismatch(want, st):
+    """The TLS differences between a scenario's server settings and /stats
+    settings: a plain server for a TLS scenario (or no "tls" in its settings:
+    a server without TLS), a TLS server for a plain one, another resumption."""
+    on = bool(want.get("tls"))
+    got = st.get("tls")
+    if got is None:
+        return ["TLS not reported (scenario: on)"] if on else []
+    if bool(got) != on:
+        return ["TLS %s (scenario: %s)" % ("on" if got else "off", "on" if on else "off")]
+    if on and "tls_resume" in st and bool(st["tls_resume"]) != tls_resume(want):
+        return ["TLS resumption %s (scenario: %s)" % ("on" if st["tls_resume"] else "off",
+                                                       "on" if tls_resume(want) else "off")]
+    return []
+
+
+def fmt_range(d):
+    if not isinstance(d, dict):
+        return "?"
+    if d.get("min") == d.get("max"):
+        return "%s" % d.get("min")
+    return "%s–%s" % (d.get("min"), d.get("max"))
+
+
+def old_scenario(so):
+    """The jq pipeline's scenario.json in the new shape."""
+    a = so.get("server_args", "").split()
+    delay = {"min": 0, "max": 0}
+    rate, kind, seed = 0, "status", None
+    for i, w in enumerate(a[:-1]):
+        if w == "--delay":
+            lo, _, hi = a[i + 1].partition(":")
+            delay = {"min": int(lo), "max": int(hi or lo)}
+        elif w == "--error-rate":
+            rate = float(a[i + 1])
+        elif w == "--error-kind":
+            kind = a[i + 1]
+        elif w == "--seed":
+            seed = int(a[i + 1])
+    return {
+        "name": so["name"], "desc": so.get("desc", ""), "codeset": so["codeset"],
+        "repeat": so["repeat"], "ncodes": so["ncodes"], "requests": so["requests"],
+        "delay_s": so["delay_s"], "runs": so["runs"], "max_runs": so["runs"], "warmup": so["warmup"],
+        "ok_exits": so["ok_exits"], "timeout_s": so["timeout_s"], "point_limit_s": 300,
+        "plots": so.get("plots", []), "concur": so["concur"], "quick": False,
+        "server": {"delay_ms": delay, "error_rate": rate, "error_kind": kind, "seed": seed},
+        "server_args": a, "python": {}, "points": [], "_old": True,
+    }
+
+
+def libcurl8_scenarios(benchdir):
+    """The scenarios with a "libcurl8" section, in bench.sh's order."""
+    names = sorted(os.path.splitext(f)[0] for f in os.listdir(benchdir) if f.endswith(".json"))
+    order = ["LOCAL", "DELAY", "ERROR", "C10K"]
+    names.sort(key=lambda n: (order.index(n) if n in order else len(order), n))
+    return [n for n in names if "libcurl8" in load_json(os.path.join(benchdir, n + ".json"))]
