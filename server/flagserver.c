@@ -22,6 +22,7 @@
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -80,6 +82,7 @@ struct conn {
     enum fsrv_fault fault;
     const unsigned char *body; /* not owned: the store or a literal */
     size_t body_len;
+    bool close_after; /* the request's framing was ambiguous: close once answered */
 };
 
 static const char body_400[] = "bad request\n";
@@ -270,6 +273,39 @@ static int add_headers(const struct server *srv, struct evhttp_request *req, con
     return 0;
 }
 
+/* Returns whether the Content-Length headers of REQ disagree: two of them
+ * with different values, or one that is not a plain decimal number. evhttp
+ * frames the body by the first one only, so the rest of the stream could be
+ * read as a smuggled request; the clients refuse the same in a response
+ * (common/xfer.c). Equal repeated values are one length (RFC 9110 8.6). */
+static bool content_length_conflict(struct evhttp_request *req)
+{
+    const struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+    const struct evkeyval *kv;
+    const char *first = NULL;
+
+    TAILQ_FOREACH(kv, h, next)
+    {
+        if (evutil_ascii_strcasecmp(kv->key, "Content-Length") != 0)
+            continue;
+        if (kv->value[0] == '\0' || strspn(kv->value, "0123456789") != strlen(kv->value))
+            return true;
+        if (first == NULL) {
+            first = kv->value;
+            continue;
+        }
+        /* Compared as numbers: "007" and "7" are one length. */
+        while (*first == '0' && first[1] != '\0')
+            first++;
+        const char *v = kv->value;
+        while (*v == '0' && v[1] != '\0')
+            v++;
+        if (strcmp(first, v) != 0)
+            return true;
+    }
+    return false;
+}
+
 /* reset: the partial body is on the wire; abort so the client sees a
  * connection reset (SO_LINGER 0) or at least a body shorter than promised. */
 static void on_reset_flushed(struct evhttp_connection *evcon, void *arg)
@@ -349,6 +385,9 @@ static void respond(struct conn *conn)
     stats_request_status(&conn->srv->stats, conn->status);
     if (add_headers(conn->srv, req, type, conn->body_len) != 0)
         goto fail;
+    if (conn->close_after &&
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close") != 0)
+        goto fail;
     if (conn->fault == FSRV_FAULT_RESET || conn->fault == FSRV_FAULT_STALL) {
         if (send_partial(conn) != 0)
             goto fail;
@@ -372,8 +411,9 @@ static void on_delay_done(evutil_socket_t fd, short what, void *arg)
     respond(arg);
 }
 
-/* Decides status, body and fault of the request in flight on CONN. */
-static void decide(struct server *srv, struct conn *conn, const char *path)
+/* Decides status, body and fault of the request in flight on CONN. MALFORMED
+ * (target or framing): a 400 whatever the method. */
+static void decide(struct server *srv, struct conn *conn, const char *path, bool malformed)
 {
     enum evhttp_cmd_type cmd = evhttp_request_get_command(conn->req);
     const struct store_entry *e;
@@ -381,6 +421,12 @@ static void decide(struct server *srv, struct conn *conn, const char *path)
     int rc;
 
     conn->fault = FSRV_FAULT_NONE;
+    if (malformed) {
+        conn->status = 400;
+        conn->body = (const unsigned char *)body_400;
+        conn->body_len = sizeof(body_400) - 1;
+        return;
+    }
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
         conn->status = 405;
         conn->body = (const unsigned char *)body_405;
@@ -461,11 +507,18 @@ static void on_request(struct evhttp_request *req, void *arg)
 {
     struct server *srv = arg;
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *target = evhttp_request_get_uri(req);
     const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+    bool malformed = target == NULL || target[0] != '/' || content_length_conflict(req);
     struct conn *conn;
     unsigned delay;
 
-    if (path != NULL && strcmp(path, "/stats") == 0) {
+    /* Only an origin-form target ("/path?query") names one of our routes.
+     * An absolute-form one ("http://evil/stats?reset=1") is a 400 whatever
+     * its authority: flagserver is no proxy, and which names are "ours"
+     * (an address, localhost, a name on another host) is not its to guess;
+     * no client sends it to an origin server. So is "*" (asterisk-form). */
+    if (!malformed && path != NULL && strcmp(path, "/stats") == 0) {
         serve_stats(srv, req, uri);
         return;
     }
@@ -476,9 +529,10 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     conn->req = req;
+    conn->close_after = malformed;
     stats_request_begin(&srv->stats);
     evhttp_request_set_on_complete_cb(req, on_complete, conn);
-    decide(srv, conn, path);
+    decide(srv, conn, path, malformed);
 
     delay = srv->cfg.delay_min_ms;
     if (srv->cfg.delay_max_ms > srv->cfg.delay_min_ms)
