@@ -42,6 +42,7 @@
 #include <event2/listener.h>
 
 #include "config.h"
+#include "decide.h"
 #include "path.h"
 #include "ptrmap.h"
 #include "stats.h"
@@ -66,10 +67,9 @@ struct server {
     uint64_t short_of_fds_until_ms; /* FS_FD_PRESSURE_MS after the last EMFILE */
     struct store store;
     struct stats stats;
-    struct ptrmap conns; /* evhttp_connection -> struct conn */
-    struct fsrv_tls tls; /* tls.ctx NULL: plain HTTP */
-    unsigned bound_port; /* cfg.port, or the kernel's choice for 0 */
-    uint64_t rng;
+    struct ptrmap conns;   /* evhttp_connection -> struct conn */
+    struct fsrv_tls tls;   /* tls.ctx NULL: plain HTTP */
+    struct fsrv_site site; /* what the front ends share; bound_port set once bound */
 };
 
 /* One client connection that has sent at least one request. */
@@ -78,17 +78,9 @@ struct conn {
     struct evhttp_connection *evcon;
     struct event *timer;        /* the delay of the request in flight */
     struct evhttp_request *req; /* the request in flight, or NULL */
-    int status;                 /* what req is answered with */
-    enum fsrv_fault fault;
-    const unsigned char *body; /* not owned: the store or a literal */
-    size_t body_len;
-    bool close_after; /* the request's framing was ambiguous: close once answered */
+    struct fsrv_answer ans;     /* what req is answered with */
+    bool close_after;           /* the request's framing was ambiguous: close once answered */
 };
-
-static const char body_400[] = "bad request\n";
-static const char body_404[] = "not found\n";
-static const char body_405[] = "method not allowed\n";
-static const char body_500[] = "injected error\n";
 
 __attribute__((format(printf, 2, 3))) static void logmsg(const struct server *srv, const char *fmt,
                                                          ...)
@@ -102,21 +94,6 @@ __attribute__((format(printf, 2, 3))) static void logmsg(const struct server *sr
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-}
-
-/* splitmix64: small, fast, and the same sequence for the same --seed. */
-static uint64_t rng_next(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
-/* A double uniform in [0, 1). */
-static double rng_unit(uint64_t *state)
-{
-    return (double)(rng_next(state) >> 11) * 0x1.0p-53;
 }
 
 /* ---- connections and requests ---------------------------------------- */
@@ -154,7 +131,7 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
     struct server *srv = conn->srv;
 
     /* A clean close (not the reset fault's abort) ends TLS with close_notify. */
-    if (conn->fault != FSRV_FAULT_RESET)
+    if (conn->ans.fault != FSRV_FAULT_RESET)
         fsrv_tls_close_notify(evhttp_connection_get_bufferevent(evcon));
     ptrmap_del(&conn->srv->conns, evcon);
     conn_destroy(conn);
@@ -200,7 +177,7 @@ static struct conn *conn_get(struct server *srv, struct evhttp_connection *evcon
         free(conn);
         return NULL;
     }
-    stats_conn_open(&srv->stats);
+    stats_conn_open(&srv->stats, STATS_PROTO_HTTP1);
     evhttp_connection_set_closecb(evcon, on_conn_close, conn);
     set_nodelay(srv, evcon);
     return conn;
@@ -351,12 +328,12 @@ static int send_partial(struct conn *conn)
 
     if (half == NULL)
         return -ENOMEM;
-    if (evbuffer_add_reference(half, conn->body, conn->body_len / 2, NULL, NULL) != 0) {
+    if (evbuffer_add_reference(half, conn->ans.body, conn->ans.body_len / 2, NULL, NULL) != 0) {
         rc = -ENOMEM;
         goto out;
     }
-    evhttp_send_reply_start(req, conn->status, NULL);
-    if (conn->fault == FSRV_FAULT_RESET) {
+    evhttp_send_reply_start(req, conn->ans.status, NULL);
+    if (conn->ans.fault == FSRV_FAULT_RESET) {
         evhttp_send_reply_chunk_with_cb(req, half, on_reset_flushed, conn);
         hold_reading(conn->evcon);
     } else {
@@ -380,23 +357,26 @@ static void respond(struct conn *conn)
 {
     struct evhttp_request *req = conn->req;
     int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
-    const char *type = conn->status == 200 ? "image/gif" : "text/plain";
+    const char *type = conn->ans.type;
 
-    stats_request_status(&conn->srv->stats, conn->status);
-    if (add_headers(conn->srv, req, type, conn->body_len) != 0)
+    stats_request_status(&conn->srv->stats, conn->ans.status);
+    if (add_headers(conn->srv, req, type, conn->ans.body_len) != 0)
         goto fail;
     if (conn->close_after &&
         evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close") != 0)
         goto fail;
-    if (conn->fault == FSRV_FAULT_RESET || conn->fault == FSRV_FAULT_STALL) {
+    if (conn->ans.allow &&
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD") != 0)
+        goto fail;
+    if (conn->ans.fault == FSRV_FAULT_RESET || conn->ans.fault == FSRV_FAULT_STALL) {
         if (send_partial(conn) != 0)
             goto fail;
         return;
     }
-    if (!head && evbuffer_add_reference(evhttp_request_get_output_buffer(req), conn->body,
-                                        conn->body_len, NULL, NULL) != 0)
+    if (!head && evbuffer_add_reference(evhttp_request_get_output_buffer(req), conn->ans.body,
+                                        conn->ans.body_len, NULL, NULL) != 0)
         goto fail;
-    evhttp_send_reply(req, conn->status, NULL, NULL);
+    evhttp_send_reply(req, conn->ans.status, NULL, NULL);
     hold_reading(conn->evcon);
     return;
 fail:
@@ -411,90 +391,19 @@ static void on_delay_done(evutil_socket_t fd, short what, void *arg)
     respond(arg);
 }
 
-/* Decides status, body and fault of the request in flight on CONN. MALFORMED
- * (target or framing): a 400 whatever the method. */
-static void decide(struct server *srv, struct conn *conn, const char *path, bool malformed)
-{
-    enum evhttp_cmd_type cmd = evhttp_request_get_command(conn->req);
-    const struct store_entry *e;
-    char cc[PATH_CC_LEN + 1];
-    int rc;
-
-    conn->fault = FSRV_FAULT_NONE;
-    if (malformed) {
-        conn->status = 400;
-        conn->body = (const unsigned char *)body_400;
-        conn->body_len = sizeof(body_400) - 1;
-        return;
-    }
-    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-        conn->status = 405;
-        conn->body = (const unsigned char *)body_405;
-        conn->body_len = sizeof(body_405) - 1;
-        (void)evhttp_add_header(evhttp_request_get_output_headers(conn->req), "Allow", "GET, HEAD");
-        return;
-    }
-    rc = path_parse_flag(path, path != NULL ? strlen(path) : 0, cc);
-    e = rc == 0 ? store_get(&srv->store, cc) : NULL;
-    if (e != NULL) {
-        conn->status = 200;
-        conn->body = e->data;
-        conn->body_len = e->len;
-    } else if (rc == -EINVAL) {
-        conn->status = 400;
-        conn->body = (const unsigned char *)body_400;
-        conn->body_len = sizeof(body_400) - 1;
-    } else {
-        conn->status = 404;
-        conn->body = (const unsigned char *)body_404;
-        conn->body_len = sizeof(body_404) - 1;
-    }
-
-    /* Errors are drawn for GETs only: a HEAD has no body to cut short. */
-    if (cmd != EVHTTP_REQ_GET || srv->cfg.error_rate <= 0.0 ||
-        rng_unit(&srv->rng) >= srv->cfg.error_rate)
-        return;
-    stats_error_injected(&srv->stats);
-    conn->fault = srv->cfg.error_kind;
-    /* With fewer than two body bytes there is no "part of the body". */
-    if (conn->fault != FSRV_FAULT_STATUS && conn->body_len < 2)
-        conn->fault = FSRV_FAULT_STATUS;
-    if (conn->fault == FSRV_FAULT_STATUS) {
-        conn->status = (rng_next(&srv->rng) & 1) ? 503 : 500;
-        conn->body = (const unsigned char *)body_500;
-        conn->body_len = sizeof(body_500) - 1;
-    }
-}
-
+/* GET /stats (any method, in fact): answered at once, never counted. */
 static void serve_stats(struct server *srv, struct evhttp_request *req,
                         const struct evhttp_uri *uri)
 {
     const char *query = evhttp_uri_get_query(uri);
-    struct evkeyvalq params;
     struct evbuffer *out = evhttp_request_get_output_buffer(req);
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    const struct stats_settings set = {.bind = srv->cfg.bind,
-                                       .port = srv->bound_port,
-                                       .delay_min_ms = srv->cfg.delay_min_ms,
-                                       .delay_max_ms = srv->cfg.delay_max_ms,
-                                       .error_rate = srv->cfg.error_rate,
-                                       .error_kind = fsrv_config_kind_name(srv->cfg.error_kind),
-                                       .seed = srv->cfg.seed,
-                                       .preset = srv->cfg.preset,
-                                       .tls = srv->tls.ctx != NULL,
-                                       .tls_resume = srv->tls.ctx != NULL && srv->cfg.tls_resume};
     char json[16384];
     int n;
 
-    if (query != NULL && evhttp_parse_query_str(query, &params) == 0) {
-        const char *reset = evhttp_find_header(&params, "reset");
-        if (reset != NULL && strcmp(reset, "1") == 0)
-            stats_reset(&srv->stats);
-        evhttp_clear_headers(&params);
-    }
-    n = stats_json(&srv->stats, &set, json, sizeof(json));
-    if (n < 0 || evbuffer_add(out, json, (size_t)n) != 0 || evbuffer_add(out, "\n", 1) != 0 ||
-        add_headers(srv, req, "application/json", (size_t)n + 1) != 0) {
+    n = fsrv_stats_page(&srv->site, query, query != NULL ? strlen(query) : 0, json, sizeof(json));
+    if (n < 0 || evbuffer_add(out, json, (size_t)n) != 0 ||
+        add_headers(srv, req, "application/json", (size_t)n) != 0) {
         evhttp_send_error(req, 500, NULL);
         return;
     }
@@ -510,6 +419,10 @@ static void on_request(struct evhttp_request *req, void *arg)
     const char *target = evhttp_request_get_uri(req);
     const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
     bool malformed = target == NULL || target[0] != '/' || content_length_conflict(req);
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    enum fsrv_method method = cmd == EVHTTP_REQ_GET    ? FSRV_METHOD_GET
+                              : cmd == EVHTTP_REQ_HEAD ? FSRV_METHOD_HEAD
+                                                       : FSRV_METHOD_OTHER;
     struct conn *conn;
     unsigned delay;
 
@@ -518,7 +431,7 @@ static void on_request(struct evhttp_request *req, void *arg)
      * its authority: flagserver is no proxy, and which names are "ours"
      * (an address, localhost, a name on another host) is not its to guess;
      * no client sends it to an origin server. So is "*" (asterisk-form). */
-    if (!malformed && path != NULL && strcmp(path, "/stats") == 0) {
+    if (!malformed && path != NULL && fsrv_is_stats(path, strlen(path))) {
         serve_stats(srv, req, uri);
         return;
     }
@@ -530,14 +443,11 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
     conn->req = req;
     conn->close_after = malformed;
-    stats_request_begin(&srv->stats);
+    stats_request_begin(&srv->stats, STATS_PROTO_HTTP1);
     evhttp_request_set_on_complete_cb(req, on_complete, conn);
-    decide(srv, conn, path, malformed);
+    fsrv_decide(&srv->site, method, path, path != NULL ? strlen(path) : 0, malformed, &conn->ans);
 
-    delay = srv->cfg.delay_min_ms;
-    if (srv->cfg.delay_max_ms > srv->cfg.delay_min_ms)
-        delay +=
-            (unsigned)(rng_next(&srv->rng) % (srv->cfg.delay_max_ms - srv->cfg.delay_min_ms + 1));
+    delay = conn->ans.delay_ms;
     if (delay > 0) {
         struct timeval tv = {.tv_sec = delay / 1000, .tv_usec = (delay % 1000) * 1000};
         if (evtimer_add(conn->timer, &tv) == 0)
@@ -672,13 +582,13 @@ static int listen_and_announce(struct server *srv)
     if (ss.ss_family == AF_INET6) {
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
         inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-        srv->bound_port = ntohs(sin6->sin6_port);
-        printf("flagserver listening on %s://[%s]:%u/flags\n", scheme, host, srv->bound_port);
+        srv->site.bound_port = ntohs(sin6->sin6_port);
+        printf("flagserver listening on %s://[%s]:%u/flags\n", scheme, host, srv->site.bound_port);
     } else {
         struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
         inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-        srv->bound_port = ntohs(sin->sin_port);
-        printf("flagserver listening on %s://%s:%u/flags\n", scheme, host, srv->bound_port);
+        srv->site.bound_port = ntohs(sin->sin_port);
+        printf("flagserver listening on %s://%s:%u/flags\n", scheme, host, srv->site.bound_port);
     }
     if (fflush(stdout) != 0) {
         rc = -errno;
@@ -762,8 +672,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "flagserver: %s (see --help)\n", err);
         return FS_EXIT_USAGE;
     }
-    srv.rng = srv.cfg.seed;
     stats_init(&srv.stats);
+    srv.site = (struct fsrv_site){
+        .cfg = &srv.cfg, .store = &srv.store, .stats = &srv.stats, .rng = srv.cfg.seed};
 
     /* A client closing early must cost one response, never the process. */
     if (sigaction(SIGPIPE, &sa, NULL) != 0) {
@@ -802,6 +713,7 @@ int main(int argc, char **argv)
             goto out;
         }
         evhttp_set_bevcb(srv.http, fsrv_tls_bevcb, &srv.tls);
+        srv.site.tls = true;
         logmsg(&srv, "HTTPS with %s, session resumption %s", srv.cfg.tls_cert,
                srv.cfg.tls_resume ? "on" : "off");
     }
