@@ -43,6 +43,7 @@
 
 #include "config.h"
 #include "decide.h"
+#include "h2.h"
 #include "path.h"
 #include "ptrmap.h"
 #include "stats.h"
@@ -70,6 +71,7 @@ struct server {
     struct ptrmap conns;   /* evhttp_connection -> struct conn */
     struct fsrv_tls tls;   /* tls.ctx NULL: plain HTTP */
     struct fsrv_site site; /* what the front ends share; bound_port set once bound */
+    struct fsrv_h2 h2;     /* --http2: the front end instead of evhttp */
 };
 
 /* One client connection that has sent at least one request. */
@@ -465,6 +467,19 @@ static void on_request(struct evhttp_request *req, void *arg)
  * server here. There is one server per process. */
 static struct server *listening_server;
 
+static void accept_resume(struct server *srv);
+
+/* fsrv_h2 hooks: a connection closed; are we short of descriptors? */
+static void h2_closed(void *arg)
+{
+    accept_resume(arg);
+}
+
+static bool h2_short_of_fds(void *arg)
+{
+    return short_of_fds(arg);
+}
+
 /* Resumes accepting after a pause. */
 static void accept_resume(struct server *srv)
 {
@@ -565,7 +580,11 @@ static int listen_and_announce(struct server *srv)
                 strerror(-rc));
         goto out;
     }
-    if (evhttp_bind_listener(srv->http, srv->listener) == NULL) {
+    if (srv->cfg.http2) {
+        /* HTTP/2 only: the listener is ours, and every connection goes to
+         * h2.c (evhttp never sees one). */
+        evconnlistener_set_cb(srv->listener, fsrv_h2_accept, &srv->h2);
+    } else if (evhttp_bind_listener(srv->http, srv->listener) == NULL) {
         evconnlistener_free(srv->listener);
         srv->listener = NULL;
         rc = -ENOMEM;
@@ -631,9 +650,13 @@ static int server_setup(struct server *srv)
 static void server_free(struct server *srv)
 {
     /* evhttp_free frees the listener, then closes every connection;
-     * on_conn_close frees its conn and must not resume the listener. */
+     * on_conn_close frees its conn and must not resume the listener. With
+     * --http2 the listener is ours, and h2.c's connections go first. */
+    if (srv->cfg.http2 && srv->listener != NULL)
+        evconnlistener_free(srv->listener);
     srv->listener = NULL;
     listening_server = NULL;
+    fsrv_h2_free(&srv->h2);
     if (srv->http != NULL)
         evhttp_free(srv->http);
     /* After evhttp: freeing a connection frees its SSL, whose ex_data
@@ -713,9 +736,21 @@ int main(int argc, char **argv)
             goto out;
         }
         evhttp_set_bevcb(srv.http, fsrv_tls_bevcb, &srv.tls);
+        if (srv.cfg.http2)
+            fsrv_tls_alpn_h2(&srv.tls);
         srv.site.tls = true;
         logmsg(&srv, "HTTPS with %s, session resumption %s", srv.cfg.tls_cert,
                srv.cfg.tls_resume ? "on" : "off");
+    }
+    if (srv.cfg.http2) {
+        if (fsrv_h2_init(&srv.h2, srv.base, &srv.site, srv.tls.ctx != NULL ? &srv.tls : NULL,
+                         h2_closed, h2_short_of_fds, &srv) != 0) {
+            fprintf(stderr, "flagserver: out of memory\n");
+            goto out;
+        }
+        logmsg(&srv, "HTTP/2 only (%s), at most %u streams per connection",
+               srv.tls.ctx != NULL ? "h2 by ALPN" : "h2c with prior knowledge",
+               srv.cfg.h2_max_streams);
     }
     if (listen_and_announce(&srv) != 0)
         goto out;
