@@ -20,7 +20,7 @@
 
 #define FSRV_MAX_DELAY_MS 3600000u /* one hour: anything longer is a typo */
 
-#define FSRV_H2_MAX_STREAMS_DEFAULT 100u /* as nginx's http2_max_concurrent_streams */
+#define FSRV_H2_MAX_STREAMS_DEFAULT 100u /* RFC 9113 5.1.2 minimum; libcurl, nghttpd, Apache */
 #define FSRV_H2_MAX_STREAMS_MAX     100000u
 #define FSRV_H2_TIMEOUT_DEFAULT_S   30u /* as evhttp's write timeout for HTTP/1.1 */
 #define FSRV_H2_TIMEOUT_MAX_S       3600u

@@ -66,7 +66,7 @@ struct h2_conn {
     enum stats_proto proto;
     struct h2_stream *streams;
     uint64_t open_streams;
-    bool counted;    /* in stats' connections (at the first request) */
+    bool counted;    /* in stats' connections (from the first flag request) */
     bool defended;   /* a defence or a protocol error was counted: once per connection */
     bool our_goaway; /* the GOAWAY being sent is ours (counted already) */
     double reset_tokens;
@@ -271,6 +271,12 @@ static int stream_request(struct h2_stream *s)
         s->page_len = (size_t)n;
         return stream_respond(s);
     }
+    /* As over HTTP/1.1, a connection counts from its first flag request:
+     * one that only asks for /stats is not part of a measurement. */
+    if (!c->counted) {
+        c->counted = true;
+        stats_conn_open(site->stats, c->proto);
+    }
     stats_request_begin(site->stats, c->proto);
     s->in_flight = true;
     fsrv_decide(site, s->have_method ? s->method : FSRV_METHOD_OTHER, s->path, plen, s->malformed,
@@ -311,10 +317,6 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
     c->open_streams++;
     if (c->idle != NULL)
         event_del(c->idle);
-    if (!c->counted) {
-        c->counted = true;
-        stats_conn_open(c->h2->site->stats, c->proto);
-    }
     stats_stream_open(c->h2->site->stats, c->open_streams);
     return nghttp2_session_set_stream_user_data(session, s->id, s);
 }
