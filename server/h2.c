@@ -239,6 +239,14 @@ static void on_stream_timer(evutil_socket_t fd, short what, void *arg)
         on_progress(s);
         return;
     }
+    if (!s->handled) {
+        /* The request never completed (HEADERS without END_STREAM, then
+         * nothing): the slow-request attack HTTP/1.1's read timeout ends. */
+        stats_h2_defence(c->h2->site->stats, STATS_H2_STREAM_TIMEOUT);
+        (void)nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
+        conn_update(c);
+        return;
+    }
     /* The delay is over. */
     if (stream_respond(s) != 0)
         (void)nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id,
@@ -258,6 +266,7 @@ static int stream_request(struct h2_stream *s)
     if (s->handled)
         return 0;
     s->handled = true;
+    event_del(s->timer); /* the request's own deadline */
     if (!s->have_path || s->path_len == 0 || s->path[0] != '/')
         s->malformed = true; /* nghttp2's own checks refuse these first */
     if (!s->malformed && fsrv_is_stats(s->path, plen)) {
@@ -296,6 +305,7 @@ static int stream_request(struct h2_stream *s)
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
 {
     struct h2_conn *c = user_data;
+    struct timeval tv = {.tv_sec = c->h2->site->cfg->h2_timeout_s, .tv_usec = 0};
     struct h2_stream *s;
 
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
@@ -310,6 +320,8 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
     }
     s->conn = c;
     s->id = frame->hd.stream_id;
+    /* The whole request (headers, body) must arrive within --h2-timeout. */
+    (void)evtimer_add(s->timer, &tv); /* best effort, like the other timers */
     s->next = c->streams;
     if (c->streams != NULL)
         c->streams->prev = s;

@@ -172,6 +172,9 @@ fb_eq "HPACK bomb (3 bytes decoding to 12 KB) -> reset, the next one served" "$(
 fb_eq "... both counted" "$(h2stats .h2_defences.header_limit)" 2
 fb_eq "window held at zero -> RST_STREAM CANCEL after --h2-timeout" "$(c zero-window)" "headers, reset 8 after 2 s"
 fb_eq "... counted" "$(h2stats .h2_defences.stream_timeout)" 1
+fb_eq "a request that never ends (HEADERS without END_STREAM) -> RST_STREAM CANCEL after --h2-timeout" \
+  "$(c slow-request)" "reset 8 after 2 s"
+fb_eq "... counted" "$(h2stats .h2_defences.stream_timeout)" 2
 fb_eq "in_flight back to 0 after all of it" "$(h2stats .in_flight)" 0
 v=$(h2curl --max-time 5 -o "$FB_TMP/br.gif" -w '%{http_code}' "$FB_BASE/br/br.gif")
 fb_eq "still serving afterwards" "$v" 200

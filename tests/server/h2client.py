@@ -14,6 +14,7 @@ connection to 127.0.0.1 could not be made):
   hpack-bomb      a 4,000-byte header indexed once, then sent as
                   three 1-byte references (12 KB decoded)        -> "reset N then STATUS"
   zero-window     SETTINGS_INITIAL_WINDOW_SIZE 0, one GET         -> "headers, reset N after S s"
+  slow-request    HEADERS without END_STREAM, then nothing        -> "reset N after S s"
   garbage         an HTTP/1.1 request on the h2c port            -> "closed"
 """
 import socket
@@ -185,6 +186,15 @@ def main():
             print("headers, reset %d after %.0f s" % (int.from_bytes(f[3][:4], "big"), time.monotonic() - t0))
         else:
             print("headers, then frame type %d" % f[0])
+    elif case == "slow-request":
+        c = Conn(port)
+        c.send(frame(HEADERS, END_HEADERS, 1, request_block()))
+        t0 = time.monotonic()
+        f = c.until(lambda f: f[2] == 1)
+        if f is not None and f[0] == RST_STREAM:
+            print("reset %d after %.0f s" % (int.from_bytes(f[3][:4], "big"), time.monotonic() - t0))
+        else:
+            print("no reset" if f is None else "frame type %d" % f[0])
     elif case == "garbage":
         s = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE_S)
         s.sendall(b"GET /flags/br/br.gif HTTP/1.1\r\nHost: x\r\n\r\n")
