@@ -153,7 +153,7 @@ t0=$(fb_now)
 h2curl --max-time 10 -o /dev/null "$FB_BASE/br/br.gif"; rc=$?
 el=$(fb_elapsed "$t0")
 fb_eq "stall: the server ends the stalled stream after --h2-timeout (curl exit 92)" "$rc" 92
-fb_le "... within 1-2 timeouts ($el s)" "$el" 3
+fb_le "... within a few timeouts ($el s)" "$el" 5
 fb_eq "... not counted as a defence (it is ours)" "$(h2stats .h2_defences.stream_timeout)" 0
 fb_stop_server
 
@@ -170,10 +170,10 @@ fb_eq "... counted as a protocol error" "$(h2stats .h2_defences.protocol_error)"
 fb_eq "a 9,000-byte header -> that stream reset, the next one served" "$(c big-header)" "reset 2 then 200"
 fb_eq "HPACK bomb (3 bytes decoding to 12 KB) -> reset, the next one served" "$(c hpack-bomb)" "reset 2 then 200"
 fb_eq "... both counted" "$(h2stats .h2_defences.header_limit)" 2
-fb_eq "window held at zero -> RST_STREAM CANCEL after --h2-timeout" "$(c zero-window)" "headers, reset 8 after 2 s"
+fb_eq "window held at zero -> RST_STREAM CANCEL after --h2-timeout" "$(c zero-window)" "headers, reset 8 after the timeout"
 fb_eq "... counted" "$(h2stats .h2_defences.stream_timeout)" 1
 fb_eq "a request that never ends (HEADERS without END_STREAM) -> RST_STREAM CANCEL after --h2-timeout" \
-  "$(c slow-request)" "reset 8 after 2 s"
+  "$(c slow-request)" "reset 8 after the timeout"
 fb_eq "... counted" "$(h2stats .h2_defences.stream_timeout)" 2
 fb_eq "in_flight back to 0 after all of it" "$(h2stats .in_flight)" 0
 v=$(h2curl --max-time 5 -o "$FB_TMP/br.gif" -w '%{http_code}' "$FB_BASE/br/br.gif")

@@ -13,8 +13,8 @@ connection to 127.0.0.1 could not be made):
   big-header      a 9,000-byte header, then a normal request      -> "reset N then STATUS"
   hpack-bomb      a 4,000-byte header indexed once, then sent as
                   three 1-byte references (12 KB decoded)        -> "reset N then STATUS"
-  zero-window     SETTINGS_INITIAL_WINDOW_SIZE 0, one GET         -> "headers, reset N after S s"
-  slow-request    HEADERS without END_STREAM, then nothing        -> "reset N after S s"
+  zero-window     SETTINGS_INITIAL_WINDOW_SIZE 0, one GET         -> "headers, reset N after the timeout"
+  slow-request    HEADERS without END_STREAM, then nothing        -> "reset N after the timeout"
   garbage         an HTTP/1.1 request on the h2c port            -> "closed"
 """
 import socket
@@ -116,6 +116,11 @@ def flood(port, one):
     return "open"
 
 
+def when(elapsed):
+    """Gross bounds for a server timeout of 2 s on a loaded machine."""
+    return "after the timeout" if 1.5 <= elapsed <= 6 else "after %.1f s" % elapsed
+
+
 def status_of(c, stream):
     f = c.until(lambda f: f[2] == stream and f[0] in (HEADERS, RST_STREAM))
     if f is None:
@@ -183,7 +188,7 @@ def main():
         if f is None:
             print("headers, then eof")
         elif f[0] == RST_STREAM:
-            print("headers, reset %d after %.0f s" % (int.from_bytes(f[3][:4], "big"), time.monotonic() - t0))
+            print("headers, reset %d %s" % (int.from_bytes(f[3][:4], "big"), when(time.monotonic() - t0)))
         else:
             print("headers, then frame type %d" % f[0])
     elif case == "slow-request":
@@ -192,7 +197,7 @@ def main():
         t0 = time.monotonic()
         f = c.until(lambda f: f[2] == 1)
         if f is not None and f[0] == RST_STREAM:
-            print("reset %d after %.0f s" % (int.from_bytes(f[3][:4], "big"), time.monotonic() - t0))
+            print("reset %d %s" % (int.from_bytes(f[3][:4], "big"), when(time.monotonic() - t0)))
         else:
             print("no reset" if f is None else "frame type %d" % f[0])
     elif case == "garbage":
