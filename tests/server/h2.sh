@@ -157,6 +157,24 @@ fb_le "... within a few timeouts ($el s)" "$el" 5
 fb_eq "... not counted as a defence (it is ours)" "$(h2stats .h2_defences.stream_timeout)" 0
 fb_stop_server
 
+# One decision for both protocols: the same --seed gives the same statuses in
+# request order over HTTP/1.1 and over h2c (decide.c draws them).
+seq_of() { # PROTO: 20 sequential GETs' statuses against a fresh ERROR-like server
+  local out=""
+  if [ "$1" = h2c ]; then fb_start_server --dir "$DATA" --quiet --http2 --error-rate 0.5 --seed 5 || return
+  else fb_start_server --dir "$DATA" --quiet --error-rate 0.5 --seed 5 || return; fi
+  for _ in $(seq 1 20); do
+    if [ "$1" = h2c ]; then out+=$(h2curl --max-time 5 -o /dev/null -w '%{http_code} ' "$FB_BASE/br/br.gif")
+    else out+=$(curl -s --max-time 5 -o /dev/null -w '%{http_code} ' "$FB_BASE/br/br.gif"); fi
+  done
+  fb_stop_server
+  echo "$out"
+}
+h1seq=$(seq_of http1) h2seq=$(seq_of h2c)
+fb_ok "--seed 5 --error-rate 0.5: some errors and some 200s ($h1seq)" \
+  bash -c "grep -q 200 <<<'$h1seq' && grep -q -E '500|503' <<<'$h1seq'"
+fb_eq "... the same statuses in the same order over h2c as over HTTP/1.1" "$h2seq" "$h1seq"
+
 # --- defences ------------------------------------------------------------------
 fb_start_server --dir "$DATA" --quiet --http2 --delay 100 --h2-timeout 2 || fb_fail "defence server"
 c() { timeout 60 python3 "$HERE/h2client.py" "$1" "$FB_PORT"; }
