@@ -55,8 +55,8 @@ void fsrv_config_usage(FILE *out)
           "  --http2            speak HTTP/2 only: h2 (ALPN) with --tls-cert, else h2c\n"
           "                     with prior knowledge\n"
           "  --h2-max-streams N streams one connection may have open, 1-100000 (default 100)\n"
-          "  --h2-timeout S     reset a response stream that makes no progress for S\n"
-          "                     seconds (window held at zero), 1-3600 (default 30)\n"
+          "  --h2-timeout S     reset a stream whose request or response makes no\n"
+          "                     progress for S seconds, 1-3600 (default 30)\n"
           "  --quiet            no log lines on stderr\n"
           "Prints one line, 'flagserver listening on http[s]://ADDR:PORT/flags', once ready.\n",
           out);

@@ -44,7 +44,7 @@ struct fsrv_config {
     bool tls_resume;            /* session tickets and cache; false by --no-tls-resume */
     bool http2;                 /* --http2: every connection speaks HTTP/2 (h2 or h2c) */
     unsigned h2_max_streams;    /* SETTINGS_MAX_CONCURRENT_STREAMS */
-    unsigned h2_timeout_s;      /* a response stream without progress this long is reset */
+    unsigned h2_timeout_s;      /* a stream without progress this long is reset */
 };
 
 /* Parses ARGV into *CFG, which it initialises with the defaults first.
