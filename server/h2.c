@@ -45,7 +45,6 @@ struct h2_stream {
     bool handled;        /* the request was complete and is being answered */
     bool in_flight;      /* counted in stats' in_flight */
     bool responded;      /* the response was submitted */
-    bool reset_sent;     /* the reset fault has sent its RST_STREAM */
     size_t header_bytes; /* RFC 9113 6.5.2 size of the header list so far */
     size_t path_len;
     char path[H2_PATH_MAX]; /* not NUL-terminated */
@@ -139,9 +138,10 @@ static void stream_free(struct h2_stream *s)
     free(s);
 }
 
-/* The progress check: a response that sent nothing since the last check
- * (the client holds its window at zero, or stopped reading) is reset. A
- * stall fault's stream is ended the same way, uncounted: it is ours. */
+/* The progress check, every --h2-timeout: a response that sent nothing
+ * since the last check (the client holds its window at zero, or stopped
+ * reading) is reset, so within one to two periods of its last DATA. A stall
+ * fault's stream is ended the same way, uncounted: it is ours. */
 static void on_progress(struct h2_stream *s)
 {
     struct h2_conn *c = s->conn;
@@ -180,7 +180,6 @@ static ssize_t read_body(nghttp2_session *session, int32_t stream_id, uint8_t *b
         if (n > 0)
             return (ssize_t)n;
         /* The half is out: nghttp2 resets the stream (INTERNAL_ERROR). */
-        s->reset_sent = true;
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
     if (s->ans.fault == FSRV_FAULT_STALL)
