@@ -10,32 +10,40 @@
 # on every request, so that each request is a new connection: once with
 # session resumption (wrk resumes), once with it off in both servers (full
 # handshakes); flagserver's /stats tls_handshakes/tls_resumed show which.
+# Then, unless --no-h2 (or --no-tls), HTTP/2 over TLS: nginx (http2, the same
+# certificate, 100 streams per connection) against flagserver --http2, both
+# under h2load (10 connections x 10 streams, cycling through the flags).
 # Then, unless --no-c10k, 10,000 connections each with one 1-second-delayed
 # request in flight at once.
 #
 # usage: scripts/bench-server.sh [--duration S] [--connections N] [--no-tls] [--rsa BITS]
-#                                [--no-c10k] [DATASET_DIR]
+#                                [--no-h2] [--no-c10k] [DATASET_DIR]
 # Writes the figures and the exact commands to results/server/README.md.
 # Stops both servers on exit and on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-duration=10 conns=50 c10k=1 tls=1 rsa_bits="" dataset=dataset
+duration=10 conns=50 c10k=1 tls=1 h2=1 rsa_bits="" dataset=dataset
+h2conns=10 h2streams=10
 while [ $# -gt 0 ]; do
   case $1 in
     --duration) duration=$2; shift 2 ;;
     --connections) conns=$2; shift 2 ;;
     --no-c10k) c10k=0; shift ;;
     --no-tls) tls=0; shift ;;
+    --no-h2) h2=0; shift ;;
     --rsa) rsa_bits=$2; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     -*) echo "bench-server.sh: unknown option $1" >&2; exit 2 ;;
     *) dataset=$1; shift ;;
   esac
 done
 
 bash "$(dirname "$0")/setup.sh" --server-bench >&2
-for tool in wrk nginx taskset curl jq openssl; do
+[ "$tls" -eq 1 ] || h2=0 # HTTP/2 here is h2 over TLS, as browsers speak it
+tools=(wrk nginx taskset curl jq openssl)
+[ "$h2" -eq 0 ] || tools+=(h2load)
+for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] ||
     { echo "bench-server.sh: $tool not found (scripts/setup.sh --server-bench)" >&2; exit 1; }
 done
@@ -137,6 +145,22 @@ if [ "$tls" -eq 1 ]; then
     ssl_session_cache off;
   }
 CONF
+  if [ "$h2" -eq 1 ]; then
+    nhport=$(free_port $((nfport + 1)))
+    # As flagserver --http2: h2 by ALPN, 100 streams (nginx's default is 128).
+    cat >>"$tmp/nginx/nginx.conf" <<CONF
+  server {
+    listen 127.0.0.1:$nhport ssl http2 backlog=4096;
+    root $dataset;
+    ssl_certificate $tmp/certs/server.pem;
+    ssl_certificate_key $tmp/certs/server.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_tickets on;
+    ssl_session_cache shared:SSL:10m;
+    http2_max_concurrent_streams 100;
+  }
+CONF
+  fi
 fi
 echo "}" >>"$tmp/nginx/nginx.conf"
 taskset -c 0 "$NGINX" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" 2>"$tmp/nginx/stderr" &
@@ -255,6 +279,44 @@ connections wrk abandons mid-handshake when its time is up. Server CPU is the se
 system time over the run, in % of one core: well below 100 %, the client set the rate.)"
 fi
 
+# --- HTTP/2 over TLS: h2load against nginx and flagserver --http2 --------------
+h2_rows="" h2_line="(skipped: --no-h2 or --no-tls)"
+run_h2load() { # name url: like run_wrk, with h2load cycling through every flag
+  local urls=() cc pid t0 cmd
+  for cc in $(tr -s ' \n' '\n\n' <data/country_codes.txt | tr 'A-Z' 'a-z' | grep .); do
+    urls+=("$2/flags/$cc/$cc.gif")
+  done
+  cmd=(taskset -c 1 h2load -t1 -c"$h2conns" -m"$h2streams" --warm-up-time=2 -D"$duration")
+  case $1 in nginx*) pid=$(pgrep -P "$nginx_master" | head -n 1) ;; *) pid=${pids[-1]} ;; esac
+  echo "== $1: ${cmd[*]} URL/flags/{cc}/{cc}.gif x ${#urls[@]}" >&2
+  t0=$(cpu_ticks "$pid")
+  "${cmd[@]}" "${urls[@]}" >"$tmp/$1.h2load"
+  awk -v a="$t0" -v b="$(cpu_ticks "$pid")" -v hz="$(getconf CLK_TCK)" -v d="$((duration + 2))" \
+    'BEGIN { printf "%.0f%%", (b - a) / hz / d * 100 }' >"$tmp/$1.cpu"
+  cat "$tmp/$1.h2load" >&2
+  grep -q '^finished in .* req/s' "$tmp/$1.h2load" || { echo "bench-server.sh: h2load $1 failed" >&2; exit 1; }
+}
+h2rps() { sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' "$tmp/$1.h2load"; }
+h2ok() { sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' "$tmp/$1.h2load"; }
+h2lat() { awk '$1 == "time" && $2 == "for" && $3 == "request:" { print $6; exit }' "$tmp/$1.h2load"; }
+if [ "$h2" -eq 1 ]; then
+  start_tls_flagserver fsh --http2
+  fshurl=$fssurl
+  curl -s --http2 "${ca[@]}" -o "$tmp/h.gif" "$fshurl/flags/br/br.gif"
+  cmp -s "$tmp/a.gif" "$tmp/h.gif" || { echo "bench-server.sh: flagserver --http2 serves other bytes" >&2; exit 1; }
+  run_h2load nginx-h2 "https://127.0.0.1:$nhport"
+  curl -s --http2 "${ca[@]}" -o /dev/null "$fshurl/stats?reset=1"
+  run_h2load flagserver-h2 "$fshurl"
+  h2stats=$(curl -s --http2 "${ca[@]}" "$fshurl/stats")
+  echo "== /stats: $h2stats" >&2
+  h2_rows=$(for n in nginx-h2 flagserver-h2; do
+    echo "| ${n%-h2} | $(h2rps "$n") | $(h2ok "$n") | $(cat "$tmp/$n.cpu") | $(h2lat "$n") |"
+  done)
+  h2_line="HTTP/2 over TLS (ALPN h2, the same certificate): flagserver / nginx = **$(div "$(h2rps flagserver-h2)" "$(h2rps nginx-h2)")**.
+flagserver's /stats over its run: $(jq -r '"\(.requests_by_protocol.h2) h2 requests on \(.connections_by_protocol.h2) connections, peak \(.peak_streams_per_connection) streams on one, \(.tls_handshakes) handshakes"' <<<"$h2stats").
+Each: \`taskset -c 1 h2load -t1 -c$h2conns -m$h2streams --warm-up-time=2 -D$duration\` over the 194 flag URLs."
+fi
+
 # --- 10,000 delayed requests in flight at once -------------------------------
 c10k_line="(skipped: --no-c10k)"
 if [ "$c10k" -eq 1 ]; then
@@ -297,6 +359,14 @@ mkdir -p results/server
     echo
   fi
   echo "$tls_line"
+  echo
+  if [ -n "$h2_rows" ]; then
+    echo "| server | HTTP/2 (h2) requests/s | succeeded | server CPU | mean time per request |"
+    echo "|---|---:|---:|---:|---:|"
+    echo "$h2_rows"
+    echo
+  fi
+  echo "$h2_line"
   echo
   echo "10,000 connections, each with one request delayed 1 s in flight (flagserver --delay 1000):"
   echo "$c10k_line"

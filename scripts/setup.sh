@@ -25,6 +25,9 @@ packages=(
   libcurl4-openssl-dev                  # client HTTP (both backends)
   libevent-dev                          # the async loop; flagserver's HTTP(S) (libevent_openssl)
   libssl-dev                            # flagserver's TLS (OpenSSL 3)
+  libnghttp2-dev                        # flagserver's HTTP/2 (--http2)
+  nghttp2-client                        # nghttp, h2load: HTTP/2 test peers (tests/server/h2.sh)
+  nghttp2-server                        # nghttpd: an HTTP/2 server nobody here wrote (client tests)
   clang libclang-rt-14-dev              # libFuzzer targets and sanitizer runtimes
   curl jq                               # tests and scripts talk HTTP and read JSON
   wrk                                   # tests/server/limits.sh: 1,000 connections at once

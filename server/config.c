@@ -32,7 +32,8 @@ void fsrv_config_usage(FILE *out)
     fputs("usage: flagserver [--bind ADDR] [--port N] [--dir DIR] [--delay MS | --delay MIN:MAX]\n"
           "                  [--error-rate P] [--error-kind status|reset|stall] [--seed N]\n"
           "                  [--preset LOCAL|DELAY|ERROR] [--tls-cert FILE --tls-key FILE\n"
-          "                  [--no-tls-resume]] [--quiet] [--help]\n"
+          "                  [--no-tls-resume]] [--http2 [--h2-max-streams N]\n"
+          "                  [--h2-timeout S]] [--quiet] [--help]\n"
           "\n"
           "Serves DIR/flags/{cc}/{cc}.gif over HTTP(S) from memory, plus GET /stats (JSON).\n"
           "  --bind ADDR        numeric IPv4 or IPv6 address (default 127.0.0.1)\n"
@@ -51,6 +52,11 @@ void fsrv_config_usage(FILE *out)
           "                     chain; needs --tls-key\n"
           "  --tls-key FILE     the PEM private key of --tls-cert\n"
           "  --no-tls-resume    no session resumption (no tickets, no session cache)\n"
+          "  --http2            speak HTTP/2 only: h2 (ALPN) with --tls-cert, else h2c\n"
+          "                     with prior knowledge\n"
+          "  --h2-max-streams N streams one connection may have open, 1-100000 (default 100)\n"
+          "  --h2-timeout S     reset a stream whose request or response makes no\n"
+          "                     progress for S seconds, 1-3600 (default 30)\n"
           "  --quiet            no log lines on stderr\n"
           "Prints one line, 'flagserver listening on http[s]://ADDR:PORT/flags', once ready.\n",
           out);
@@ -177,7 +183,10 @@ enum {
     OPT_QUIET,
     OPT_TLS_CERT,
     OPT_TLS_KEY,
-    OPT_NO_TLS_RESUME
+    OPT_NO_TLS_RESUME,
+    OPT_HTTP2,
+    OPT_H2_MAX_STREAMS,
+    OPT_H2_TIMEOUT
 };
 
 static const struct option long_opts[] = {
@@ -193,6 +202,9 @@ static const struct option long_opts[] = {
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"no-tls-resume", no_argument, NULL, OPT_NO_TLS_RESUME},
+    {"http2", no_argument, NULL, OPT_HTTP2},
+    {"h2-max-streams", required_argument, NULL, OPT_H2_MAX_STREAMS},
+    {"h2-timeout", required_argument, NULL, OPT_H2_TIMEOUT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -201,6 +213,7 @@ int fsrv_config_parse(struct fsrv_config *cfg, int argc, char **argv, char *err,
 {
     const struct preset *preset = &presets[0];
     const char *port = NULL, *delay = NULL, *rate = NULL, *kind = NULL, *seed = NULL;
+    const char *h2_streams = NULL, *h2_timeout = NULL;
     unsigned char addr[sizeof(struct in6_addr)];
     uint64_t v;
     int c, rc;
@@ -209,7 +222,9 @@ int fsrv_config_parse(struct fsrv_config *cfg, int argc, char **argv, char *err,
                                 .dir = ".",
                                 .error_kind = FSRV_FAULT_STATUS,
                                 .seed = 1,
-                                .tls_resume = true};
+                                .tls_resume = true,
+                                .h2_max_streams = FSRV_H2_MAX_STREAMS_DEFAULT,
+                                .h2_timeout_s = FSRV_H2_TIMEOUT_DEFAULT_S};
     if (errlen > 0)
         err[0] = '\0';
     /* optind = 0 makes glibc re-initialise getopt fully, so parsing twice in
@@ -253,6 +268,15 @@ int fsrv_config_parse(struct fsrv_config *cfg, int argc, char **argv, char *err,
             break;
         case OPT_NO_TLS_RESUME:
             cfg->tls_resume = false;
+            break;
+        case OPT_HTTP2:
+            cfg->http2 = true;
+            break;
+        case OPT_H2_MAX_STREAMS:
+            h2_streams = optarg;
+            break;
+        case OPT_H2_TIMEOUT:
+            h2_timeout = optarg;
             break;
         case OPT_PRESET:
             preset = find_preset(optarg);
@@ -303,5 +327,20 @@ int fsrv_config_parse(struct fsrv_config *cfg, int argc, char **argv, char *err,
     if (seed != NULL && parse_u64(seed, UINT64_MAX, &cfg->seed))
         return usage_error(err, errlen, "--seed: '%s' is not a number in 0-%" PRIu64, seed,
                            UINT64_MAX);
+    if ((h2_streams != NULL || h2_timeout != NULL) && !cfg->http2)
+        return usage_error(err, errlen, "%s needs --http2",
+                           h2_streams != NULL ? "--h2-max-streams" : "--h2-timeout");
+    if (h2_streams != NULL) {
+        if (parse_u64(h2_streams, FSRV_H2_MAX_STREAMS_MAX, &v) || v == 0)
+            return usage_error(err, errlen, "--h2-max-streams: '%s' is not a number in 1-%u",
+                               h2_streams, FSRV_H2_MAX_STREAMS_MAX);
+        cfg->h2_max_streams = (unsigned)v;
+    }
+    if (h2_timeout != NULL) {
+        if (parse_u64(h2_timeout, FSRV_H2_TIMEOUT_MAX_S, &v) || v == 0)
+            return usage_error(err, errlen, "--h2-timeout: '%s' is not a number of seconds in 1-%u",
+                               h2_timeout, FSRV_H2_TIMEOUT_MAX_S);
+        cfg->h2_timeout_s = (unsigned)v;
+    }
     return FSRV_CONFIG_RUN;
 }

@@ -20,6 +20,11 @@
 
 #define FSRV_MAX_DELAY_MS 3600000u /* one hour: anything longer is a typo */
 
+#define FSRV_H2_MAX_STREAMS_DEFAULT 100u /* RFC 9113 5.1.2 minimum; libcurl, nghttpd, Apache */
+#define FSRV_H2_MAX_STREAMS_MAX     100000u
+#define FSRV_H2_TIMEOUT_DEFAULT_S   30u /* as evhttp's write timeout for HTTP/1.1 */
+#define FSRV_H2_TIMEOUT_MAX_S       3600u
+
 /* What a request is answered with; the error kinds are --error-kind's. */
 enum fsrv_fault { FSRV_FAULT_NONE, FSRV_FAULT_STATUS, FSRV_FAULT_RESET, FSRV_FAULT_STALL };
 
@@ -37,6 +42,9 @@ struct fsrv_config {
     const char *tls_cert;       /* PEM certificate chain, or NULL for plain HTTP */
     const char *tls_key;        /* PEM private key; set exactly when tls_cert is */
     bool tls_resume;            /* session tickets and cache; false by --no-tls-resume */
+    bool http2;                 /* --http2: every connection speaks HTTP/2 (h2 or h2c) */
+    unsigned h2_max_streams;    /* SETTINGS_MAX_CONCURRENT_STREAMS */
+    unsigned h2_timeout_s;      /* a stream without progress this long is reset */
 };
 
 /* Parses ARGV into *CFG, which it initialises with the defaults first.

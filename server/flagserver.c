@@ -22,6 +22,7 @@
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -40,6 +42,8 @@
 #include <event2/listener.h>
 
 #include "config.h"
+#include "decide.h"
+#include "h2.h"
 #include "path.h"
 #include "ptrmap.h"
 #include "stats.h"
@@ -64,10 +68,10 @@ struct server {
     uint64_t short_of_fds_until_ms; /* FS_FD_PRESSURE_MS after the last EMFILE */
     struct store store;
     struct stats stats;
-    struct ptrmap conns; /* evhttp_connection -> struct conn */
-    struct fsrv_tls tls; /* tls.ctx NULL: plain HTTP */
-    unsigned bound_port; /* cfg.port, or the kernel's choice for 0 */
-    uint64_t rng;
+    struct ptrmap conns;   /* evhttp_connection -> struct conn */
+    struct fsrv_tls tls;   /* tls.ctx NULL: plain HTTP */
+    struct fsrv_site site; /* what the front ends share; bound_port set once bound */
+    struct fsrv_h2 h2;     /* --http2: the front end instead of evhttp */
 };
 
 /* One client connection that has sent at least one request. */
@@ -76,16 +80,9 @@ struct conn {
     struct evhttp_connection *evcon;
     struct event *timer;        /* the delay of the request in flight */
     struct evhttp_request *req; /* the request in flight, or NULL */
-    int status;                 /* what req is answered with */
-    enum fsrv_fault fault;
-    const unsigned char *body; /* not owned: the store or a literal */
-    size_t body_len;
+    struct fsrv_answer ans;     /* what req is answered with */
+    bool close_after;           /* the request's framing was ambiguous: close once answered */
 };
-
-static const char body_400[] = "bad request\n";
-static const char body_404[] = "not found\n";
-static const char body_405[] = "method not allowed\n";
-static const char body_500[] = "injected error\n";
 
 __attribute__((format(printf, 2, 3))) static void logmsg(const struct server *srv, const char *fmt,
                                                          ...)
@@ -99,21 +96,6 @@ __attribute__((format(printf, 2, 3))) static void logmsg(const struct server *sr
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-}
-
-/* splitmix64: small, fast, and the same sequence for the same --seed. */
-static uint64_t rng_next(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
-/* A double uniform in [0, 1). */
-static double rng_unit(uint64_t *state)
-{
-    return (double)(rng_next(state) >> 11) * 0x1.0p-53;
 }
 
 /* ---- connections and requests ---------------------------------------- */
@@ -151,7 +133,7 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
     struct server *srv = conn->srv;
 
     /* A clean close (not the reset fault's abort) ends TLS with close_notify. */
-    if (conn->fault != FSRV_FAULT_RESET)
+    if (conn->ans.fault != FSRV_FAULT_RESET)
         fsrv_tls_close_notify(evhttp_connection_get_bufferevent(evcon));
     ptrmap_del(&conn->srv->conns, evcon);
     conn_destroy(conn);
@@ -197,7 +179,7 @@ static struct conn *conn_get(struct server *srv, struct evhttp_connection *evcon
         free(conn);
         return NULL;
     }
-    stats_conn_open(&srv->stats);
+    stats_conn_open(&srv->stats, STATS_PROTO_HTTP1);
     evhttp_connection_set_closecb(evcon, on_conn_close, conn);
     set_nodelay(srv, evcon);
     return conn;
@@ -270,6 +252,39 @@ static int add_headers(const struct server *srv, struct evhttp_request *req, con
     return 0;
 }
 
+/* Returns whether the Content-Length headers of REQ disagree: two of them
+ * with different values, or one that is not a plain decimal number. evhttp
+ * frames the body by the first one only, so the rest of the stream could be
+ * read as a smuggled request; the clients refuse the same in a response
+ * (common/xfer.c). Equal repeated values are one length (RFC 9110 8.6). */
+static bool content_length_conflict(struct evhttp_request *req)
+{
+    const struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+    const struct evkeyval *kv;
+    const char *first = NULL;
+
+    TAILQ_FOREACH(kv, h, next)
+    {
+        if (evutil_ascii_strcasecmp(kv->key, "Content-Length") != 0)
+            continue;
+        if (kv->value[0] == '\0' || strspn(kv->value, "0123456789") != strlen(kv->value))
+            return true;
+        if (first == NULL) {
+            first = kv->value;
+            continue;
+        }
+        /* Compared as numbers: "007" and "7" are one length. */
+        while (*first == '0' && first[1] != '\0')
+            first++;
+        const char *v = kv->value;
+        while (*v == '0' && v[1] != '\0')
+            v++;
+        if (strcmp(first, v) != 0)
+            return true;
+    }
+    return false;
+}
+
 /* reset: the partial body is on the wire; abort so the client sees a
  * connection reset (SO_LINGER 0) or at least a body shorter than promised. */
 static void on_reset_flushed(struct evhttp_connection *evcon, void *arg)
@@ -315,12 +330,12 @@ static int send_partial(struct conn *conn)
 
     if (half == NULL)
         return -ENOMEM;
-    if (evbuffer_add_reference(half, conn->body, conn->body_len / 2, NULL, NULL) != 0) {
+    if (evbuffer_add_reference(half, conn->ans.body, conn->ans.body_len / 2, NULL, NULL) != 0) {
         rc = -ENOMEM;
         goto out;
     }
-    evhttp_send_reply_start(req, conn->status, NULL);
-    if (conn->fault == FSRV_FAULT_RESET) {
+    evhttp_send_reply_start(req, conn->ans.status, NULL);
+    if (conn->ans.fault == FSRV_FAULT_RESET) {
         evhttp_send_reply_chunk_with_cb(req, half, on_reset_flushed, conn);
         hold_reading(conn->evcon);
     } else {
@@ -344,20 +359,26 @@ static void respond(struct conn *conn)
 {
     struct evhttp_request *req = conn->req;
     int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
-    const char *type = conn->status == 200 ? "image/gif" : "text/plain";
+    const char *type = conn->ans.type;
 
-    stats_request_status(&conn->srv->stats, conn->status);
-    if (add_headers(conn->srv, req, type, conn->body_len) != 0)
+    stats_request_status(&conn->srv->stats, conn->ans.status);
+    if (add_headers(conn->srv, req, type, conn->ans.body_len) != 0)
         goto fail;
-    if (conn->fault == FSRV_FAULT_RESET || conn->fault == FSRV_FAULT_STALL) {
+    if (conn->close_after &&
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close") != 0)
+        goto fail;
+    if (conn->ans.allow &&
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD") != 0)
+        goto fail;
+    if (conn->ans.fault == FSRV_FAULT_RESET || conn->ans.fault == FSRV_FAULT_STALL) {
         if (send_partial(conn) != 0)
             goto fail;
         return;
     }
-    if (!head && evbuffer_add_reference(evhttp_request_get_output_buffer(req), conn->body,
-                                        conn->body_len, NULL, NULL) != 0)
+    if (!head && evbuffer_add_reference(evhttp_request_get_output_buffer(req), conn->ans.body,
+                                        conn->ans.body_len, NULL, NULL) != 0)
         goto fail;
-    evhttp_send_reply(req, conn->status, NULL, NULL);
+    evhttp_send_reply(req, conn->ans.status, NULL, NULL);
     hold_reading(conn->evcon);
     return;
 fail:
@@ -372,83 +393,19 @@ static void on_delay_done(evutil_socket_t fd, short what, void *arg)
     respond(arg);
 }
 
-/* Decides status, body and fault of the request in flight on CONN. */
-static void decide(struct server *srv, struct conn *conn, const char *path)
-{
-    enum evhttp_cmd_type cmd = evhttp_request_get_command(conn->req);
-    const struct store_entry *e;
-    char cc[PATH_CC_LEN + 1];
-    int rc;
-
-    conn->fault = FSRV_FAULT_NONE;
-    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-        conn->status = 405;
-        conn->body = (const unsigned char *)body_405;
-        conn->body_len = sizeof(body_405) - 1;
-        (void)evhttp_add_header(evhttp_request_get_output_headers(conn->req), "Allow", "GET, HEAD");
-        return;
-    }
-    rc = path_parse_flag(path, path != NULL ? strlen(path) : 0, cc);
-    e = rc == 0 ? store_get(&srv->store, cc) : NULL;
-    if (e != NULL) {
-        conn->status = 200;
-        conn->body = e->data;
-        conn->body_len = e->len;
-    } else if (rc == -EINVAL) {
-        conn->status = 400;
-        conn->body = (const unsigned char *)body_400;
-        conn->body_len = sizeof(body_400) - 1;
-    } else {
-        conn->status = 404;
-        conn->body = (const unsigned char *)body_404;
-        conn->body_len = sizeof(body_404) - 1;
-    }
-
-    /* Errors are drawn for GETs only: a HEAD has no body to cut short. */
-    if (cmd != EVHTTP_REQ_GET || srv->cfg.error_rate <= 0.0 ||
-        rng_unit(&srv->rng) >= srv->cfg.error_rate)
-        return;
-    stats_error_injected(&srv->stats);
-    conn->fault = srv->cfg.error_kind;
-    /* With fewer than two body bytes there is no "part of the body". */
-    if (conn->fault != FSRV_FAULT_STATUS && conn->body_len < 2)
-        conn->fault = FSRV_FAULT_STATUS;
-    if (conn->fault == FSRV_FAULT_STATUS) {
-        conn->status = (rng_next(&srv->rng) & 1) ? 503 : 500;
-        conn->body = (const unsigned char *)body_500;
-        conn->body_len = sizeof(body_500) - 1;
-    }
-}
-
+/* GET /stats (any method, in fact): answered at once, never counted. */
 static void serve_stats(struct server *srv, struct evhttp_request *req,
                         const struct evhttp_uri *uri)
 {
     const char *query = evhttp_uri_get_query(uri);
-    struct evkeyvalq params;
     struct evbuffer *out = evhttp_request_get_output_buffer(req);
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    const struct stats_settings set = {.bind = srv->cfg.bind,
-                                       .port = srv->bound_port,
-                                       .delay_min_ms = srv->cfg.delay_min_ms,
-                                       .delay_max_ms = srv->cfg.delay_max_ms,
-                                       .error_rate = srv->cfg.error_rate,
-                                       .error_kind = fsrv_config_kind_name(srv->cfg.error_kind),
-                                       .seed = srv->cfg.seed,
-                                       .preset = srv->cfg.preset,
-                                       .tls = srv->tls.ctx != NULL,
-                                       .tls_resume = srv->tls.ctx != NULL && srv->cfg.tls_resume};
     char json[16384];
     int n;
 
-    if (query != NULL && evhttp_parse_query_str(query, &params) == 0) {
-        const char *reset = evhttp_find_header(&params, "reset");
-        if (reset != NULL && strcmp(reset, "1") == 0)
-            stats_reset(&srv->stats);
-        evhttp_clear_headers(&params);
-    }
-    n = stats_json(&srv->stats, &set, json, sizeof(json));
-    if (n < 0 || evbuffer_add(out, json, (size_t)n) != 0 || evbuffer_add(out, "\n", 1) != 0 ||
-        add_headers(srv, req, "application/json", (size_t)n + 1) != 0) {
+    n = fsrv_stats_page(&srv->site, query, query != NULL ? strlen(query) : 0, json, sizeof(json));
+    if (n < 0 || evbuffer_add(out, json, (size_t)n) != 0 ||
+        add_headers(srv, req, "application/json", (size_t)n) != 0) {
         evhttp_send_error(req, 500, NULL);
         return;
     }
@@ -461,11 +418,22 @@ static void on_request(struct evhttp_request *req, void *arg)
 {
     struct server *srv = arg;
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *target = evhttp_request_get_uri(req);
     const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+    bool malformed = target == NULL || target[0] != '/' || content_length_conflict(req);
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    enum fsrv_method method = cmd == EVHTTP_REQ_GET    ? FSRV_METHOD_GET
+                              : cmd == EVHTTP_REQ_HEAD ? FSRV_METHOD_HEAD
+                                                       : FSRV_METHOD_OTHER;
     struct conn *conn;
     unsigned delay;
 
-    if (path != NULL && strcmp(path, "/stats") == 0) {
+    /* Only an origin-form target ("/path?query") names one of our routes.
+     * An absolute-form one ("http://evil/stats?reset=1") is a 400 whatever
+     * its authority: flagserver is no proxy, and which names are "ours"
+     * (an address, localhost, a name on another host) is not its to guess;
+     * no client sends it to an origin server. So is "*" (asterisk-form). */
+    if (!malformed && path != NULL && fsrv_is_stats(path, strlen(path))) {
         serve_stats(srv, req, uri);
         return;
     }
@@ -476,14 +444,12 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     conn->req = req;
-    stats_request_begin(&srv->stats);
+    conn->close_after = malformed;
+    stats_request_begin(&srv->stats, STATS_PROTO_HTTP1);
     evhttp_request_set_on_complete_cb(req, on_complete, conn);
-    decide(srv, conn, path);
+    fsrv_decide(&srv->site, method, path, path != NULL ? strlen(path) : 0, malformed, &conn->ans);
 
-    delay = srv->cfg.delay_min_ms;
-    if (srv->cfg.delay_max_ms > srv->cfg.delay_min_ms)
-        delay +=
-            (unsigned)(rng_next(&srv->rng) % (srv->cfg.delay_max_ms - srv->cfg.delay_min_ms + 1));
+    delay = conn->ans.delay_ms;
     if (delay > 0) {
         struct timeval tv = {.tv_sec = delay / 1000, .tv_usec = (delay % 1000) * 1000};
         if (evtimer_add(conn->timer, &tv) == 0)
@@ -500,6 +466,19 @@ static void on_request(struct evhttp_request *req, void *arg)
  * its struct evhttp, not to anything of ours; so the error callback finds the
  * server here. There is one server per process. */
 static struct server *listening_server;
+
+static void accept_resume(struct server *srv);
+
+/* fsrv_h2 hooks: a connection closed; are we short of descriptors? */
+static void h2_closed(void *arg)
+{
+    accept_resume(arg);
+}
+
+static bool h2_short_of_fds(void *arg)
+{
+    return short_of_fds(arg);
+}
 
 /* Resumes accepting after a pause. */
 static void accept_resume(struct server *srv)
@@ -601,7 +580,11 @@ static int listen_and_announce(struct server *srv)
                 strerror(-rc));
         goto out;
     }
-    if (evhttp_bind_listener(srv->http, srv->listener) == NULL) {
+    if (srv->cfg.http2) {
+        /* HTTP/2 only: the listener is ours, and every connection goes to
+         * h2.c (evhttp never sees one). */
+        evconnlistener_set_cb(srv->listener, fsrv_h2_accept, &srv->h2);
+    } else if (evhttp_bind_listener(srv->http, srv->listener) == NULL) {
         evconnlistener_free(srv->listener);
         srv->listener = NULL;
         rc = -ENOMEM;
@@ -618,13 +601,13 @@ static int listen_and_announce(struct server *srv)
     if (ss.ss_family == AF_INET6) {
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
         inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-        srv->bound_port = ntohs(sin6->sin6_port);
-        printf("flagserver listening on %s://[%s]:%u/flags\n", scheme, host, srv->bound_port);
+        srv->site.bound_port = ntohs(sin6->sin6_port);
+        printf("flagserver listening on %s://[%s]:%u/flags\n", scheme, host, srv->site.bound_port);
     } else {
         struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
         inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-        srv->bound_port = ntohs(sin->sin_port);
-        printf("flagserver listening on %s://%s:%u/flags\n", scheme, host, srv->bound_port);
+        srv->site.bound_port = ntohs(sin->sin_port);
+        printf("flagserver listening on %s://%s:%u/flags\n", scheme, host, srv->site.bound_port);
     }
     if (fflush(stdout) != 0) {
         rc = -errno;
@@ -667,9 +650,13 @@ static int server_setup(struct server *srv)
 static void server_free(struct server *srv)
 {
     /* evhttp_free frees the listener, then closes every connection;
-     * on_conn_close frees its conn and must not resume the listener. */
+     * on_conn_close frees its conn and must not resume the listener. With
+     * --http2 the listener is ours, and h2.c's connections go first. */
+    if (srv->cfg.http2 && srv->listener != NULL)
+        evconnlistener_free(srv->listener);
     srv->listener = NULL;
     listening_server = NULL;
+    fsrv_h2_free(&srv->h2);
     if (srv->http != NULL)
         evhttp_free(srv->http);
     /* After evhttp: freeing a connection frees its SSL, whose ex_data
@@ -708,8 +695,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "flagserver: %s (see --help)\n", err);
         return FS_EXIT_USAGE;
     }
-    srv.rng = srv.cfg.seed;
     stats_init(&srv.stats);
+    srv.site = (struct fsrv_site){
+        .cfg = &srv.cfg, .store = &srv.store, .stats = &srv.stats, .rng = srv.cfg.seed};
 
     /* A client closing early must cost one response, never the process. */
     if (sigaction(SIGPIPE, &sa, NULL) != 0) {
@@ -748,8 +736,21 @@ int main(int argc, char **argv)
             goto out;
         }
         evhttp_set_bevcb(srv.http, fsrv_tls_bevcb, &srv.tls);
+        if (srv.cfg.http2)
+            fsrv_tls_alpn_h2(&srv.tls);
+        srv.site.tls = true;
         logmsg(&srv, "HTTPS with %s, session resumption %s", srv.cfg.tls_cert,
                srv.cfg.tls_resume ? "on" : "off");
+    }
+    if (srv.cfg.http2) {
+        if (fsrv_h2_init(&srv.h2, srv.base, &srv.site, srv.tls.ctx != NULL ? &srv.tls : NULL,
+                         h2_closed, h2_short_of_fds, &srv) != 0) {
+            fprintf(stderr, "flagserver: out of memory\n");
+            goto out;
+        }
+        logmsg(&srv, "HTTP/2 only (%s), at most %u streams per connection",
+               srv.tls.ctx != NULL ? "h2 by ALPN" : "h2c with prior knowledge",
+               srv.cfg.h2_max_streams);
     }
     if (listen_and_announce(&srv) != 0)
         goto out;

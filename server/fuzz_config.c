@@ -38,6 +38,13 @@ static int valid(const struct fsrv_config *c)
         return 0;
     if (c->tls_cert != NULL && (c->tls_cert[0] == '\0' || c->tls_key[0] == '\0'))
         return 0;
+    /* HTTP/2: the limits in range (their defaults when --http2 is absent). */
+    if (c->h2_max_streams < 1 || c->h2_max_streams > FSRV_H2_MAX_STREAMS_MAX ||
+        c->h2_timeout_s < 1 || c->h2_timeout_s > FSRV_H2_TIMEOUT_MAX_S)
+        return 0;
+    if (!c->http2 && (c->h2_max_streams != FSRV_H2_MAX_STREAMS_DEFAULT ||
+                      c->h2_timeout_s != FSRV_H2_TIMEOUT_DEFAULT_S))
+        return 0;
     return inet_pton(AF_INET, c->bind, addr) == 1 || inet_pton(AF_INET6, c->bind, addr) == 1;
 }
 

@@ -13,9 +13,14 @@ void stats_init(struct stats *s)
     memset(s, 0, sizeof(*s));
 }
 
-void stats_request_begin(struct stats *s)
+static const char *const proto_names[STATS_PROTO_COUNT] = {"http/1.1", "h2", "h2c"};
+static const char *const defence_names[STATS_H2_DEFENCE_COUNT] = {
+    "rapid_reset", "flood", "header_limit", "stream_timeout", "idle_timeout", "protocol_error"};
+
+void stats_request_begin(struct stats *s, enum stats_proto proto)
 {
     s->requests++;
+    s->requests_by_proto[proto]++;
     s->in_flight++;
     if (s->in_flight > s->peak_in_flight)
         s->peak_in_flight = s->in_flight;
@@ -55,8 +60,9 @@ void stats_tls_failed(struct stats *s)
     s->tls_failed++;
 }
 
-void stats_conn_open(struct stats *s)
+void stats_conn_open(struct stats *s, enum stats_proto proto)
 {
+    s->connections_by_proto[proto]++;
     s->connections++;
     if (s->connections > s->peak_connections)
         s->peak_connections = s->connections;
@@ -66,6 +72,18 @@ void stats_conn_close(struct stats *s)
 {
     if (s->connections > 0)
         s->connections--;
+}
+
+void stats_stream_open(struct stats *s, uint64_t open_on_conn)
+{
+    s->streams++;
+    if (open_on_conn > s->peak_streams_per_connection)
+        s->peak_streams_per_connection = open_on_conn;
+}
+
+void stats_h2_defence(struct stats *s, enum stats_h2_defence d)
+{
+    s->h2_defences[d]++;
 }
 
 void stats_reset(struct stats *s)
@@ -147,8 +165,11 @@ static int append_settings(char *buf, size_t size, size_t *pos, const struct sta
     if (rc == 0)
         rc = append_str(buf, size, pos, set->preset);
     if (rc == 0)
-        rc = append(buf, size, pos, ",\"tls\":%s,\"tls_resume\":%s", set->tls ? "true" : "false",
-                    set->tls_resume ? "true" : "false");
+        rc = append(buf, size, pos,
+                    ",\"tls\":%s,\"tls_resume\":%s,\"http2\":%s,\"h2_max_streams\":%u,"
+                    "\"h2_timeout_s\":%u",
+                    set->tls ? "true" : "false", set->tls_resume ? "true" : "false",
+                    set->http2 ? "true" : "false", set->h2_max_streams, set->h2_timeout_s);
     return rc ? rc : append(buf, size, pos, "}");
 }
 
@@ -177,6 +198,25 @@ int stats_json(const struct stats *s, const struct stats_settings *set, char *bu
             "},\"errors_injected\":%" PRIu64 ",\"accept_errors\":%" PRIu64
             ",\"tls_handshakes\":%" PRIu64 ",\"tls_resumed\":%" PRIu64 ",\"tls_failed\":%" PRIu64,
             s->errors_injected, s->accept_errors, s->tls_handshakes, s->tls_resumed, s->tls_failed);
+    for (int table = 0; table < 2 && rc == 0; table++) {
+        const uint64_t *v = table == 0 ? s->requests_by_proto : s->connections_by_proto;
+        rc = append(buf, size, &pos, ",\"%s_by_protocol\":{",
+                    table == 0 ? "requests" : "connections");
+        for (int p = 0; rc == 0 && p < STATS_PROTO_COUNT; p++)
+            rc = append(buf, size, &pos, "%s\"%s\":%" PRIu64, p ? "," : "", proto_names[p], v[p]);
+        if (rc == 0)
+            rc = append(buf, size, &pos, "}");
+    }
+    if (rc == 0)
+        rc = append(buf, size, &pos,
+                    ",\"streams\":%" PRIu64 ",\"peak_streams_per_connection\":%" PRIu64
+                    ",\"h2_defences\":{",
+                    s->streams, s->peak_streams_per_connection);
+    for (int d = 0; rc == 0 && d < STATS_H2_DEFENCE_COUNT; d++)
+        rc = append(buf, size, &pos, "%s\"%s\":%" PRIu64, d ? "," : "", defence_names[d],
+                    s->h2_defences[d]);
+    if (rc == 0)
+        rc = append(buf, size, &pos, "}");
     if (rc == 0 && set != NULL)
         rc = append_settings(buf, size, &pos, set);
     if (rc == 0)

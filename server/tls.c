@@ -230,6 +230,28 @@ int fsrv_tls_init(struct fsrv_tls *tls, struct event_base *base, struct stats *s
     return 0;
 }
 
+/* ALPN: "h2" if the client offers it; a client that offers only other
+ * protocols gets a fatal no_application_protocol alert (RFC 7301), so an
+ * HTTP/1.1-only client fails at the handshake instead of sending HTTP/1.1 to
+ * an HTTP/2 server. */
+static int on_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                          const unsigned char *in, unsigned int inlen, void *arg)
+{
+    static const unsigned char h2[] = {2, 'h', '2'};
+
+    (void)ssl;
+    (void)arg;
+    if (SSL_select_next_proto((unsigned char **)out, outlen, h2, sizeof(h2), in, inlen) !=
+        OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+void fsrv_tls_alpn_h2(struct fsrv_tls *tls)
+{
+    SSL_CTX_set_alpn_select_cb(tls->ctx, on_alpn_select, NULL);
+}
+
 void fsrv_tls_free(struct fsrv_tls *tls)
 {
     SSL_CTX_free(tls->ctx); /* accepts NULL */

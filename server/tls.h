@@ -38,6 +38,11 @@ struct fsrv_tls {
 int fsrv_tls_init(struct fsrv_tls *tls, struct event_base *base, struct stats *stats,
                   const char *cert, const char *key, bool resume, char *err, size_t errlen);
 
+/* Makes TLS->ctx (initialised) select "h2" by ALPN, and refuse with a fatal
+ * alert a client whose ALPN list lacks it (--http2). A client sending no ALPN
+ * extension is let through and must speak HTTP/2 with prior knowledge. */
+void fsrv_tls_alpn_h2(struct fsrv_tls *tls);
+
 /* Releases TLS->ctx (connections still open keep their own reference). */
 void fsrv_tls_free(struct fsrv_tls *tls);
 

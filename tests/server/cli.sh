@@ -39,6 +39,12 @@ bad "delay too long"           "delay"       --dir "$DATA" --delay 99999999999
 bad "bad error kind"           "error-kind"  --dir "$DATA" --error-kind teapot
 bad "bad preset"               "preset"      --dir "$DATA" --preset FAST
 bad "bad seed"                 "seed"        --dir "$DATA" --seed -3
+bad "--h2-max-streams alone"   "needs --http2" --dir "$DATA" --h2-max-streams 10
+bad "--h2-timeout alone"       "needs --http2" --dir "$DATA" --h2-timeout 10
+bad "zero streams"             "h2-max-streams" --dir "$DATA" --http2 --h2-max-streams 0
+bad "too many streams"         "h2-max-streams" --dir "$DATA" --http2 --h2-max-streams 100001
+bad "h2 timeout too long"      "h2-timeout"  --dir "$DATA" --http2 --h2-timeout 3601
+bad "--http2 with a value"     "http2"       --dir "$DATA" --http2=yes
 bad "unknown option"           "unknown option" --dir "$DATA" --colour
 bad "option without a value"   "needs a value" --dir "$DATA" --port
 bad "bad bind address"         "bind"        --dir "$DATA" --bind not-an-address --port 0

@@ -54,6 +54,35 @@ for target in 'http://127.0.0.1/../secret.gif' '../secret.gif' 'flags/br/br.gif'
          timeout 5 head -n 1 <&3 | awk '{print $2}')
   case $code in 400|404) fb_pass "raw target $target -> $code" ;; *) fb_fail "raw target $target refused" "got '$code'" ;; esac
 done
+# Issue 19 case 9: an absolute-form target is never taken for our own path
+# (it is a 400 whatever its authority, see docs/flagserver.md), and two
+# different Content-Length headers are a 400, as the clients refuse them in a
+# response. Each raw request is sent on a fresh connection.
+raw_status() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$FB_PORT"; printf '%b' "$1" >&3
+   timeout 5 head -n 1 <&3 | awk '{print $2}')
+}
+curl -s --max-time 5 -o /dev/null "$FB_BASE/br/br.gif"
+before=$(fb_stats .requests)
+fb_eq "GET http://evil/stats?reset=1 -> 400" \
+  "$(raw_status 'GET http://evil/stats?reset=1 HTTP/1.1\r\nHost: evil\r\nConnection: close\r\n\r\n')" 400
+fb_ok "... and the counters were not reset" test "$(fb_stats .requests)" -ge "$before"
+fb_ok "... nor counted as a zero" test "$(fb_stats .requests)" -gt 0
+fb_eq "absolute-form with our own authority -> 400 too" \
+  "$(raw_status "GET http://127.0.0.1:$FB_PORT/flags/br/br.gif HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n")" 400
+fb_eq "OPTIONS * (asterisk-form) -> 400" \
+  "$(raw_status 'OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')" 400
+fb_eq "two different Content-Length headers -> 400" \
+  "$(raw_status 'GET /flags/br/br.gif HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello')" 400
+fb_eq "a Content-Length list of different values -> 400" \
+  "$(raw_status 'GET /flags/br/br.gif HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 4\r\nConnection: close\r\n\r\nabcd')" 400
+fb_eq "two equal Content-Length headers are one length (RFC 9110 8.6) -> 200" \
+  "$(raw_status 'GET /flags/br/br.gif HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab')" 200
+fb_eq "a Content-Length that is not a number -> 400" \
+  "$(raw_status 'GET /flags/br/br.gif HTTP/1.1\r\nHost: x\r\nContent-Length: 2x\r\nConnection: close\r\n\r\nab')" 400
+fb_eq "/stats?reset=1 over a Content-Length conflict -> 400" \
+  "$(raw_status 'GET /stats?reset=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx')" 400
+fb_ok "... and the counters were not reset" test "$(fb_stats .requests)" -gt 0
 fb_stop_server; fb_eq "SIGTERM -> exit 0" "$?" 0
 
 # --- delays ----------------------------------------------------------------

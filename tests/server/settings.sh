@@ -24,22 +24,22 @@ fb_pass "flagserver without --bind listens on 127.0.0.1 (its listening line)"
 fb_ok "... and the kernel agrees: 127.0.0.1:$FB_PORT, not a wildcard address" \
   bash -c "ss -Hltn 'sport = :$FB_PORT' | awk '{ print \$4 }' | grep -qx '127.0.0.1:$FB_PORT'"
 fb_eq "no options: settings" "$(settings "$FB_URL")" \
-  "{\"bind\":\"127.0.0.1\",\"port\":$FB_PORT,\"delay_ms\":{\"min\":0,\"max\":0},\"error_rate\":0,\"error_kind\":\"status\",\"seed\":1,\"preset\":null,\"tls\":false,\"tls_resume\":false}"
+  "{\"bind\":\"127.0.0.1\",\"port\":$FB_PORT,\"delay_ms\":{\"min\":0,\"max\":0},\"error_rate\":0,\"error_kind\":\"status\",\"seed\":1,\"preset\":null,\"tls\":false,\"tls_resume\":false,\"http2\":false,\"h2_max_streams\":100,\"h2_timeout_s\":30}"
 fb_stop_server
 
 # --- presets and explicit options --------------------------------------------
 fb_start_server --dir "$DATA" --quiet --preset DELAY --seed 42 || fb_fail "DELAY starts"
 fb_eq "--preset DELAY --seed 42: settings" "$(settings "$FB_URL")" \
-  "{\"bind\":\"127.0.0.1\",\"port\":$FB_PORT,\"delay_ms\":{\"min\":100,\"max\":100},\"error_rate\":0,\"error_kind\":\"status\",\"seed\":42,\"preset\":\"DELAY\",\"tls\":false,\"tls_resume\":false}"
+  "{\"bind\":\"127.0.0.1\",\"port\":$FB_PORT,\"delay_ms\":{\"min\":100,\"max\":100},\"error_rate\":0,\"error_kind\":\"status\",\"seed\":42,\"preset\":\"DELAY\",\"tls\":false,\"tls_resume\":false,\"http2\":false,\"h2_max_streams\":100,\"h2_timeout_s\":30}"
 fb_stop_server
 fb_start_server --dir "$DATA" --quiet --preset ERROR || fb_fail "ERROR starts"
 fb_eq "--preset ERROR: settings" "$(settings "$FB_URL")" \
-  "{\"bind\":\"127.0.0.1\",\"port\":$FB_PORT,\"delay_ms\":{\"min\":100,\"max\":100},\"error_rate\":0.25,\"error_kind\":\"status\",\"seed\":1,\"preset\":\"ERROR\",\"tls\":false,\"tls_resume\":false}"
+  "{\"bind\":\"127.0.0.1\",\"port\":$FB_PORT,\"delay_ms\":{\"min\":100,\"max\":100},\"error_rate\":0.25,\"error_kind\":\"status\",\"seed\":1,\"preset\":\"ERROR\",\"tls\":false,\"tls_resume\":false,\"http2\":false,\"h2_max_streams\":100,\"h2_timeout_s\":30}"
 fb_stop_server
 fb_start_server --dir "$DATA" --quiet --delay 50:150 --error-rate 0.1 --error-kind reset \
   --preset ERROR --seed 7 || fb_fail "ERROR with options starts"
 fb_eq "--preset ERROR with explicit delay, rate, kind, seed: settings" "$(settings "$FB_URL")" \
-  "{\"bind\":\"127.0.0.1\",\"port\":$FB_PORT,\"delay_ms\":{\"min\":50,\"max\":150},\"error_rate\":0.1,\"error_kind\":\"reset\",\"seed\":7,\"preset\":\"ERROR\",\"tls\":false,\"tls_resume\":false}"
+  "{\"bind\":\"127.0.0.1\",\"port\":$FB_PORT,\"delay_ms\":{\"min\":50,\"max\":150},\"error_rate\":0.1,\"error_kind\":\"reset\",\"seed\":7,\"preset\":\"ERROR\",\"tls\":false,\"tls_resume\":false,\"http2\":false,\"h2_max_streams\":100,\"h2_timeout_s\":30}"
 fb_stats_reset
 fb_eq "/stats?reset=1 keeps the settings" "$(settings "$FB_URL" | jq -r .error_kind)" reset
 fb_stop_server

@@ -203,6 +203,37 @@ static void test_tls(void)
     BAD("unknown option '--no-tls-resume=1'", "--no-tls-resume=1");
 }
 
+static void test_http2(void)
+{
+    struct fsrv_config c;
+
+    CHECK_EQ_LONG(parse(&c, (char *)NULL), FSRV_CONFIG_RUN);
+    CHECK(!c.http2);
+    CHECK_EQ_LONG(c.h2_max_streams, 100);
+    CHECK_EQ_LONG(c.h2_timeout_s, 30);
+    CHECK_EQ_LONG(parse(&c, "--http2", (char *)NULL), FSRV_CONFIG_RUN);
+    CHECK(c.http2);
+    CHECK_EQ_LONG(c.h2_max_streams, 100);
+    CHECK_EQ_LONG(parse(&c, "--h2-max-streams=1", "--h2-timeout", "3600", "--http2", (char *)NULL),
+                  FSRV_CONFIG_RUN);
+    CHECK_EQ_LONG(c.h2_max_streams, 1);
+    CHECK_EQ_LONG(c.h2_timeout_s, 3600);
+    CHECK_EQ_LONG(parse(&c, "--http2", "--h2-max-streams", "100000", (char *)NULL),
+                  FSRV_CONFIG_RUN);
+    CHECK_EQ_LONG(c.h2_max_streams, 100000);
+
+    BAD("--h2-max-streams needs --http2", "--h2-max-streams", "10");
+    BAD("--h2-timeout needs --http2", "--h2-timeout", "10");
+    BAD("--h2-max-streams: '0' is not a number in 1-100000", "--http2", "--h2-max-streams", "0");
+    BAD("--h2-max-streams: '100001' is not a number in 1-100000", "--http2", "--h2-max-streams",
+        "100001");
+    BAD("--h2-max-streams: 'x' is not a number in 1-100000", "--http2", "--h2-max-streams", "x");
+    BAD("--h2-timeout: '0' is not a number of seconds in 1-3600", "--http2", "--h2-timeout", "0");
+    BAD("--h2-timeout: '3601' is not a number of seconds in 1-3600", "--http2", "--h2-timeout",
+        "3601");
+    BAD("unknown option '--http2=1'", "--http2=1");
+}
+
 static void test_kind_names(void)
 {
     CHECK_EQ_STR(fsrv_config_kind_name(FSRV_FAULT_STATUS), "status");
@@ -218,6 +249,7 @@ int main(void)
     test_presets();
     test_errors();
     test_tls();
+    test_http2();
     test_kind_names();
     return CHECK_DONE();
 }

@@ -168,13 +168,19 @@ static void test_ptrmap(void)
 static void test_stats(void)
 {
     struct stats s;
-    char buf[1024];
+    char buf[2048];
     int n;
 
     stats_init(&s);
-    stats_conn_open(&s);
-    stats_request_begin(&s);
-    stats_request_begin(&s);
+    stats_conn_open(&s, STATS_PROTO_HTTP1);
+    stats_request_begin(&s, STATS_PROTO_HTTP1);
+    stats_request_begin(&s, STATS_PROTO_H2C);
+    stats_stream_open(&s, 1);
+    stats_stream_open(&s, 7);
+    stats_stream_open(&s, 3);
+    stats_h2_defence(&s, STATS_H2_RAPID_RESET);
+    stats_h2_defence(&s, STATS_H2_STREAM_TIMEOUT);
+    stats_h2_defence(&s, STATS_H2_STREAM_TIMEOUT);
     stats_request_status(&s, 200);
     stats_request_status(&s, 404);
     stats_request_status(&s, 99);  /* ignored */
@@ -192,14 +198,23 @@ static void test_stats(void)
     CHECK_EQ_STR(buf, "{\"requests\":2,\"in_flight\":1,\"peak_in_flight\":2,\"connections\":1,"
                       "\"peak_connections\":1,\"by_status\":{\"200\":1,\"404\":1},"
                       "\"errors_injected\":1,\"accept_errors\":2,\"tls_handshakes\":3,"
-                      "\"tls_resumed\":1,\"tls_failed\":1}");
+                      "\"tls_resumed\":1,\"tls_failed\":1,"
+                      "\"requests_by_protocol\":{\"http/1.1\":1,\"h2\":0,\"h2c\":1},"
+                      "\"connections_by_protocol\":{\"http/1.1\":1,\"h2\":0,\"h2c\":0},"
+                      "\"streams\":3,\"peak_streams_per_connection\":7,"
+                      "\"h2_defences\":{\"rapid_reset\":1,\"flood\":0,\"header_limit\":0,"
+                      "\"stream_timeout\":2,\"idle_timeout\":0,\"protocol_error\":0}}");
     CHECK_EQ_LONG(n, (long)strlen(buf));
     stats_reset(&s);
     stats_json(&s, NULL, buf, sizeof(buf));
-    CHECK_EQ_STR(buf,
-                 "{\"requests\":0,\"in_flight\":1,\"peak_in_flight\":1,\"connections\":1,"
-                 "\"peak_connections\":1,\"by_status\":{},\"errors_injected\":0,"
-                 "\"accept_errors\":0,\"tls_handshakes\":0,\"tls_resumed\":0,\"tls_failed\":0}");
+    CHECK_EQ_STR(buf, "{\"requests\":0,\"in_flight\":1,\"peak_in_flight\":1,\"connections\":1,"
+                      "\"peak_connections\":1,\"by_status\":{},\"errors_injected\":0,"
+                      "\"accept_errors\":0,\"tls_handshakes\":0,\"tls_resumed\":0,\"tls_failed\":0,"
+                      "\"requests_by_protocol\":{\"http/1.1\":0,\"h2\":0,\"h2c\":0},"
+                      "\"connections_by_protocol\":{\"http/1.1\":0,\"h2\":0,\"h2c\":0},"
+                      "\"streams\":0,\"peak_streams_per_connection\":0,"
+                      "\"h2_defences\":{\"rapid_reset\":0,\"flood\":0,\"header_limit\":0,"
+                      "\"stream_timeout\":0,\"idle_timeout\":0,\"protocol_error\":0}}");
     stats_request_end(&s);
     stats_request_end(&s); /* never below zero */
     CHECK_EQ_LONG(s.in_flight, 0);
@@ -218,7 +233,7 @@ static void test_stats_settings(void)
                                  .error_kind = "status",
                                  .seed = 42,
                                  .preset = "DELAY"};
-    char buf[1024];
+    char buf[2048];
     int n;
 
     stats_init(&s);
@@ -226,10 +241,16 @@ static void test_stats_settings(void)
     CHECK_EQ_STR(buf, "{\"requests\":0,\"in_flight\":0,\"peak_in_flight\":0,\"connections\":0,"
                       "\"peak_connections\":0,\"by_status\":{},\"errors_injected\":0,"
                       "\"accept_errors\":0,\"tls_handshakes\":0,\"tls_resumed\":0,\"tls_failed\":0,"
+                      "\"requests_by_protocol\":{\"http/1.1\":0,\"h2\":0,\"h2c\":0},"
+                      "\"connections_by_protocol\":{\"http/1.1\":0,\"h2\":0,\"h2c\":0},"
+                      "\"streams\":0,\"peak_streams_per_connection\":0,"
+                      "\"h2_defences\":{\"rapid_reset\":0,\"flood\":0,\"header_limit\":0,"
+                      "\"stream_timeout\":0,\"idle_timeout\":0,\"protocol_error\":0},"
                       "\"settings\":{\"bind\":\"127.0.0.1\",\"port\":8001,"
                       "\"delay_ms\":{\"min\":100,\"max\":100},\"error_rate\":0.25,"
                       "\"error_kind\":\"status\",\"seed\":42,\"preset\":\"DELAY\","
-                      "\"tls\":false,\"tls_resume\":false}}");
+                      "\"tls\":false,\"tls_resume\":false,\"http2\":false,"
+                      "\"h2_max_streams\":0,\"h2_timeout_s\":0}}");
     CHECK_EQ_LONG(n, (long)strlen(buf));
 
     /* No preset -> null; the shortest exact rate; the largest seed; a
@@ -243,12 +264,16 @@ static void test_stats_settings(void)
                                   .seed = UINT64_MAX,
                                   .preset = NULL,
                                   .tls = true,
-                                  .tls_resume = true};
+                                  .tls_resume = true,
+                                  .http2 = true,
+                                  .h2_max_streams = 100,
+                                  .h2_timeout_s = 30};
     stats_json(&s, &set, buf, sizeof(buf));
     CHECK(strstr(buf, ",\"settings\":{\"bind\":\"::1\\\"\\\\\\u000a\",\"port\":0,"
                       "\"delay_ms\":{\"min\":50,\"max\":150},\"error_rate\":0.1,"
                       "\"error_kind\":\"stall\",\"seed\":18446744073709551615,"
-                      "\"preset\":null,\"tls\":true,\"tls_resume\":true}}") != NULL);
+                      "\"preset\":null,\"tls\":true,\"tls_resume\":true,\"http2\":true,"
+                      "\"h2_max_streams\":100,\"h2_timeout_s\":30}}") != NULL);
     set.error_rate = 0.0;
     stats_json(&s, &set, buf, sizeof(buf));
     CHECK(strstr(buf, "\"error_rate\":0,") != NULL);
