@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cancel.h"
+#include "report.h"
 #include "save.h"
 
 #define MAX_REDIRS 5
@@ -303,7 +304,12 @@ int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job)
     } while (0)
     SET(CURLOPT_PRIVATE, x);
     SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    SET(CURLOPT_HTTP_VERSION, flags_xfer_http_version(job));
+    /* --http2: a transfer waits for a connection it can multiplex on rather
+     * than opening one of its own (a multi handle's; curl_easy_perform has
+     * one transfer per handle, so nothing waits). */
+    if (job->http2)
+        SET(CURLOPT_PIPEWAIT, 1L);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
     SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     SET(CURLOPT_FOLLOWLOCATION, 1L);
@@ -344,6 +350,59 @@ fail:
     return -EINVAL;
 }
 
+long flags_xfer_http_version(const struct flags_job *job)
+{
+    if (!job->http2)
+        return (long)CURL_HTTP_VERSION_1_1;
+    if (strncasecmp(job->base_url, "https://", 8) == 0)
+        return (long)CURL_HTTP_VERSION_2TLS;          /* h2 if ALPN agrees; the record says */
+    return (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE; /* h2c, no Upgrade round trip */
+}
+
+bool flags_http2_refusal(const char *base_url, const curl_version_info_data *v, char *msg,
+                         size_t cap)
+{
+    if (!(v->features & CURL_VERSION_HTTP2)) {
+        snprintf(msg, cap,
+                 "*** Usage error: --http2 needs a libcurl with HTTP/2; libcurl %s was built "
+                 "without it",
+                 v->version);
+        return true;
+    }
+    if (strncasecmp(base_url, "https://", 8) != 0 && v->version_num < 0x080000) {
+        snprintf(msg, cap,
+                 "*** Usage error: --http2 with an http:// URL (h2c) needs libcurl 8.0 or "
+                 "later: libcurl %s breaks every h2c stream after the first (curl issue #10634)",
+                 v->version);
+        return true;
+    }
+    return false;
+}
+
+/* Fills the HTTP/2 accounting of *res from x's finished transfer: the
+ * protocol used, and when its request went out and ended on which local
+ * port, from which the record counts the streams in flight on one connection
+ * (record.h, flags_streams_peak). Only a transfer that sent its request has a
+ * span. */
+static void stream_span(struct flags_xfer *x, struct flags_result *res)
+{
+    curl_off_t pre_us = 0, total_us = 0;
+    long version = 0, port = 0;
+
+    (void)curl_easy_getinfo(x->easy, CURLINFO_HTTP_VERSION, &version);
+    (void)curl_easy_getinfo(x->easy, CURLINFO_LOCAL_PORT, &port);
+    (void)curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &pre_us);
+    (void)curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    res->http_version = version;
+    res->local_port = port;
+    /* Both ends from the one start, so a result handled late (a busy loop,
+     * a saver) does not stretch its span. */
+    if (port > 0 && pre_us > 0 && total_us >= pre_us) {
+        res->sent_s = x->t_start + (double)pre_us / 1e6;
+        res->end_s = x->t_start + (double)total_us / 1e6;
+    }
+}
+
 int flags_xfer_start(struct flags_xfer *x, const struct flags_job *job, size_t index)
 {
     /* The buffer was sized for this job's base URL in init. */
@@ -362,6 +421,7 @@ int flags_xfer_start(struct flags_xfer *x, const struct flags_job *job, size_t i
     x->save_err = 0;
     snprintf(x->part_name, sizeof(x->part_name), ".%s.gif.%ld.%zu.part", cc, x->pid, index);
     x->errbuf[0] = '\0';
+    x->t_start = flags_now();
     return 0;
 }
 
@@ -552,6 +612,7 @@ bool flags_xfer_classify(struct flags_xfer *x, const struct flags_job *job, CURL
     res->http_status = status;
     res->connects = connects;
     res->latency_s = (double)total_us / 1e6;
+    stream_span(x, res);
 
     if (rc == CURLE_ABORTED_BY_CALLBACK && flags_cancelled()) {
         res->status = FLAGS_CANCELLED;
