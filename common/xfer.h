@@ -103,6 +103,13 @@ long flags_xfer_http_version(const struct flags_job *job);
 bool flags_http2_refusal(const char *base_url, const curl_version_info_data *v, char *msg,
                          size_t cap);
 
+/* Copies libcurl's error text into msg (of size cap) without what would
+ * tell the schedulers apart: an HTTP/2 stream's number ("stream 7 was not
+ * closed cleanly" reads "stream was not closed cleanly") and a trailing
+ * " (err N)" after the error's name. Other text is copied as it is,
+ * truncated to fit. Pure: unit-tested. */
+void flags_h2_words(const char *text, char *msg, size_t cap);
+
 /* Prepares x for request index of job: sets the URL, empties the body.
  * Returns 0 or -EINVAL if libcurl refused the URL. */
 int flags_xfer_start(struct flags_xfer *x, const struct flags_job *job, size_t index);
