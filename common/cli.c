@@ -433,6 +433,11 @@ int flags_cli_parse(struct flags_opts *o, int argc, char **argv, unsigned defaul
         case ':':
             return usage_error(err, errlen, "option '%s' needs an argument", argv[optind - 1]);
         default:
+            /* A long option's value in optopt: it was given "=ARG" but takes
+             * none (--http2=1). */
+            if (optopt >= OPT_OUTPUT)
+                return usage_error(err, errlen, "option '%s' doesn't allow an argument",
+                                   argv[optind - 1]);
             if (optopt)
                 return usage_error(err, errlen, "unrecognized option '-%c'", optopt);
             return usage_error(err, errlen, "unrecognized option '%s'", argv[optind - 1]);
