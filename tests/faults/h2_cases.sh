@@ -11,6 +11,7 @@
 # "/usr/bin/python3 peers/python/flags2_asyncio.py", split on blanks),
 # FLAGS_BACKEND (its name when not the binary's), FB_LIB (tests/lib.sh),
 # FB_SRC (the source tree), FB_CODES (data/country_codes.txt).
+# shellcheck source=tests/lib.sh
 source "$FB_LIB"
 source "$FB_SRC/tests/faults/fault_lib.sh"
 fb_need python3:python3 openssl:openssl

@@ -40,6 +40,7 @@ import h2.config
 import h2.connection
 import h2.errors
 import h2.events
+import h2.exceptions
 import h2.settings
 
 FAULTS = ('ok', 'streams1', 'rst', 'goaway', 'window0', 'reset100')
