@@ -200,6 +200,26 @@ int loop_set_maxconnects(struct loop *l, long total)
     return 0;
 }
 
+long loop_h2_connections(long transfers, long streams)
+{
+    if (transfers < 1)
+        return 1;
+    return (transfers + streams - 1) / streams;
+}
+
+int loop_set_http2(struct loop *l, long total, long streams)
+{
+    for (unsigned k = 0; k < l->nmulti; k++) {
+        CURLM *m = l->multis[k].multi;
+        long cap = loop_h2_connections(share_of(total, k, l->nmulti), streams);
+        if (curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) != CURLM_OK ||
+            curl_multi_setopt(m, CURLMOPT_MAX_CONCURRENT_STREAMS, streams) != CURLM_OK ||
+            curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, cap) != CURLM_OK)
+            return -EINVAL;
+    }
+    return 0;
+}
+
 int loop_add(struct loop *l, CURL *easy, unsigned which)
 {
     CURLMcode mc = curl_multi_add_handle(l->multis[which % l->nmulti].multi, easy);

@@ -62,6 +62,26 @@ int loop_init(struct loop *l, unsigned nmulti, loop_done_fn done, void *arg);
  * or -EINVAL if libcurl refused it. */
 int loop_set_maxconnects(struct loop *l, long total);
 
+/* The streams libcurl opens on one HTTP/2 connection at most
+ * (CURLMOPT_MAX_CONCURRENT_STREAMS; libcurl's default, and the
+ * SETTINGS_MAX_CONCURRENT_STREAMS of nginx, nghttpd and most servers, the
+ * least RFC 9113 recommends). A server that allows fewer is obeyed. */
+#define LOOP_H2_STREAMS 100L
+
+/* The connections a multi handle with `transfers` in flight at most may open
+ * over HTTP/2 when each carries `streams`: ceil(transfers / streams), at least
+ * 1. */
+long loop_h2_connections(long transfers, long streams);
+
+/* --http2: makes every multi handle multiplex (CURLPIPE_MULTIPLEX, up to
+ * `streams` per connection) and caps the connections to the one host that
+ * handle k opens at loop_h2_connections(its share of total, streams), the
+ * share dealt out as in loop_set_maxconnects. Without the cap libcurl 7.88
+ * opens a new connection for every transfer that finds the others full
+ * (docs/asyncloop.md, "HTTP/2"). Returns 0 or -EINVAL if libcurl refused an
+ * option. */
+int loop_set_http2(struct loop *l, long total, long streams);
+
 /* Adds easy to multi handle which % nmulti; it starts on the next loop
  * iteration. Returns 0, or -EINVAL with l->msg set if libcurl refused it.
  * Must not be called from a libcurl callback. */

@@ -46,6 +46,7 @@ enum {
     OPT_SAVE_THREADS,
     OPT_CACERT,
     OPT_MULTIS,
+    OPT_HTTP2,
 };
 
 static const struct option long_opts[] = {
@@ -68,6 +69,7 @@ static const struct option long_opts[] = {
     {"save-threads", required_argument, NULL, OPT_SAVE_THREADS},
     {"cacert", required_argument, NULL, OPT_CACERT},
     {"multis", required_argument, NULL, OPT_MULTIS},
+    {"http2", no_argument, NULL, OPT_HTTP2},
     {NULL, 0, NULL, 0},
 };
 
@@ -425,9 +427,17 @@ int flags_cli_parse(struct flags_opts *o, int argc, char **argv, unsigned defaul
                                    FLAGS_CLI_MAX_LOOPS, optarg);
             o->multis = (unsigned)num;
             break;
+        case OPT_HTTP2:
+            o->http2 = true;
+            break;
         case ':':
             return usage_error(err, errlen, "option '%s' needs an argument", argv[optind - 1]);
         default:
+            /* A long option's value in optopt: it was given "=ARG" but takes
+             * none (--http2=1). */
+            if (optopt >= OPT_OUTPUT)
+                return usage_error(err, errlen, "option '%s' doesn't allow an argument",
+                                   argv[optind - 1]);
             if (optopt)
                 return usage_error(err, errlen, "unrecognized option '-%c'", optopt);
             return usage_error(err, errlen, "unrecognized option '%s'", argv[optind - 1]);
@@ -470,7 +480,7 @@ void flags_cli_usage(FILE *f, const char *prog)
             "usage: %s [-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL|URL] [-v]\n"
             "       [--output DIR] [--timeout SECONDS] [--repeat K] [--json FILE]\n"
             "       [--latencies FILE] [--quiet] [--fresh-connect] [--max-size BYTES]\n"
-            "       [--cacert FILE] [CC ...]\n",
+            "       [--cacert FILE] [--http2] [CC ...]\n",
             prog);
 }
 
@@ -502,6 +512,8 @@ void flags_cli_help(FILE *f, const char *prog, unsigned default_concur_req, unsi
             "  --max-size BYTES      largest response accepted; K, M, G suffixes (default=1M)\n"
             "  --cacert FILE         trust only the CA certificates in FILE (PEM) for https\n"
             "                        servers (default: the system's); always verified\n"
+            "  --http2               HTTP/2: h2 for https:// (ALPN), h2c with prior knowledge\n"
+            "                        for http:// (needs libcurl 8.0 or later)\n"
             "  --loops N             flags_asyncloop only: N event loops on N threads, sharing\n"
             "                        the -m permits (default=1)\n"
             "  --save-threads K      flags_asyncloop only: save the files on K threads off the\n"

@@ -30,6 +30,7 @@ struct flags_opts {
     bool verbose;               /* -v: one line per download, no progress bar */
     bool quiet;                 /* --quiet: the summary only */
     bool fresh_connect;         /* --fresh-connect */
+    bool http2;                 /* --http2: h2 (https://) or h2c with prior knowledge (http://) */
     size_t limit;               /* -l N, SIZE_MAX when absent */
     long max_req;               /* -m CONCURRENT, >= 1; clamped later to the backend's maximum */
     const char *server_label;   /* "DELAY", "ERROR", "LOCAL", "REMOTE" or "CUSTOM" */

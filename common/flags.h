@@ -41,6 +41,8 @@ struct flags_job {
     unsigned save_threads; /* --save-threads: saver threads (asyncloop); 0: save on the loop */
     unsigned multis;       /* --multis: libcurl multi handles per loop (asyncloop); 0 or 1: one */
     const char *cacert;    /* --cacert: CA certificates (PEM) for https, or NULL: the system's */
+    bool http2;            /* --http2: h2 for https:// (ALPN), h2c with prior knowledge for
+                              http:// (the common main refuses h2c before libcurl 8.0) */
 
     /* Atomic saves into outdir_fd (save.h); NULL: a new file renamed over. */
     struct flags_saver *saver;
@@ -57,6 +59,10 @@ struct flags_result {
     double latency_s;         /* transfer time (CURLINFO_TOTAL_TIME_T), 0 if never started */
     size_t bytes;             /* body bytes received */
     long connects;            /* new connections this transfer opened */
+    long http_version;        /* CURLINFO_HTTP_VERSION: CURL_HTTP_VERSION_1_1, _2_0...; 0 none */
+    long local_port;          /* CURLINFO_LOCAL_PORT of its connection; 0 if none was made */
+    double sent_s, end_s;     /* flags_now() when its request went out and when it ended;
+                                 0 if none went out: streams per connection (record.h) */
     char msg[256];            /* FLAGS_ERROR: the reason, one line; else empty */
 };
 

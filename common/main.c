@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +38,9 @@ struct run {
     size_t nlatencies;
     unsigned long long bytes;
     long connections;
+    size_t by_version[3];            /* responses over HTTP/1.x, HTTP/2, anything else */
+    struct flags_stream_span *spans; /* --json: a request's time on its connection */
+    size_t nspans;
     struct flags_progress progress;
     FILE *out;                     /* stdout through its writer (output.h) */
     const struct flags_job *shown; /* the job with the redacted base URL, for -v */
@@ -78,6 +82,16 @@ static void on_done(const struct flags_result *res, void *arg)
         run->latencies_ms[run->nlatencies++] = res->latency_s * 1000.0;
     run->bytes += res->bytes;
     run->connections += res->connects;
+    if (res->http_version == CURL_HTTP_VERSION_2_0)
+        run->by_version[1]++;
+    else if (res->http_version == CURL_HTTP_VERSION_1_1 ||
+             res->http_version == CURL_HTTP_VERSION_1_0)
+        run->by_version[0]++;
+    else if (res->http_version != 0)
+        run->by_version[2]++;
+    if (run->spans && res->end_s > 0)
+        run->spans[run->nspans++] = (struct flags_stream_span){
+            .sent_s = res->sent_s, .end_s = res->end_s, .port = res->local_port};
 
     if (run->opts->verbose && !run->opts->quiet) {
         char url[PATH_MAX];
@@ -144,6 +158,21 @@ static int append_latencies(int fd, const double *ms, size_t n)
     }
     free(text);
     return rc;
+}
+
+/* The protocol the responses came over, for the record: one name when they
+ * all used one, "mixed" when not, NULL when there was no response. */
+static const char *measured_protocol(const struct run *run, const char *base_url)
+{
+    const size_t *v = run->by_version;
+
+    if (v[0] + v[1] + v[2] == 0)
+        return NULL;
+    if (v[0] && !v[1] && !v[2])
+        return "http/1.1";
+    if (v[1] && !v[0] && !v[2])
+        return strncasecmp(base_url, "https://", 8) == 0 ? "h2" : "h2c";
+    return "mixed";
 }
 
 static const char *prog_name(const char *argv0)
@@ -234,6 +263,7 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     job.save_threads = opts->save_threads;
     job.cacert = opts->cacert;
     job.multis = opts->multis;
+    job.http2 = opts->http2;
     if (!backend->variants && (opts->loops != 1 || opts->save_threads != 0 || opts->multis != 1)) {
         fprintf(stderr, "*** Usage error: --loops, --save-threads and --multis are options of "
                         "flags_asyncloop\n");
@@ -261,6 +291,14 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
         goto out;
     }
     curl_ready = true;
+    /* Decided from the libcurl loaded, not the one built against: the same
+     * binary may run with libcurl 8 through LD_LIBRARY_PATH. */
+    if (opts->http2 &&
+        flags_http2_refusal(opts->base_url, curl_version_info(CURLVERSION_NOW), err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
 
     /* A multi handle's wakeup descriptors, for the libcurl loaded (2: 7.88's
      * socketpair; 1: an eventfd); 2, the most, if they cannot be counted. */
@@ -324,6 +362,10 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     run.opts = opts;
     run.seen = calloc(job.requests, 1);
     run.latencies_ms = malloc(job.requests * sizeof(*run.latencies_ms));
+    if (opts->json_path && !(run.spans = malloc(job.requests * sizeof(*run.spans)))) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        goto out;
+    }
     if (!run.seen || !run.latencies_ms) {
         fprintf(stderr, "%s: out of memory\n", prog);
         goto out;
@@ -414,6 +456,9 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
             .save_threads = job.save_threads,
             .multis = job.multis ? job.multis : 1,
             .fd_cost = per,
+            .http2 = opts->http2,
+            .protocol = measured_protocol(&run, opts->base_url),
+            .streams = flags_streams_peak(run.spans, run.nspans),
         };
         int urc = flags_record_usage(&rec);
         if (urc != 0)
@@ -457,6 +502,7 @@ out:
         close(lat_fd);
     free(run.seen);
     free(run.latencies_ms);
+    free(run.spans);
     if (opts)
         flags_opts_free(opts);
     free(opts);

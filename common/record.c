@@ -121,8 +121,66 @@ int flags_record_write(FILE *f, const struct flags_record *r)
         flags_json_string(f, r->proxy_env);
     else
         fputs("null", f);
+    fprintf(f, ",\"http2\":%s,\"protocol\":", r->http2 ? "true" : "false");
+    if (r->protocol)
+        flags_json_string(f, r->protocol);
+    else
+        fputs("null", f);
+    fprintf(f, ",\"streams\":%ld", r->streams);
     fputs("}\n", f);
     return ferror(f) ? -EIO : 0;
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+    const struct flags_stream_span *x = a, *y = b;
+
+    if (x->port != y->port)
+        return x->port < y->port ? -1 : 1;
+    if (x->sent_s != y->sent_s)
+        return x->sent_s < y->sent_s ? -1 : 1;
+    return 0;
+}
+
+static int double_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+long flags_streams_peak(struct flags_stream_span *spans, size_t n)
+{
+    long peak = 0;
+    size_t i = 0;
+
+    if (n == 0)
+        return 0;
+    qsort(spans, n, sizeof(*spans), span_cmp);
+    while (i < n) { /* the spans of one port: spans[i..j) */
+        size_t j = i;
+        while (j < n && spans[j].port == spans[i].port)
+            j++;
+        /* The ends of this port's spans, sorted; two pointers walk starts and
+         * ends together: at each start, the spans open are those started
+         * before minus those ended at or before it. */
+        double *ends = malloc((j - i) * sizeof(*ends));
+        if (!ends)
+            return -1;
+        for (size_t k = i; k < j; k++)
+            ends[k - i] = spans[k].end_s;
+        qsort(ends, j - i, sizeof(*ends), double_cmp);
+        size_t closed = 0;
+        for (size_t k = i; k < j; k++) {
+            while (closed < j - i && ends[closed] <= spans[k].sent_s)
+                closed++;
+            long open = (long)(k - i + 1 - closed);
+            if (open > peak)
+                peak = open;
+        }
+        free(ends);
+        i = j;
+    }
+    return peak;
 }
 
 int flags_record_open(const char *path)

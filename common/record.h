@@ -34,7 +34,28 @@ struct flags_record {
                               libcurl loaded ("fds_per_transfer"); 0: not known */
     const char *proxy_env; /* flags_proxy_env(): the proxy settings libcurl took
                               from the environment, redacted; NULL or "": none */
+    bool http2;            /* --http2 was asked for */
+    const char *protocol;  /* measured over the responses (CURLINFO_HTTP_VERSION):
+                              "http/1.1", "h2", "h2c", "mixed"; NULL: no response */
+    long streams;          /* the most requests in flight on one connection at once
+                              (flags_streams_peak); 0: no request went out; -1:
+                              out of memory to count them */
 };
+
+/* One request's time on its connection, for flags_streams_peak: the local
+ * port names the connection (two connections to one server never share it at
+ * the same time), sent and end bound the request's stream. */
+struct flags_stream_span {
+    double sent_s, end_s; /* flags_now() when the request went out, and ended */
+    long port;            /* CURLINFO_LOCAL_PORT */
+};
+
+/* The most spans in flight at one instant on one port: the peak number of
+ * streams one connection carried, measured from the client side (docs/client.md,
+ * "HTTP/2"). A span ending exactly when another starts does not overlap it.
+ * Sorts spans in place. Returns the peak (0 for n == 0), or -1 if its scratch
+ * array (a double per span of one port) cannot be allocated. Unit-tested. */
+long flags_streams_peak(struct flags_stream_span *spans, size_t n);
 
 /* Fills cpu_user_s, cpu_sys_s and max_rss_kb from getrusage(RUSAGE_SELF).
  * Returns 0 or -errno (the fields are then 0). */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cancel.h"
+#include "report.h"
 #include "save.h"
 
 #define MAX_REDIRS 5
@@ -303,7 +304,12 @@ int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job)
     } while (0)
     SET(CURLOPT_PRIVATE, x);
     SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    SET(CURLOPT_HTTP_VERSION, flags_xfer_http_version(job));
+    /* --http2: a transfer waits for a connection it can multiplex on rather
+     * than opening one of its own (a multi handle's; curl_easy_perform has
+     * one transfer per handle, so nothing waits). */
+    if (job->http2)
+        SET(CURLOPT_PIPEWAIT, 1L);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
     SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     SET(CURLOPT_FOLLOWLOCATION, 1L);
@@ -344,6 +350,96 @@ fail:
     return -EINVAL;
 }
 
+long flags_xfer_http_version(const struct flags_job *job)
+{
+    if (!job->http2)
+        return (long)CURL_HTTP_VERSION_1_1;
+    if (strncasecmp(job->base_url, "https://", 8) == 0)
+        return (long)CURL_HTTP_VERSION_2TLS;          /* h2 if ALPN agrees; the record says */
+    return (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE; /* h2c, no Upgrade round trip */
+}
+
+bool flags_http2_refusal(const char *base_url, const curl_version_info_data *v, char *msg,
+                         size_t cap)
+{
+    if (!(v->features & CURL_VERSION_HTTP2)) {
+        snprintf(msg, cap,
+                 "*** Usage error: --http2 needs a libcurl with HTTP/2; libcurl %s was built "
+                 "without it",
+                 v->version);
+        return true;
+    }
+    if (strncasecmp(base_url, "https://", 8) != 0 && v->version_num < 0x080000) {
+        snprintf(msg, cap,
+                 "*** Usage error: --http2 with an http:// URL (h2c) needs libcurl 8.0 or "
+                 "later: libcurl %s breaks every h2c stream after the first (curl issue #10634)",
+                 v->version);
+        return true;
+    }
+    return false;
+}
+
+#define FLAGS_H2_CUT_OFF "HTTP/2 stream was not closed cleanly before end of the underlying stream"
+
+/* The length of the run of decimal digits at p. */
+static size_t digits(const char *p)
+{
+    size_t k = 0;
+    while (p[k] >= '0' && p[k] <= '9')
+        k++;
+    return k;
+}
+
+void flags_h2_words(const char *text, char *msg, size_t cap)
+{
+    const char *p = text;
+    size_t n = 0, k;
+
+    if (cap == 0)
+        return;
+    /* libcurl names the stream ("HTTP/2 stream 7 was not closed cleanly:
+     * INTERNAL_ERROR (err 2)"): its number says how the requests were laid
+     * out on connections, which differs by scheduler. Dropped, with the
+     * error's number (its name stays). */
+    while (*p && n + 1 < cap) {
+        if (strncmp(p, "stream ", 7) == 0 && (k = digits(p + 7)) > 0 &&
+            (p[7 + k] == ' ' || p[7 + k] == '\0')) {
+            for (const char *w = "stream"; *w && n + 1 < cap; w++)
+                msg[n++] = *w;
+            p += 7 + k; /* on to the blank after the number, or the end */
+            continue;
+        }
+        if (strncmp(p, " (err ", 6) == 0 && (k = digits(p + 6)) > 0 && strcmp(p + 6 + k, ")") == 0)
+            break;
+        msg[n++] = *p++;
+    }
+    msg[n] = '\0';
+}
+
+/* Fills the HTTP/2 accounting of *res from x's finished transfer: the
+ * protocol used, and when its request went out and ended on which local
+ * port, from which the record counts the streams in flight on one connection
+ * (record.h, flags_streams_peak). Only a transfer that sent its request has a
+ * span. */
+static void stream_span(struct flags_xfer *x, struct flags_result *res)
+{
+    curl_off_t pre_us = 0, total_us = 0;
+    long version = 0, port = 0;
+
+    (void)curl_easy_getinfo(x->easy, CURLINFO_HTTP_VERSION, &version);
+    (void)curl_easy_getinfo(x->easy, CURLINFO_LOCAL_PORT, &port);
+    (void)curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &pre_us);
+    (void)curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    res->http_version = version;
+    res->local_port = port;
+    /* Both ends from the one start, so a result handled late (a busy loop,
+     * a saver) does not stretch its span. */
+    if (port > 0 && pre_us > 0 && total_us >= pre_us) {
+        res->sent_s = x->t_start + (double)pre_us / 1e6;
+        res->end_s = x->t_start + (double)total_us / 1e6;
+    }
+}
+
 int flags_xfer_start(struct flags_xfer *x, const struct flags_job *job, size_t index)
 {
     /* The buffer was sized for this job's base URL in init. */
@@ -362,6 +458,7 @@ int flags_xfer_start(struct flags_xfer *x, const struct flags_job *job, size_t i
     x->save_err = 0;
     snprintf(x->part_name, sizeof(x->part_name), ".%s.gif.%ld.%zu.part", cc, x->pid, index);
     x->errbuf[0] = '\0';
+    x->t_start = flags_now();
     return 0;
 }
 
@@ -487,7 +584,7 @@ bool flags_tls_reason(const struct flags_tls_failure *f, char *msg, size_t cap)
 static void tls_failure(struct flags_xfer *x, const struct flags_job *job, CURLcode rc,
                         struct flags_tls_failure *f)
 {
-    curl_off_t appconnect_us = 0;
+    curl_off_t appconnect_us = 0, pretransfer_us = 0;
     long local_port = 0;
     const char *url = NULL;
 
@@ -506,7 +603,11 @@ static void tls_failure(struct flags_xfer *x, const struct flags_job *job, CURLc
         url = x->url;
     f->https = strncasecmp(url, "https://", 8) == 0;
     f->tcp_up = local_port > 0;
-    f->tls_done = appconnect_us > 0;
+    /* A transfer multiplexed onto an HTTP/2 connection made by another one
+     * did no handshake of its own (APPCONNECT stays 0): that its request
+     * went out says the handshake was over. */
+    (void)curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_us);
+    f->tls_done = appconnect_us > 0 || pretransfer_us > 0;
 }
 
 /* The message for a transfer one of our callbacks ended, into msg. */
@@ -552,6 +653,7 @@ bool flags_xfer_classify(struct flags_xfer *x, const struct flags_job *job, CURL
     res->http_status = status;
     res->connects = connects;
     res->latency_s = (double)total_us / 1e6;
+    stream_span(x, res);
 
     if (rc == CURLE_ABORTED_BY_CALLBACK && flags_cancelled()) {
         res->status = FLAGS_CANCELLED;
@@ -568,9 +670,20 @@ bool flags_xfer_classify(struct flags_xfer *x, const struct flags_job *job, CURL
         struct flags_tls_failure f;
         res->status = FLAGS_ERROR;
         tls_failure(x, job, rc, &f);
-        if (!flags_tls_reason(&f, res->msg, sizeof(res->msg)))
-            snprintf(res->msg, sizeof(res->msg), "%s",
-                     x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+        /* A reset HTTP/2 connection (its request had gone out): the one
+         * transfer that read the reset says so, the others on it find their
+         * stream cut off. Every stream gets the words of the many, so that a
+         * pool (a connection per stream) and a loop (many streams on one)
+         * say the same. */
+        bool h2_reset =
+            job->http2 && f.tls_done && rc == CURLE_RECV_ERROR && f.os_errno == ECONNRESET;
+        if (flags_tls_reason(&f, res->msg, sizeof(res->msg)))
+            ; /* its words are in msg */
+        else if (h2_reset)
+            snprintf(res->msg, sizeof(res->msg), "%s", FLAGS_H2_CUT_OFF);
+        else
+            flags_h2_words(x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc), res->msg,
+                           sizeof(res->msg));
     } else if (status == 200 && x->have_cl && x->received != x->content_length) {
         /* libcurl reports a short body itself; this also holds if it did not. */
         res->status = FLAGS_ERROR;

@@ -77,18 +77,38 @@ struct flags_xfer {
     int save_err;                /* FLAGS_XFER_SAVE_FAILED: the negative errno */
     char part_name[64];          /* ".CC.gif.PID.INDEX.part" in job->outdir_fd */
     char errbuf[CURL_ERROR_SIZE];
-    long pid;      /* this process, for temporary file names (no getpid per save) */
-    void *backend; /* free for the backend's use (list links, owner) */
+    long pid;       /* this process, for temporary file names (no getpid per save) */
+    void *backend;  /* free for the backend's use (list links, owner) */
+    double t_start; /* flags_now() at flags_xfer_start: libcurl's times count from about here */
 };
 
 /* Creates x's easy handle and sets every option common to all backends:
- * HTTP/1.1, NOSIGNAL, the timeout, bounded redirects, http/https only, the
- * size cap, the header, write and cancel callbacks, keep-alive unless
- * job->fresh_connect, and job->cacert as the only CAs (CURLOPT_CAINFO).
- * TLS sessions are cached per easy handle (libcurl's default).
- * Returns 0, -ENOMEM, or -EINVAL if libcurl refused an option. On error x
+ * HTTP/1.1 (--http2: HTTP/2 and PIPEWAIT), NOSIGNAL, the timeout, bounded redirects, http/https
+ * only, the size cap, the header, write and cancel callbacks, keep-alive unless job->fresh_connect,
+ * and job->cacert as the only CAs (CURLOPT_CAINFO). TLS sessions are cached per easy handle
+ * (libcurl's default). Returns 0, -ENOMEM, or -EINVAL if libcurl refused an option. On error x
  * holds nothing that needs freeing. */
 int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job);
+
+/* CURLOPT_HTTP_VERSION for job: HTTP/1.1, or with job->http2
+ * CURL_HTTP_VERSION_2TLS for https:// (h2 through ALPN) and
+ * CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE for http:// (h2c). */
+long flags_xfer_http_version(const struct flags_job *job);
+
+/* Whether --http2 must be refused for base_url with the libcurl v describes
+ * (curl_version_info at run time): one without HTTP/2, or h2c (http://)
+ * before libcurl 8.0, whose h2c with prior knowledge fails every stream
+ * after the first (curl issue #10634). Returns true with the one-line usage
+ * error in msg, or false. Pure: unit-tested. */
+bool flags_http2_refusal(const char *base_url, const curl_version_info_data *v, char *msg,
+                         size_t cap);
+
+/* Copies libcurl's error text into msg (of size cap) without what would
+ * tell the schedulers apart: an HTTP/2 stream's number ("stream 7 was not
+ * closed cleanly" reads "stream was not closed cleanly") and a trailing
+ * " (err N)" after the error's name. Other text is copied as it is,
+ * truncated to fit. Pure: unit-tested. */
+void flags_h2_words(const char *text, char *msg, size_t cap);
 
 /* Prepares x for request index of job: sets the URL, empties the body.
  * Returns 0 or -EINVAL if libcurl refused the URL. */

@@ -37,6 +37,7 @@ packages=(
   hyperfine gnuplot-nox                 # scripts/bench.sh: timing and plots
   imagemagick iso-flags-png-320x240     # scripts/make-dataset.sh: the real flags
   shellcheck pyflakes3 clang-format     # tests/lint (label lint): bash, Python and C lint
+  nghttp2-server python3-httpx python3-h2  # --http2 tests: nghttpd peer, the Python h2 line, h2_fault_server.py
 )
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 libcurl8_dir=""

@@ -8,6 +8,11 @@ it, results collected with asyncio.as_completed. Files are saved inline on
 the event loop (flags2), or with --save-in-executor through
 loop.run_in_executor (the book's flags3). The command line, output, saving
 and --json record are flags2_common's, the same as the C clients'.
+
+--http2: httpx's AsyncClient(http2=True) instead of aiohttp (which has no
+HTTP/2), under the same asyncio.Semaphore(concur_req): h2 over TLS through
+ALPN, h2c with prior knowledge for http:// (http1=False). httpcore keeps one
+connection per origin while its streams last and multiplexes on it.
 """
 
 import asyncio
@@ -19,6 +24,11 @@ import time
 import types
 
 import aiohttp
+
+try:
+    import httpx  # only for --http2 (python3-httpx, python3-h2)
+except ImportError:  # said when --http2 is asked for
+    httpx = None
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import flags2_common as common  # noqa: E402
@@ -63,6 +73,51 @@ async def get_one(session, job, index, semaphore):
     return job.finish(index, status, body, latency, ctx.connects)
 
 
+async def get_one_h2(client, job, index, semaphore):
+    """get_one over httpx (--http2). httpx's timeout bounds each operation,
+    not the transfer: asyncio.wait_for bounds the whole, as aiohttp's
+    ClientTimeout(total=...) and CURLOPT_TIMEOUT_MS do."""
+    url = job.url(index)
+    ctx = types.SimpleNamespace(connects=0)
+
+    async def trace(event, info):
+        # httpcore's trace: a new TCP connection for this request
+        # (CURLINFO_NUM_CONNECTS's count).
+        if event == 'connection.connect_tcp.complete':
+            ctx.connects += 1
+
+    try:
+        async with semaphore:
+            t0 = time.perf_counter()
+            resp = await asyncio.wait_for(client.get(url, extensions={'trace': trace}),
+                                          job.timeout_s)
+            latency = time.perf_counter() - t0
+    except (httpx.HTTPError, httpx.StreamError, asyncio.TimeoutError, OSError) as exc:
+        return common.Result(index, common.Status.ERROR, 0.0, 0, ctx.connects,
+                             common.describe_error(exc, job, url))
+    proto = 'h2' if resp.http_version == 'HTTP/2' else 'http/1.1'
+    if job.save_in_executor:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, job.finish, index, resp.status_code,
+                                          resp.content, latency, ctx.connects, proto)
+    return job.finish(index, resp.status_code, resp.content, latency, ctx.connects, proto)
+
+
+def h2_client(job):
+    """The httpx client of a --http2 run: HTTP/2 only over http:// (h2c with
+    prior knowledge), h2 preferred over https://; verified as aiohttp is;
+    redirects followed up to MAX_REDIRS; no pool limit (the semaphore is the
+    only cap); no proxy variables (as aiohttp here)."""
+    ssl_ctx = ssl.create_default_context(cafile=job.cacert) if job.cacert else True
+    h2c = job.base_url.lower().startswith('http://')
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None,
+                          keepalive_expiry=None if not job.fresh_connect else 0)
+    return httpx.AsyncClient(http2=True, http1=not h2c, verify=ssl_ctx, limits=limits,
+                             follow_redirects=True, max_redirects=MAX_REDIRS,
+                             timeout=job.timeout_s, trust_env=False,
+                             headers={'User-Agent': 'flagbench/0.1'})
+
+
 async def supervisor(job, done):
     loop = asyncio.get_running_loop()
     me = asyncio.current_task()
@@ -76,6 +131,9 @@ async def supervisor(job, done):
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
 
+    if job.http2:
+        await run_h2(job, done)
+        return
     trace = aiohttp.TraceConfig()
     trace.on_connection_create_start.append(_on_connection_create_start)
     trace.on_connection_create_end.append(_on_connection_create_end)
@@ -110,6 +168,29 @@ async def supervisor(job, done):
                     done(res)
 
 
+async def run_h2(job, done):
+    """supervisor's body over httpx; interrupted the same way."""
+    tasks = []
+    try:
+        async with h2_client(job) as client:
+            semaphore = asyncio.Semaphore(job.concur_req)
+            tasks = [asyncio.create_task(get_one_h2(client, job, i, semaphore))
+                     for i in range(job.requests)]
+            for coro in asyncio.as_completed(tasks):
+                done(await coro)
+    except asyncio.CancelledError:
+        if not job.cancelled.is_set():
+            raise
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for task in tasks:
+            if task.done() and not task.cancelled() and task.exception() is None:
+                res = task.result()
+                if res.index not in job.results:
+                    done(res)
+
+
 def download_many(job, done):
     asyncio.run(supervisor(job, done))
 
@@ -118,6 +199,9 @@ if __name__ == '__main__':
     common.main(download_many, backend='py-asyncio',
                 default_concur_req=DEFAULT_CONCUR_REQ, max_concur_req=MAX_CONCUR_REQ,
                 fds_per_transfer=1,  # the socket; files are saved one at a time
-                library=f'aiohttp {aiohttp.__version__}',
+                library=(f'httpx {httpx.__version__}' if httpx and '--http2' in sys.argv
+                         else f'aiohttp {aiohttp.__version__}'),
+                no_http2=(None if httpx else
+                          'httpx is missing (install python3-httpx and python3-h2)'),
                 extra_options=[('--save-in-executor',
                                 "save files via loop.run_in_executor (the book's flags3)")])

@@ -71,16 +71,17 @@ class Status(enum.IntEnum):
 
 class Result:
     """How one request ended (common/flags.h's struct flags_result)."""
-    __slots__ = ('index', 'status', 'latency_s', 'nbytes', 'connects', 'msg')
+    __slots__ = ('index', 'status', 'latency_s', 'nbytes', 'connects', 'msg', 'protocol')
 
     def __init__(self, index, status, latency_s=0.0, nbytes=0, connects=0,
-                 msg=''):
+                 msg='', protocol=None):
         self.index = index
         self.status = status
         self.latency_s = latency_s
         self.nbytes = nbytes
         self.connects = connects
         self.msg = msg
+        self.protocol = protocol  # 'http/1.1' or 'h2' for a response; None: none
 
 
 class UsageError(Exception):
@@ -137,9 +138,15 @@ class Job:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, _exit_now)
 
-    def finish(self, index, http_status, body, latency_s, connects):
+    def finish(self, index, http_status, body, latency_s, connects, protocol='http/1.1'):
         """Classifies a completed transfer, saves CC.gif on 200, returns its
-        Result (common/xfer.c's flags_xfer_finish). Thread-safe."""
+        Result (common/xfer.c's flags_xfer_finish), which names the protocol
+        the response came over. Thread-safe."""
+        res = self._finish(index, http_status, body, latency_s, connects)
+        res.protocol = protocol
+        return res
+
+    def _finish(self, index, http_status, body, latency_s, connects):
         nbytes = len(body)
         if len(body) > MAX_BODY:
             return Result(index, Status.ERROR, latency_s, nbytes, connects,
@@ -228,6 +235,9 @@ def describe_error(exc, job, url, handshake=False):
     tls = _tls_reason(seen, names, url.lower().startswith('https://') and handshake, job)
     if tls:
         return tls
+    h2 = _h2_reason(seen, names, job)
+    if h2:
+        return h2
     host, port = _host_port(url)
     if any(isinstance(e, socket.gaierror) for e in seen) or 'NameResolutionError' in names:
         return f'Could not resolve host: {host}'
@@ -249,6 +259,30 @@ def describe_error(exc, job, url, handshake=False):
         return TRUNCATED
     text = ' '.join(str(exc).split()) or type(exc).__name__
     return f'{type(exc).__name__}: {text}'[:255]
+
+
+# common/xfer.c's words for a stream cut off by its connection's end.
+H2_CUT_OFF = 'HTTP/2 stream was not closed cleanly before end of the underlying stream'
+
+
+def _h2_reason(seen, names, job):
+    """common/xfer.c's HTTP/2 words (libcurl's, without stream numbers): a
+    stream the server reset, or one cut off when its connection was reset or
+    closed; None for anything else or without --http2."""
+    if not getattr(job, 'http2', False):
+        return None
+    for e in seen:
+        for arg in getattr(e, 'args', ()):
+            code = getattr(arg, 'error_code', None)
+            if code is None:
+                continue
+            if getattr(arg, 'stream_id', 0):  # h2's StreamReset
+                return f'HTTP/2 stream was not closed cleanly: {getattr(code, "name", code)}'
+            return H2_CUT_OFF  # ConnectionTerminated: a GOAWAY with the stream open
+    if any(isinstance(e, ConnectionResetError) for e in seen) or any(
+            'Server disconnected' in str(e) for e in seen):
+        return H2_CUT_OFF
+    return None
 
 
 # OpenSSL's X509_V_ERR_* codes (ssl.SSLCertVerificationError.verify_code),
@@ -319,7 +353,7 @@ def usage(prog):
     return (f'usage: {prog} [-h] [-a] [-e] [-l N] [-m CONCURRENT] [-s LABEL|URL] [-v]\n'
             f'       [--output DIR] [--timeout SECONDS] [--repeat K] [--json FILE]\n'
             f'       [--latencies FILE] [--quiet] [--fresh-connect]\n'
-            f'       [--cacert FILE]{{extra}} [CC ...]\n')
+            f'       [--cacert FILE] [--http2]{{extra}} [CC ...]\n')
 
 
 def help_text(prog, default_concur_req, max_concur_req, extra_help):
@@ -348,6 +382,8 @@ def help_text(prog, default_concur_req, max_concur_req, extra_help):
             '  --fresh-connect       a new connection per request (no keep-alive)\n'
             '  --cacert FILE         trust only the CA certificates in FILE (PEM) for https\n'
             '                        servers (default: the system\'s); always verified\n'
+            '  --http2               HTTP/2: h2 for https:// (ALPN), h2c with prior knowledge\n'
+            '                        for http:// (flags2_asyncio.py only: httpx)\n'
             + extra_help)
 
 
@@ -493,6 +529,7 @@ def parse_args(argv, default_concur_req, extra_options):
     p.add_argument('--quiet', action='store_true')
     p.add_argument('--fresh-connect', action='store_true')
     p.add_argument('--cacert')
+    p.add_argument('--http2', action='store_true')
     for name, _help in extra_options:
         p.add_argument(name, action='store_true')
     a = p.parse_intermixed_args(argv)
@@ -663,14 +700,16 @@ def record_line(rec):
             '"latency_ms":{"p50":%.3f,"p90":%.3f,"p99":%.3f,"max":%.3f},'
             '"cpu_user_s":%.6f,"cpu_sys_s":%.6f,"max_rss_kb":%d,"connections":%d,'
             '"server":%s,"url":%s,"libcurl":%s,"timeout_s":%.3f,"fresh_connect":%s,'
-            '"loops":%d,"save_threads":%d,"multis":%d,"fds_per_transfer":%d,"proxy_env":%s}\n') % (
+            '"loops":%d,"save_threads":%d,"multis":%d,"fds_per_transfer":%d,"proxy_env":%s,'
+            '"http2":%s,"protocol":%s,"streams":%s}\n') % (
         json.dumps(rec['backend']), rec['concur_req'], rec['requests'], rec['ok'],
         rec['not_found'], rec['errors'], rec['cancelled'], rec['elapsed_s'], rec['bytes'],
         rec['flags_per_s'], lat['p50'], lat['p90'], lat['p99'], lat['max'],
         rec['cpu_user_s'], rec['cpu_sys_s'], rec['max_rss_kb'], rec['connections'],
         json.dumps(rec['server']), json.dumps(rec['url']), json.dumps(rec['libcurl']),
         rec['timeout_s'], json.dumps(rec['fresh_connect']), rec['loops'], rec['save_threads'],
-        rec['multis'], rec['fds_per_transfer'], json.dumps(rec['proxy_env']))
+        rec['multis'], rec['fds_per_transfer'], json.dumps(rec['proxy_env']),
+        json.dumps(rec['http2']), json.dumps(rec['protocol']), json.dumps(rec['streams']))
 
 
 # ---------------------------------------------------------------- main
@@ -694,12 +733,13 @@ def _fdlimit_ensure(concur_req, fds_per_transfer):
 
 
 def main(download_many, *, backend, default_concur_req, max_concur_req,
-         fds_per_transfer, library, extra_options=()):
+         fds_per_transfer, library, extra_options=(), no_http2=None):
     """The book's flags2_common.main(download_many, DEFAULT_CONCUR_REQ,
     MAX_CONCUR_REQ), with flagbench's common/main.c behaviour. Exits the
     process: 0 all downloaded or not found, 1 any error, 2 usage error,
     130 interrupted. extra_options: (option, help line) pairs of store_true
-    switches this program adds, readable as job attributes."""
+    switches this program adds, readable as job attributes. no_http2: why
+    this program refuses --http2 (a usage error), or None: job.http2 says."""
     prog = os.path.basename(sys.argv[0]) if sys.argv else backend
     extra_usage = ''.join(f' [{name}]' for name, _ in extra_options)
     extra_help = ''.join(f'  {name:<20}  {text}\n' for name, text in extra_options)
@@ -707,6 +747,9 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
         args = parse_args(sys.argv[1:], default_concur_req, extra_options)
     except UsageError as exc:
         sys.stderr.write(f'*** Usage error: {exc}\n' + usage(prog).format(extra=extra_usage))
+        sys.exit(EXIT_USAGE)
+    if args is not None and args.http2 and no_http2:
+        sys.stderr.write(f'*** Usage error: --http2: {no_http2}\n')
         sys.exit(EXIT_USAGE)
     if args is None:
         sys.stdout.write(help_text(prog, default_concur_req, max_concur_req,
@@ -729,6 +772,7 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
 
     job = Job(args.codes, args.repeat, args.base_url, outdir_fd, concur_req,
               args.timeout_s, args.fresh_connect, cacert=args.cacert)
+    job.http2 = args.http2
     for name, _ in extra_options:
         attr = name.lstrip('-').replace('-', '_')
         setattr(job, attr, getattr(args, attr))
@@ -783,10 +827,20 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
 
     counts = [0, 0, 0, 0]
     nbytes = connections = 0
+    protocols = set()
     for res in results.values():
         counts[res.status] += 1
         nbytes += res.nbytes
         connections += res.connects
+        if res.protocol:
+            protocols.add(res.protocol)
+    protocol = None  # as common/main.c's measured_protocol
+    if len(protocols) > 1:
+        protocol = 'mixed'
+    elif protocols == {'h2'}:
+        protocol = 'h2' if args.base_url.lower().startswith('https://') else 'h2c'
+    elif protocols:
+        protocol = protocols.pop()
     out.write(summary(counts, elapsed))
     out.flush()
     status = 0
@@ -818,6 +872,9 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
             'multis': 1, 'fds_per_transfer': fds_per_transfer,
             # requests (trust_env=False) and aiohttp read no proxy variables
             'proxy_env': None,
+            # the protocol measured; streams per connection: not measured
+            # here (httpcore does not say which connection a response used)
+            'http2': args.http2, 'protocol': protocol, 'streams': None,
         }
         try:
             _append(args.json, record_line(rec).encode())

@@ -158,4 +158,5 @@ if __name__ == '__main__':
     common.main(download_many, backend='py-threadpool',
                 default_concur_req=DEFAULT_CONCUR_REQ, max_concur_req=MAX_CONCUR_REQ,
                 fds_per_transfer=2,  # the socket and the file being saved
-                library=f'requests {requests.__version__}; urllib3 {urllib3.__version__}')
+                library=f'requests {requests.__version__}; urllib3 {urllib3.__version__}',
+                no_http2='requests has no HTTP/2 (py-threadpool is not run over HTTP/2)')

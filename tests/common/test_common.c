@@ -110,7 +110,15 @@ static void test_cli(void)
         CHECK_EQ_LONG(o->repeat, 1);
         CHECK(!o->verbose && !o->quiet && !o->fresh_connect && o->json_path == NULL);
         CHECK(o->latencies_path == NULL);
+        CHECK(!o->http2);
     }
+    {
+        const char *a[] = {"--http2", "-s", "https://h/flags", "BR", NULL};
+        CHECK_EQ_LONG(parse(o, err, a), FLAGS_CLI_RUN);
+        CHECK(o->http2);
+        CHECK_EQ_STR(o->base_url, "https://h/flags");
+    }
+    EXPECT_USAGE("*** Usage error: option '--http2=1' doesn't allow an argument", "--http2=1");
     {
         const char *a[] = {
             "-v",          "-s",      "remote",    "-m",       "7",        "b",
@@ -563,12 +571,16 @@ static void test_json(void)
                     "\"server\":\"CUSTOM\",\"url\":\"http://h/\\\"q\\\"\\\\\\n\\u0001\","
                     "\"libcurl\":\"7.88.1\",\"timeout_s\":0.000,\"fresh_connect\":false,"
                     "\"loops\":2,\"save_threads\":3,\"multis\":4,\"fds_per_transfer\":3,"
-                    "\"proxy_env\":null}\n");
+                    "\"proxy_env\":null,\"http2\":false,\"protocol\":null,\"streams\":0}\n");
     free(t);
     t = NULL;
     r.proxy_env = "http_proxy=http://***@p:3128";
+    r.http2 = true;
+    r.protocol = "h2";
+    r.streams = 100;
     CAPTURE(t, CHECK_EQ_LONG(flags_record_write(f_, &r), 0));
-    CHECK(t && strstr(t, ",\"proxy_env\":\"http_proxy=http://***@p:3128\"}\n"));
+    CHECK(t && strstr(t, ",\"proxy_env\":\"http_proxy=http://***@p:3128\","
+                         "\"http2\":true,\"protocol\":\"h2\",\"streams\":100}\n"));
     free(t);
     CHECK_EQ_LONG(flags_record_usage(&r), 0);
     CHECK(r.max_rss_kb > 0);
@@ -696,6 +708,80 @@ static void test_fdlimit(void)
 
 /* libcurl's receive buffer: the default up to 2,560 in flight, then 40 MiB
  * between them, never under 4 KiB. */
+/* The most spans open at once on one port: ends are exclusive, ports apart,
+ * input order irrelevant. */
+static void test_streams_peak(void)
+{
+    struct flags_stream_span s[] = {
+        {0.0, 1.0, 5000}, {0.5, 2.0, 5000}, {0.9, 1.5, 5000}, /* 3 at 0.9..1.0 */
+        {1.0, 3.0, 5000},                                     /* starts as the first ends */
+        {0.0, 9.0, 6000}, {0.1, 9.0, 6000},                   /* another connection: 2 */
+        {2.0, 2.5, 5000},                                     /* 1.0-3.0 and 0.5-2.0 end... */
+    };
+    CHECK_EQ_LONG(flags_streams_peak(s, 0), 0);
+    CHECK_EQ_LONG(flags_streams_peak(s, 1), 1);
+    CHECK_EQ_LONG(flags_streams_peak(s, sizeof(s) / sizeof(s[0])), 3);
+
+    struct flags_stream_span serial[] = {{2, 3, 7}, {0, 1, 7}, {1, 2, 7}, {3, 4, 7}};
+    CHECK_EQ_LONG(flags_streams_peak(serial, 4), 1); /* one after another: 1 */
+
+    struct flags_stream_span ports[] = {{0, 5, 1}, {0, 5, 2}, {0, 5, 3}, {0, 5, 4}};
+    CHECK_EQ_LONG(flags_streams_peak(ports, 4), 1); /* a connection each */
+
+    enum { MANY = 250 };
+    struct flags_stream_span many[MANY];
+    for (int i = 0; i < MANY; i++)
+        many[i] = (struct flags_stream_span){.sent_s = i * 0.001, .end_s = 10.0, .port = 1 + i % 3};
+    CHECK_EQ_LONG(flags_streams_peak(many, MANY), 84); /* 250 over 3 ports: 84, 83, 83 */
+}
+
+/* libcurl's HTTP/2 words without the stream's number and the error's. */
+static void test_h2_words(void)
+{
+    char m[128];
+
+    flags_h2_words("HTTP/2 stream 7 was not closed cleanly: INTERNAL_ERROR (err 2)", m, sizeof(m));
+    CHECK_EQ_STR(m, "HTTP/2 stream was not closed cleanly: INTERNAL_ERROR");
+    flags_h2_words("HTTP/2 stream 12345 was not closed cleanly before end of the underlying stream",
+                   m, sizeof(m));
+    CHECK_EQ_STR(m, "HTTP/2 stream was not closed cleanly before end of the underlying stream");
+    flags_h2_words("Recv failure: Connection reset by peer", m, sizeof(m));
+    CHECK_EQ_STR(m, "Recv failure: Connection reset by peer");
+    /* Only a number after "stream ", followed by a blank or the end. */
+    flags_h2_words("upstream 5xx; stream 3x; stream 9", m, sizeof(m));
+    CHECK_EQ_STR(m, "upstream 5xx; stream 3x; stream");
+    flags_h2_words("a (err 2) in the middle (err x)", m, sizeof(m));
+    CHECK_EQ_STR(m, "a (err 2) in the middle (err x)");
+    flags_h2_words("HTTP/2 stream 7 was not closed", m, 10); /* truncated, terminated */
+    CHECK_EQ_STR(m, "HTTP/2 st");
+    flags_h2_words("stream 1", m, 4);
+    CHECK_EQ_STR(m, "str");
+}
+
+/* --http2 is refused without HTTP/2 in libcurl, and h2c before 8.0. */
+static void test_http2_refusal(void)
+{
+    curl_version_info_data v = {0};
+    char m[256] = "";
+
+    v.version = "7.88.1";
+    v.version_num = 0x075801;
+    v.features = CURL_VERSION_HTTP2;
+    CHECK(!flags_http2_refusal("https://127.0.0.1:8443/flags", &v, m, sizeof(m)));
+    CHECK(flags_http2_refusal("http://127.0.0.1:8000/flags", &v, m, sizeof(m)));
+    CHECK_EQ_STR(m, "*** Usage error: --http2 with an http:// URL (h2c) needs libcurl 8.0 or "
+                    "later: libcurl 7.88.1 breaks every h2c stream after the first (curl issue "
+                    "#10634)");
+    CHECK(flags_http2_refusal("HTTP://h/flags", &v, m, sizeof(m)));
+    v.version = "8.0.0";
+    v.version_num = 0x080000;
+    CHECK(!flags_http2_refusal("http://127.0.0.1:8000/flags", &v, m, sizeof(m)));
+    v.features = 0;
+    CHECK(flags_http2_refusal("https://h/flags", &v, m, sizeof(m)));
+    CHECK_EQ_STR(m, "*** Usage error: --http2 needs a libcurl with HTTP/2; libcurl 8.0.0 was "
+                    "built without it");
+}
+
 static void test_recv_buf(void)
 {
     CHECK_EQ_LONG(flags_recv_buf_size(0), 16384);
@@ -721,5 +807,8 @@ int main(void)
     test_redact();
     test_fdlimit();
     test_recv_buf();
+    test_streams_peak();
+    test_h2_words();
+    test_http2_refusal();
     return CHECK_DONE();
 }

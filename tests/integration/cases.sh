@@ -339,6 +339,129 @@ case_tls() {
     -s "$FAULT_TLS_RESET" --cacert "$CERTS/ca.pem"
 }
 
+# h2_peer [--no-tls] : starts Debian's nghttpd (nghttp2-server), a server
+# nobody here wrote, serving ds/ over h2 (TLS with ALPN; --no-tls: h2c with
+# prior knowledge) on a free port of 127.0.0.1; sets H2_BASE to its /flags
+# base URL. It binds 127.0.0.1 only (-a).
+h2_peer() {
+  local port scheme=https
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  if [ "${1:-}" = --no-tls ]; then
+    scheme=http
+    nghttpd -a 127.0.0.1 --no-tls -d ds "$port" >nghttpd.out 2>&1 &
+  else
+    nghttpd -a 127.0.0.1 -d ds "$port" "$CERTS/server.key" "$CERTS/server.pem" >nghttpd.out 2>&1 &
+  fi
+  FB_SERVER_PIDS+=($!)
+  H2_BASE=$scheme://127.0.0.1:$port/flags
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null --max-time 2 --cacert "$CERTS/ca.pem" --http2-prior-knowledge "$H2_BASE/" &&
+      return 0
+    sleep 0.05
+  done
+  fb_fail "nghttpd serves $H2_BASE" "$(cat nghttpd.out)"
+  fb_finish
+}
+
+# The libcurl the C clients load: the system's, or FB_LIBCURL8's with it.
+libcurl_vernum() {
+  local v
+  v=$(curl-config --vernum 2>/dev/null) || v=0
+  printf '%d' "$((16#${v:-0}))"
+}
+
+# HTTP/2 against nghttpd: the same files and -v lines as over HTTP/1.1, the
+# protocol measured in the record; the loop multiplexes its streams onto at
+# most one connection per multi handle at this -m (ceil(share / 100)), the
+# pool gives each worker a connection of its own; py-threadpool refuses
+# --http2 (requests has no HTTP/2); h2c is refused before libcurl 8.0 and,
+# with FB_LIBCURL8 (scripts/setup.sh --libcurl8), works with libcurl 8.
+case_h2() {
+  fb_need nghttpd:nghttp2-server openssl:openssl
+  tls_certs
+  if [ "$BACKEND" = py-threadpool ]; then
+    client out --http2 -s https://127.0.0.1:1/flags BR
+    fb_eq "py-threadpool: --http2 is a usage error in one line" "$?|$(cat out.err)" \
+      "2|*** Usage error: --http2: requests has no HTTP/2 (py-threadpool is not run over HTTP/2)"
+    return
+  fi
+  h2_peer
+  local a=${PRESENT[0]}
+  client out -v --http2 -s "$H2_BASE" --cacert "$CERTS/ca.pem" -m 8 --repeat 2 --json run.json \
+    --output got "${PRESENT[@]}" ZY ZZ
+  fb_eq "h2: exit 0, 80 flags, 4 not found" \
+    "$?|$(grep -c '^ 80 flags downloaded\.$' out)|$(grep -c '^  4 not found\.$' out)" "0|1|1"
+  local cc lc same=0
+  for cc in "${PRESENT[@]}"; do
+    lc=$(tr 'A-Z' 'a-z' <<<"$cc")
+    cmp -s "got/$cc.gif" "ds/flags/$lc/$lc.gif" && same=$((same + 1))
+  done
+  fb_eq "h2: all ${#PRESENT[@]} files byte-identical" "$same" "${#PRESENT[@]}"
+  no_parts got
+  fb_eq "h2: -v lines as over HTTP/1.1" "$(grep -c "^$a OK\$" out)|$(grep -cx "ZZ not found: $H2_BASE/zz/zz.gif" out)" "2|2"
+  fb_eq "h2: the record says h2 was asked for and used" "$(jq -r '[.http2, .protocol]|@csv' run.json)" 'true,"h2"'
+  local conns streams bound
+  conns=$(jq -r .connections run.json)
+  streams=$(jq -r .streams run.json)
+  case $BACKEND in
+    flags_threadpool)
+      fb_le "pool: a connection per worker at most ($conns)" "$conns" 8
+      fb_eq "pool: one stream per connection" "$streams" 1
+      ;;
+    py-*)
+      fb_le "httpx: a connection per request in flight at most ($conns)" "$conns" 8
+      fb_le "httpx: at least one connection" 1 "$conns"
+      ;;
+    *)
+      bound=$(jq -r '.loops * .multis' run.json)
+      fb_le "loop: at most one connection per multi handle ($conns <= $bound)" "$conns" "$bound"
+      fb_le "loop: streams multiplexed ($streams on one connection)" 2 "$streams"
+      fb_le "loop: never more than -m streams ($streams)" "$streams" 8
+      ;;
+  esac
+
+  # Above 100 in flight the loop's cap is ceil(m / 100) connections per
+  # handle; without it libcurl 7.88 opens one per transfer that finds the
+  # others full (nghttpd allows 100 streams).
+  case $BACKEND in
+    flags_asyncloop*)
+      client out2 --http2 -s "$H2_BASE" --cacert "$CERTS/ca.pem" -m 250 --repeat 10 --json big.json \
+        --output got2 "${PRESENT[@]}"
+      fb_eq "h2 -m 250: exit 0, 400 flags" "$?|$(jq -r .ok big.json)" "0|400"
+      bound=$(jq -r '.loops * .multis * 3' big.json)
+      conns=$(jq -r .connections big.json)
+      fb_le "h2 -m 250: at most 3 connections per multi handle ($conns <= $bound)" "$conns" "$bound"
+      ;;
+  esac
+
+  # h2c: refused before libcurl 8.0 (curl issue #10634), in one line.
+  case $BACKEND in
+    py-*) ;;
+    *)
+      if [ "$(libcurl_vernum)" -lt $((0x080000)) ]; then
+        client out3 --http2 -s http://127.0.0.1:1/flags "$a"
+        fb_eq "h2c with libcurl < 8: exit 2, one line naming the cause" \
+          "$?|$(wc -l <out3.err)|$(grep -c 'needs libcurl 8.0 or later: .*curl issue #10634' out3.err)" "2|1|1"
+      fi
+      ;;
+  esac
+  h2_peer --no-tls
+  local env=()
+  case $BACKEND in
+    py-*) ;;
+    *)
+      if [ -z "${FB_LIBCURL8:-}" ] || [ ! -e "$FB_LIBCURL8/libcurl.so.4" ]; then
+        fb_log "h2c: no libcurl 8 (FB_LIBCURL8; scripts/setup.sh --libcurl8): not run here"
+        return
+      fi
+      env=(env "LD_LIBRARY_PATH=$FB_LIBCURL8")
+      ;;
+  esac
+  timeout -s KILL 60 "${env[@]}" "${CLIENT[@]}" --http2 -s "$H2_BASE" -m 8 --json h2c.json \
+    --output got3 "${PRESENT[@]:0:20}" >out4 2>out4.err
+  fb_eq "h2c: exit 0, 20 flags over h2c" "$?|$(jq -r '[.ok, .protocol]|@csv' h2c.json)" '0|20,"h2c"'
+}
+
 group=${1:?usage: cases.sh GROUP}
 if ! declare -F "case_$group" >/dev/null; then
   fb_fail "no such case group: $group"
