@@ -123,7 +123,7 @@ teardown() {
 release_run_netns() {
     [ -f "$STATE_ROOT/made-run-netns" ] || return 0
     [ -z "$(ls -A /run/netns 2>/dev/null)" ] || return 0
-    umount /run/netns 2>/dev/null || true
+    umount -n /run/netns 2>/dev/null || true # -n: no utab entry (nor /run/mount) for it
     rmdir /run/netns 2>/dev/null || true
     rm -f "$STATE_ROOT/made-run-netns"
     rmdir "$STATE_ROOT" 2>/dev/null || true
@@ -380,9 +380,10 @@ measure_lab() {
         wait "$pid" || true
         w1=$(qdisc_bytes "$s" "$SERVER_DEV")
         tr ' ' '\n' <"$dir/bulk"
+        # Without a rate there is no qdisc to count (veth's is noqueue).
         tr ' ' '\n' <"$dir/bulk" | awk -v w="$((w1 - w0))" -F= '
             { v[$1] = $2 }
-            END { printf "wire_mbit=%.3f\n", v["goodput_mbit"] * w / v["bulk_bytes"] }'
+            END { if (w > 0) printf "wire_mbit=%.3f\n", v["goodput_mbit"] * w / v["bulk_bytes"] }'
     fi
 
     # The delayers' own cost, so that nobody mistakes it for the clients'.

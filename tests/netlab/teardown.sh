@@ -4,7 +4,9 @@
 # the same while a lab is up and after it is down; `down` leaves no namespace,
 # process or folder; a `run` ended by SIGTERM tears down at once; a `run`
 # killed by SIGKILL leaves its lab, and the next `up` removes it, delayers
-# included. Without root: one line and exit 3; bad arguments: exit 2.
+# included. A killed delayer lets packets through (--queue-bypass) rather
+# than black-holing the link. Without root: one line and exit 3; bad
+# arguments: exit 2.
 # Usage: teardown.sh PATH/TO/tests/lib.sh PATH/TO/netlab_lib.sh
 # shellcheck source=/dev/null
 source "$1"
@@ -60,6 +62,19 @@ fb_eq "no 198.18 address on the host" "$(ip -br addr | grep -c '198\.1[89]\.')" 
 nl_down
 fb_eq "down leaves no namespace, folder or delayer" "$(leftovers)" ""
 fb_eq "the host is as before" "$(host_state)" "$before"
+
+# --- a dead delayer does not black-hole the link (--queue-bypass) ----------
+nl_up --rtt 40 >/dev/null
+kill -KILL "$(cat "/run/flagbench-netlab/$$/delayer-c2s.pid")"
+if bash "$NETLAB" measure $$ --parts rtt --samples 3 >"$FB_TMP/m" 2>&1; then
+  fb_pass "the link still carries traffic with the c2s delayer killed"
+  fb_le "and that direction is no longer delayed (RTT about 20 ms, not 40)" \
+    "$(sed -n 's/^rtt_median_ms=//p' "$FB_TMP/m")" 35
+else
+  fb_fail "the link still carries traffic with the c2s delayer killed" "$(cat "$FB_TMP/m")"
+fi
+nl_down
+fb_eq "down after a delayer was killed leaves nothing" "$(leftovers)" ""
 
 # --- a run ended by SIGTERM tears down at once -----------------------------
 bash "$NETLAB" run --rtt 10 -- sleep 30 &
