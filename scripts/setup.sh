@@ -29,7 +29,9 @@ packages=(
   curl jq                               # tests and scripts talk HTTP and read JSON
   wrk                                   # tests/server/limits.sh: 1,000 connections at once
   python3 python3-requests python3-aiohttp  # the report program; the book's programs (peers/python)
-  iproute2                              # ss: what a server listens on (tests/server)
+  iproute2                              # ss: what a server listens on (tests/server); ip, tc: netlab/
+  iptables                              # netlab/: the NFQUEUE and loss rules, inside the lab's namespaces
+  libnetfilter-queue-dev                # netlab/: the delayer (netlab-delayer)
   openssl                               # test certificates
   hyperfine gnuplot-nox                 # scripts/bench.sh: timing and plots
   imagemagick iso-flags-png-320x240     # scripts/make-dataset.sh: the real flags

@@ -97,7 +97,7 @@ bash "$NETLAB" run --rtt 10 --loss 0.01 -- sleep 30 &
 run=$!
 if wait_for_ns "fbnl-$run-c"; then
   sleep 0.3
-  cmd=$(ps -o pid= --ppid "$run" | tr -d ' ')
+  cmd=$(grep -l "^PPid:[[:space:]]*$run\$" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3)
   kill -KILL "$run"
   wait "$run" 2>/dev/null
   [ -z "$cmd" ] || kill "$cmd" 2>/dev/null
