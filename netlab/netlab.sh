@@ -236,6 +236,10 @@ build_lab() {
     ip -n "$c" link add "$CLIENT_DEV" type veth peer name "$SERVER_DEV" netns "$s" 2>/dev/null || return 3
     ip -n "$s" link set lo up
     ip -n "$c" link set lo up
+    # IPv4 only: the rules are iptables (not ip6tables) rules, so IPv6 would
+    # cross the link unshaped. The setting is the namespaces' own.
+    in_ns "$s" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    in_ns "$c" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
     ip -n "$s" addr add "$SERVER_ADDR/24" dev "$SERVER_DEV"
     ip -n "$c" addr add "$CLIENT_ADDR/24" dev "$CLIENT_DEV"
     ip -n "$s" link set "$SERVER_DEV" up
@@ -248,6 +252,8 @@ build_lab() {
         printf 'server_ns=%s\nclient_ns=%s\n' "$s" "$c"
         printf 'server_addr=%s\nclient_addr=%s\n' "$SERVER_ADDR" "$CLIENT_ADDR"
         printf 'engine=nfqueue\nnetem=%s\n' "$NETEM"
+        # The kernel's default, inherited by the namespaces: it shapes what TCP makes of the link.
+        printf 'tcp_congestion_control=%s\n' "$(in_ns "$c" sysctl -n net.ipv4.tcp_congestion_control)"
         printf 'set_delay_c2s_ms=%s\nset_delay_s2c_ms=%s\n' "$delay_c2s" "$delay_s2c"
         printf 'set_rtt_ms=%s\n' "$(awk -v a="$delay_c2s" -v b="$delay_s2c" 'BEGIN { print a + b }')"
         printf 'set_jitter_ms=%s\n' "$jitter"
