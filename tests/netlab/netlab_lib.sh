@@ -16,6 +16,8 @@ nl_skip() {
 }
 
 [ "$(id -u)" -eq 0 ] || nl_skip "needs root for network namespaces"
+fb_need ip:iproute2 tc:iproute2 nstat:iproute2 iptables:iptables iptables-save:iptables \
+  python3:python3 setpriv:util-linux setsid:util-linux mountpoint:util-linux
 
 # nl_up SHAPE...: builds a lab owned by this test (its id is our pid) and
 # prints its settings; skips when this environment cannot make one.
