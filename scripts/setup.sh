@@ -32,12 +32,14 @@ packages=(
   curl jq                               # tests and scripts talk HTTP and read JSON
   wrk                                   # tests/server/limits.sh: 1,000 connections at once
   python3 python3-requests python3-aiohttp  # the report program; the book's programs (peers/python)
-  iproute2                              # ss: what a server listens on (tests/server)
+  iproute2                              # ss: what a server listens on (tests/server); ip, tc: netlab/
+  iptables                              # netlab/: the NFQUEUE and loss rules, inside the lab's namespaces
+  libnetfilter-queue-dev                # netlab/: the delayer (netlab-delayer)
   openssl                               # test certificates
   hyperfine gnuplot-nox                 # scripts/bench.sh: timing and plots
   imagemagick iso-flags-png-320x240     # scripts/make-dataset.sh: the real flags
   shellcheck pyflakes3 clang-format     # tests/lint (label lint): bash, Python and C lint
-  nghttp2-server python3-httpx python3-h2  # --http2 tests: nghttpd peer, the Python h2 line, h2_fault_server.py
+  python3-httpx python3-h2              # the Python HTTP/2 line; tests/faults/h2_fault_server.py
 )
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 libcurl8_dir=""

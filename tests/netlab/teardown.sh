@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# netlab_teardown: the lab never touches the host and leaves nothing behind.
+# The host's links, addresses, routes, qdiscs, firewall rules and mounts are
+# the same while a lab is up and after it is down; `down` leaves no namespace,
+# process or folder; a `run` ended by SIGTERM tears down at once; a `run`
+# killed by SIGKILL leaves its lab, and the next `up` removes it, delayers
+# included. A killed delayer lets packets through (--queue-bypass) rather
+# than black-holing the link. Without root: one line and exit 3; bad
+# arguments: exit 2.
+# Usage: teardown.sh PATH/TO/tests/lib.sh PATH/TO/netlab_lib.sh
+# shellcheck source=/dev/null
+source "$1"
+# shellcheck source=/dev/null
+source "$2"
+
+# host_state: what the lab must never change, as text. Counters are removed.
+host_state() {
+  ip -br link
+  ip -br addr
+  ip route show table all
+  tc qdisc show
+  iptables-save | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//'
+  grep -c ' /run/netns ' /proc/self/mountinfo || true
+}
+# leftovers: namespaces, folders and delayers of any lab.
+leftovers() {
+  ip netns list | grep '^fbnl-' || true
+  [ ! -e /run/flagbench-netlab ] || echo "/run/flagbench-netlab exists"
+  # A delayer that has exited but not yet been reaped by init (a zombie)
+  # holds nothing but its pid: only live ones count.
+  for p in /proc/[0-9]*; do
+    [ "$(cat "$p/comm" 2>/dev/null)" = netlab-delayer ] || continue
+    grep -q '^State:[[:space:]]*Z' "$p/status" 2>/dev/null || echo "delayer ${p#/proc/}"
+  done
+  return 0
+}
+# wait_for_ns NAME: up to 10 s.
+wait_for_ns() {
+  local _
+  for _ in $(seq 1 200); do
+    [ -e "/run/netns/$1" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+before=$(host_state)
+fb_eq "no lab before the test" "$(leftovers)" ""
+
+# --- up, the host unchanged while it is up, down --------------------------
+nl_up --rtt 10 --jitter 1 --loss 0.01 --rate 50 >/dev/null
+fb_ok "both namespaces exist" test -e "/run/netns/fbnl-$$-s" -a -e "/run/netns/fbnl-$$-c"
+fb_eq "two delayers run" "$(leftovers | grep -c '^delayer')" 2
+if bash "$NETLAB" measure $$ --parts rtt --samples 3 >"$FB_TMP/m" 2>&1; then
+  fb_pass "the client reaches the server: $(grep rtt_median "$FB_TMP/m")"
+else
+  fb_fail "the client reaches the server" "$(cat "$FB_TMP/m")"
+fi
+fb_eq "the host's links, routes, qdiscs and rules are untouched while the lab is up" \
+  "$(host_state | head -n -1)" "$(head -n -1 <<<"$before")"
+fb_eq "no 198.18 address on the host" "$(ip -br addr | grep -c '198\.1[89]\.')" 0
+nl_down
+fb_eq "down leaves no namespace, folder or delayer" "$(leftovers)" ""
+fb_eq "the host is as before" "$(host_state)" "$before"
+
+# --- a dead delayer does not black-hole the link (--queue-bypass) ----------
+nl_up --rtt 40 >/dev/null
+kill -KILL "$(cat "/run/flagbench-netlab/$$/delayer-c2s.pid")"
+if bash "$NETLAB" measure $$ --parts rtt --samples 3 >"$FB_TMP/m" 2>&1; then
+  fb_pass "the link still carries traffic with the c2s delayer killed"
+  fb_le "and that direction is no longer delayed (RTT about 20 ms, not 40)" \
+    "$(sed -n 's/^rtt_median_ms=//p' "$FB_TMP/m")" 35
+else
+  fb_fail "the link still carries traffic with the c2s delayer killed" "$(cat "$FB_TMP/m")"
+fi
+nl_down
+fb_eq "down after a delayer was killed leaves nothing" "$(leftovers)" ""
+
+# --- a run ended by SIGTERM tears down at once -----------------------------
+bash "$NETLAB" run --rtt 10 -- sleep 30 &
+run=$!
+if wait_for_ns "fbnl-$run-c"; then
+  sleep 0.3
+  t0=$(fb_now)
+  kill -TERM "$run"
+  wait "$run"
+  fb_eq "SIGTERM: run exits 143" "$?" 143
+  fb_le "SIGTERM: run ends within 5 s" "$(fb_elapsed "$t0")" 5
+  fb_eq "SIGTERM: nothing left" "$(leftovers)" ""
+else
+  fb_fail "run builds its lab"
+  kill "$run"
+fi
+
+# --- a run killed by SIGKILL: its lab stays, the next up removes it --------
+bash "$NETLAB" run --rtt 10 --loss 0.01 -- sleep 30 &
+run=$!
+if wait_for_ns "fbnl-$run-c"; then
+  sleep 0.3
+  cmd=$(grep -l "^PPid:[[:space:]]*$run\$" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3)
+  kill -KILL "$run"
+  wait "$run" 2>/dev/null
+  [ -z "$cmd" ] || kill "$cmd" 2>/dev/null
+  fb_ok "SIGKILL: the lab is left behind" test -e "/run/netns/fbnl-$run-s"
+  fb_eq "SIGKILL: its two delayers still run" "$(leftovers | grep -c '^delayer')" 2
+  out=$(bash "$NETLAB" up --owner $$ 2>&1 >/dev/null)
+  NL_ID=$$
+  fb_eq "the next up says what it removes" "$out" "netlab: removing lab $run left by a run that is gone"
+  fb_ok "the killed run's namespaces are gone" test ! -e "/run/netns/fbnl-$run-s" -a ! -e "/run/netns/fbnl-$run-c"
+  fb_eq "only the new lab is left" "$(ip netns list | awk '{ print $1 }' | sort | tr '\n' ' ')" \
+    "fbnl-$$-c fbnl-$$-s "
+  fb_eq "the killed run's delayers are gone" "$(leftovers | grep -c '^delayer')" 0
+  nl_down
+else
+  fb_fail "run builds its lab"
+  kill "$run"
+fi
+fb_eq "nothing left at the end" "$(leftovers)" ""
+fb_eq "the host is as before at the end" "$(host_state)" "$before"
+
+# --- down --all -------------------------------------------------------------
+bash "$NETLAB" up --owner $$ >/dev/null && NL_ID=$$
+bash "$NETLAB" down --all
+# shellcheck disable=SC2034 # read by nl_cleanup
+NL_ID=""
+fb_eq "down --all removes every lab" "$(leftovers)" ""
+
+# --- refusals -----------------------------------------------------------------
+if command -v setpriv >/dev/null; then
+  out=$(setpriv --reuid=65534 --regid=65534 --clear-groups bash "$NETLAB" up 2>&1)
+  fb_eq "not root: exit 3" "$?" 3
+  fb_eq "not root: one line" "$out" "netlab: not run here: needs root for network namespaces"
+else
+  fb_fail "needs setpriv: install the Debian package util-linux"
+fi
+for bad in "up --rtt abc" "up --loss 2" "up --rate" "up --bogus" "bogus" "exec 1 middle -- true" \
+           "measure 1 --parts speed" "down x"; do
+  # shellcheck disable=SC2086 # the words of a command line
+  out=$(bash "$NETLAB" $bad 2>&1)
+  fb_eq "netlab.sh $bad: exit 2" "$?" 2
+done
+fb_eq "the refusals left nothing" "$(leftovers)" ""
+fb_finish
