@@ -34,6 +34,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 quick=0
 only_scenarios=""
+scenario_set="" # --set NAME; empty: the set "default"
 concur_override=""
 runs_override=""
 out_dir="$ROOT/results"
@@ -89,7 +90,11 @@ usage() {
     cat <<'EOF'
 usage: scripts/bench.sh [options]
   --quick            the short sweep of each scenario (about a minute in all)
-  --scenario NAMES   only these scenarios (comma-separated; default: all in bench/scenarios/)
+  --set NAME         the scenarios of one named set (each bench/scenarios/*.json
+                     lists its sets under "sets"): default (the default run),
+                     all, or a group such as book, tls, disk;
+                     `scripts/report.py scenario-set bench/scenarios` lists them
+  --scenario NAMES   only these scenarios (comma-separated), instead of a set
   --concur LIST      override every scenario's m list (comma-separated, e.g. 1,10,100)
   --runs N           override every scenario's number of timed runs per point
                      (and its adaptive maximum when that is lower)
@@ -165,13 +170,14 @@ parse_args() {
     while [ $# -gt 0 ]; do
         case $1 in
         --quick) quick=1 ;;
-        --scenario | --concur | --runs | --out | --build | --save-dir | --server-url | --libcurl | --cacert)
+        --set | --scenario | --concur | --runs | --out | --build | --save-dir | --server-url | --libcurl | --cacert)
             [ $# -ge 2 ] || {
                 log "$1 needs a value"
                 usage >&2
                 exit 2
             }
             case $1 in
+            --set) scenario_set=$2 ;;
             --scenario) only_scenarios=$2 ;;
             --concur) concur_override=$2 ;;
             --runs) runs_override=$2 ;;
@@ -211,6 +217,14 @@ parse_args() {
     fi
     if [ -n "$only_scenarios" ] && ! [[ $only_scenarios =~ ^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$ ]]; then
         log "--scenario wants names from bench/scenarios/ separated by commas, not '$only_scenarios'"
+        exit 2
+    fi
+    if [ -n "$scenario_set" ] && ! [[ $scenario_set =~ ^[a-z0-9-]+$ ]]; then
+        log "--set wants a set name (lower-case letters, digits, '-'), not '$scenario_set'"
+        exit 2
+    fi
+    if [ -n "$scenario_set" ] && [ -n "$only_scenarios" ]; then
+        log "--set and --scenario both choose the scenarios: give one"
         exit 2
     fi
     if [ -n "$only_scenarios" ] && [ "$(tr ',' '\n' <<<"$only_scenarios" | sort | uniq -d)" ]; then
@@ -284,21 +298,15 @@ check_tls_args() {
     fi
 }
 
-# The scenarios to run, the four of the book's experiment first, then any
-# other bench/scenarios/*.json in name order.
+# The scenarios to run: --scenario's, or those of the set (--set, else
+# "default"), the four of the book's experiment first, then by name. The
+# report program reads the sets from the scenario files.
 list_scenarios() {
-    local name f
     if [ -n "$only_scenarios" ]; then
         tr ',' '\n' <<<"$only_scenarios"
         return
     fi
-    for name in LOCAL DELAY ERROR C10K; do
-        if [ -f "$ROOT/bench/scenarios/$name.json" ]; then echo "$name"; fi
-    done
-    for f in "$ROOT"/bench/scenarios/*.json; do
-        name=$(basename "$f" .json)
-        case $name in LOCAL | DELAY | ERROR | C10K) ;; *) echo "$name" ;; esac
-    done
+    report scenario-set "$ROOT/bench/scenarios" "${scenario_set:-default}"
 }
 
 # --------------------------------------------------------- the results folder
@@ -850,9 +858,10 @@ run_libcurl8_pass() {
 }
 
 main() {
-    local name scenarios t0 tool
+    local name scenarios scenarios_text t0 tool
     parse_args "$@"
-    mapfile -t scenarios < <(list_scenarios)
+    scenarios_text=$(list_scenarios) || exit 2
+    mapfile -t scenarios <<<"$scenarios_text"
     for name in "${scenarios[@]}"; do
         [ -f "$ROOT/bench/scenarios/$name.json" ] || {
             log "no scenario '$name'; see bench/scenarios/*.json"
@@ -889,7 +898,8 @@ main() {
         run_scenario "$name"
     done
     # A default run (no option that changes what runs) adds the libcurl table.
-    if [ "$quick" -eq 0 ] && [ -z "$only_scenarios$concur_override$runs_override$libcurl_dir$server_url" ]; then
+    if [ "$quick" -eq 0 ] && [ "${scenario_set:-default}" = default ] &&
+        [ -z "$only_scenarios$concur_override$runs_override$libcurl_dir$server_url" ]; then
         run_libcurl8_pass
     fi
     log "sweeps done in $((SECONDS - t0)) s; the report and plots"

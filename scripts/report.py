@@ -12,6 +12,10 @@ files; everything that reads, checks, reduces or decides lives there:
         in bench/scenarios/NAME.json; a line once, in bench/lines.json)
   libcurl8-scenarios BENCHDIR            the scenarios with a "libcurl8" section
                                          (bench.sh's libcurl 8 pass, --libcurl8)
+  scenario-set BENCHDIR [NAME]           the scenarios of set NAME (bench.sh
+                                         --set; "default" is the default run,
+                                         "all" every scenario); without NAME
+                                         every set and its scenarios
   curl-config RESOLVED BASE_URL DIR      the reference line's curl --config
   check-server RESOLVED STATS            exit 1 (one line why) when a running
                                          server's /stats settings differ
@@ -23,7 +27,8 @@ files; everything that reads, checks, reduces or decides lives there:
   report OUT                             points.json, .dat, plots.gp, REPORT.md
   compare OUT1 OUT2                      both runs' claims side by side; exit 1
                                          when one m has opposite claims
-  budget [--results DIR]                 the default run's time, estimated from
+  budget [--results DIR] [--set NAME]    a set's run time (the default run's
+                                         unless told), estimated from
                                          DIR/*/raw.json timings
 
 Exit status: 0 done; 1 bad or damaged input (one line on stderr naming the

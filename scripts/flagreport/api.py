@@ -13,7 +13,8 @@ from .stats import (
 from .scenarios import (
     count_codes, dataset_codes, expected_split, scenario_codes, server_args, tls_resume, resolve,
     OUTPUT_DIRS, output_dir, shell_assignments, curl_config, settings_mismatch,
-    tls_settings_mismatch, fmt_range, old_scenario, libcurl8_scenarios)
+    tls_settings_mismatch, fmt_range, old_scenario, libcurl8_scenarios,
+    bench_scenario_names, scenario_sets, scenario_set)
 from .raw import (
     read_facts, read_records, read_latencies, load_stats, load_hyperfine, read_dataset,
     write_dataset, load_new_point, load_old_points, read_meta, read_meta_txt, scenario_names)
@@ -54,7 +55,7 @@ __all__ = [
     "spread", "version_compare", "count_codes", "dataset_codes", "expected_split", "scenario_codes",
     "server_args", "tls_resume", "resolve", "OUTPUT_DIRS", "output_dir", "shell_assignments",
     "curl_config", "settings_mismatch", "tls_settings_mismatch", "fmt_range", "old_scenario",
-    "libcurl8_scenarios", "read_facts", "read_records", "read_latencies", "load_stats",
+    "libcurl8_scenarios", "bench_scenario_names", "scenario_sets", "scenario_set", "read_facts", "read_records", "read_latencies", "load_stats",
     "load_hyperfine", "read_dataset", "write_dataset", "load_new_point", "load_old_points",
     "read_meta", "read_meta_txt", "scenario_names", "RSS_MAX_KB", "TIME_MAX_S", "is_number",
     "is_integer", "RECORD_FIELDS", "STATS_FIELDS", "time_limit", "bad_numbers", "BOUND_TOLERANCE",

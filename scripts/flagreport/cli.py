@@ -12,7 +12,7 @@ from .lines import C_LINES
 from .points import load_resolved, reduce_point
 from .raw import load_new_point, read_meta_txt, write_dataset
 from .reportmd import cmd_report
-from .scenarios import (curl_config, libcurl8_scenarios, resolve, scenario_codes, settings_mismatch,
+from .scenarios import (curl_config, libcurl8_scenarios, resolve, scenario_set, scenario_sets, scenario_codes, settings_mismatch,
                         shell_assignments)
 from .stats import MIN_RATIO, compare
 from .text import broken_text
@@ -104,17 +104,16 @@ def cmd_check_server(resolved, stats_path):
     return 0
 
 
-def cmd_budget(results, quick):
-    """Estimated seconds of the default run: each point's runs × the mean run
+def cmd_budget(results, quick, set_name="default"):
+    """Estimated seconds of a run of the scenario set SET_NAME (the default run
+    unless told): each point's runs × the mean run
     time of the same (line, m) in RESULTS/NAME/raw.json (old or new), plus the
     adaptive budget; python lines from an assumed 500 requests/s."""
     print("| scenario | line | m | runs + warmup | est. s/run | est. s |")
     print("|---|---|---:|---:|---:|---:|")
     total = 0.0
-    for fn in sorted(os.listdir(os.path.join(ROOT, "bench", "scenarios"))):
-        if not fn.endswith(".json"):
-            continue
-        s = resolve(os.path.join(ROOT, "bench", "scenarios", fn), quick=quick, python_root=os.path.join(ROOT, "peers", "python"))
+    for name in scenario_set(os.path.join(ROOT, "bench", "scenarios"), set_name):
+        s = resolve(os.path.join(ROOT, "bench", "scenarios", name + ".json"), quick=quick, python_root=os.path.join(ROOT, "peers", "python"))
         means = {}
         old = load_json_or_none(os.path.join(results, s["name"], "raw.json")) or []
         for p in old:
@@ -159,6 +158,9 @@ def main(argv=None):
     r.add_argument("--libcurl8", action="store_true")
     l8 = sub.add_parser("libcurl8-scenarios")
     l8.add_argument("benchdir")
+    st = sub.add_parser("scenario-set")
+    st.add_argument("benchdir")
+    st.add_argument("name", nargs="?")
     c = sub.add_parser("curl-config")
     c.add_argument("resolved")
     c.add_argument("base_url")
@@ -186,6 +188,7 @@ def main(argv=None):
     bu = sub.add_parser("budget")
     bu.add_argument("--results", default=os.path.join(ROOT, "results"))
     bu.add_argument("--quick", action="store_true")
+    bu.add_argument("--set", default="default")
     a = ap.parse_args(argv)
     try:
         if a.cmd == "resolve":
@@ -202,6 +205,13 @@ def main(argv=None):
             return 0
         if a.cmd == "libcurl8-scenarios":
             print("\n".join(libcurl8_scenarios(a.benchdir)))
+            return 0
+        if a.cmd == "scenario-set":
+            if a.name is None:  # every set with its scenarios, for --help and docs
+                for k, v in sorted(scenario_sets(a.benchdir).items()):
+                    print("%s: %s" % (k, " ".join(v)))
+            else:
+                print("\n".join(scenario_set(a.benchdir, a.name)))
             return 0
         if a.cmd == "curl-config":
             sys.stdout.write(curl_config(load_json(a.resolved), a.base_url, a.dir))
@@ -228,7 +238,7 @@ def main(argv=None):
         if a.cmd == "compare":
             return cmd_compare(a.out1, a.out2)
         if a.cmd == "budget":
-            return cmd_budget(a.results, a.quick)
+            return cmd_budget(a.results, a.quick, a.set)
     except ReportError as e:
         print("report.py: %s" % e, file=sys.stderr)
         return 1

@@ -263,9 +263,48 @@ def old_scenario(so):
     }
 
 
-def libcurl8_scenarios(benchdir):
-    """The scenarios with a "libcurl8" section, in bench.sh's order."""
+def bench_scenario_names(benchdir):
+    """Every scenario of BENCHDIR in bench.sh's order: the four of the book's
+    experiment first, then the others by name."""
     names = sorted(os.path.splitext(f)[0] for f in os.listdir(benchdir) if f.endswith(".json"))
     order = ["LOCAL", "DELAY", "ERROR", "C10K"]
     names.sort(key=lambda n: (order.index(n) if n in order else len(order), n))
-    return [n for n in names if "libcurl8" in load_json(os.path.join(benchdir, n + ".json"))]
+    return names
+
+
+def libcurl8_scenarios(benchdir):
+    """The scenarios with a "libcurl8" section, in bench.sh's order."""
+    return [n for n in bench_scenario_names(benchdir)
+            if "libcurl8" in load_json(os.path.join(benchdir, n + ".json"))]
+
+
+SET_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+def scenario_sets(benchdir):
+    """{set name: [scenario, ...]} from every scenario's "sets" list, in
+    bench.sh's order; "all" holds every scenario. A scenario without a "sets"
+    list of short lower-case names is an error: membership is declared once,
+    in the scenario's own file."""
+    sets = {"all": []}
+    for n in bench_scenario_names(benchdir):
+        raw = load_json(os.path.join(benchdir, n + ".json"))
+        names = raw.get("sets") if isinstance(raw, dict) else None
+        if (not isinstance(names, list) or not names
+                or not all(isinstance(x, str) and x and set(x) <= SET_NAME_CHARS for x in names)):
+            raise ReportError("scenario %s: \"sets\" must be a non-empty list of lower-case names" % n)
+        if "all" in names:
+            raise ReportError("scenario %s: \"all\" is every scenario, not a set to list" % n)
+        sets["all"].append(n)
+        for x in names:
+            sets.setdefault(x, []).append(n)
+    return sets
+
+
+def scenario_set(benchdir, name):
+    """The scenarios of set NAME, in bench.sh's order; an unknown set is an
+    error naming the known ones."""
+    sets = scenario_sets(benchdir)
+    if name not in sets:
+        raise ReportError("no scenario set '%s' (known: %s)" % (name, ", ".join(sorted(sets))))
+    return sets[name]

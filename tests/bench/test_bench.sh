@@ -31,13 +31,15 @@ if [ "$rc" -ne 0 ]; then tail -n 30 "$errlog" | sed 's/^/#   /'; fi
 report="$out/REPORT.md"
 fb_ok "REPORT.md exists and is not empty" test -s "$report"
 
-nscen=$(find "$src/bench/scenarios" -name '*.json' | wc -l) # bench/lines.json is not a scenario
-fb_ok "bench/ declares scenarios ($nscen)" test "$nscen" -ge 4
+# bench.sh --quick runs the default set (each scenario lists its sets)
+mapfile -t default_set < <(python3 "$src/scripts/report.py" scenario-set "$src/bench/scenarios" default)
+nscen=${#default_set[@]}
+fb_ok "the default set has scenarios ($nscen)" test "$nscen" -ge 4
+fb_eq "scenarios.txt lists the default set" "$(cat "$out/scenarios.txt" 2>/dev/null)" "$(printf '%s\n' "${default_set[@]}")"
 
-# Every scenario of bench/ has a section, a non-empty points.json and its raw
-# data: per client point hyperfine's JSON, records, latencies, /stats.
-for f in "$src"/bench/scenarios/*.json; do
-    name=$(basename "$f" .json)
+# Every scenario of the default set has a section, a non-empty points.json and
+# its raw data: per client point hyperfine's JSON, records, latencies, /stats.
+for name in "${default_set[@]}"; do
     fb_ok "REPORT.md has a section for $name" grep -q "^## $name\$" "$report"
     n=$(jq '[.[] | select(.valid)] | length' "$out/$name/points.json" 2>/dev/null || echo 0)
     fb_ok "$name has valid points ($n)" test "$n" -gt 0
@@ -117,7 +119,10 @@ if [ -f "$src/bench/scenarios/HANDSHAKE.json" ]; then
             'map(select(.valid)) | length > 0 and
              all(.tls.per_run.handshakes == $n and .tls.per_run.resumed == 0)' "$out/HANDSHAKE/points.json")" true
 fi
-ntls=$(grep -lE '"tls": *true' "$src"/bench/scenarios/*.json | wc -l)
+ntls=0
+for name in "${default_set[@]}"; do
+    if grep -qE '"tls": *true' "$src/bench/scenarios/$name.json"; then ntls=$((ntls + 1)); fi
+done
 fb_eq "every TLS scenario's verdict says where the pool's second core wins" \
     "$(grep -c '^\*\*Verdict\.\*\* .*Second core: ' "$report")" "$ntls"
 fb_eq "bench.sh left no flagserver running" \

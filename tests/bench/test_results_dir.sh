@@ -44,11 +44,12 @@ errors() { grep -c '^bench: ' "$1"; }
 # that gets through runs about a minute, not a default sweep)
 touch afile
 for args in "--scenario ../scenarios/LOCAL" "--scenario LOCAL,LOCAL" "--concur 99999999999999999999" \
-    "--runs 0" "--out afile" "--save-dir nowhere" "--server-url http://127.0.0.1:1/flags?reset=1"; do
+    "--runs 0" "--out afile" "--save-dir nowhere" "--server-url http://127.0.0.1:1/flags?reset=1" \
+    "--set nope" "--set ../tls" "--set tls --scenario TLS"; do
     read -ra a <<<"$args"
     rm -rf new
     if [ "${a[0]}" != --out ]; then a+=(--out new); fi
-    case $args in --scenario*) a=(--quick "${a[@]}") ;; *) a=(--quick --scenario LOCAL "${a[@]}") ;; esac
+    case $args in --scenario* | --set*) a=(--quick "${a[@]}") ;; *) a=(--quick --scenario LOCAL "${a[@]}") ;; esac
     bench "${a[@]}" 2>bad.err
     rc=$?
     fb_eq "$args: exit 2" "$rc" 2

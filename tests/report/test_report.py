@@ -548,6 +548,41 @@ class LibcurlTable(Base):
             report.resolve(os.path.join(self.tmp, "bench", "B.json"), libcurl8=True)
 
 
+class ScenarioSets(Base):
+    """bench.sh --set: membership is declared in each scenario's own file."""
+
+    def bench(self, files):
+        d = os.path.join(self.tmp, "bench")
+        for name, body in files.items():
+            write(os.path.join(d, name + ".json"), json.dumps(body))
+        return d
+
+    def test_sets_in_bench_order(self):
+        d = self.bench({"TLS": {"sets": ["default", "tls"]}, "C10K": {"sets": ["default", "book"]},
+                        "LOCAL": {"sets": ["book", "default"]}, "H2": {"sets": ["http2"]}})
+        self.assertEqual(report.scenario_set(d, "default"), ["LOCAL", "C10K", "TLS"])
+        self.assertEqual(report.scenario_set(d, "all"), ["LOCAL", "C10K", "H2", "TLS"])
+        self.assertEqual(report.scenario_set(d, "http2"), ["H2"])
+
+    def test_unknown_set_names_the_known_ones(self):
+        d = self.bench({"LOCAL": {"sets": ["default"]}})
+        with self.assertRaisesRegex(report.ReportError, r"no scenario set 'nope' \(known: all, default\)"):
+            report.scenario_set(d, "nope")
+
+    def test_a_scenario_must_declare_its_sets(self):
+        for bad in ({}, {"sets": []}, {"sets": "default"}, {"sets": ["Default"]}, {"sets": ["all"]},
+                    {"sets": ["a b"]}):
+            d = self.bench({"LOCAL": {"sets": ["default"]}, "X": bad})
+            with self.assertRaisesRegex(report.ReportError, "scenario X"):
+                report.scenario_sets(d)
+
+    def test_every_committed_scenario_is_in_a_set_and_default_is_not_empty(self):
+        d = os.path.join(report.ROOT, "bench", "scenarios")
+        sets = report.scenario_sets(d)
+        self.assertTrue(sets["default"])
+        self.assertEqual(sorted(sets["all"]), sorted(f[:-5] for f in os.listdir(d) if f.endswith(".json")))
+
+
 class Adaptive(Base):
     def test_decided_pair_needs_no_more_runs(self):
         out = make_out(self.tmp)
