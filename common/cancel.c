@@ -30,9 +30,10 @@ static int pipe_fds[2] = {-1, -1};
 /* The folder the temporary files are made in, and ".PID." as it stands in
  * their names (.CC.gif.PID.N.part, xfer.c): set before any signal handler can
  * run the second-signal path, read-only afterwards. The folder is scanned at
- * exit rather than a registry of names kept, because a temporary file outlives
- * its descriptor (xfer.c reopens it per append), and a name registry keyed by
- * descriptor would lose it to the next file opened with that number. */
+ * exit rather than a registry of names kept, because a temporary file may
+ * outlive its descriptor (save.c's spares are closed before their exchange),
+ * and a name registry keyed by descriptor would lose it to the next file
+ * opened with that number. */
 static atomic_int watch_dirfd = -1;
 static char pid_tag[32];
 static size_t pid_tag_len;

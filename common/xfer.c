@@ -36,49 +36,85 @@ static int write_all(int fd, const char *p, size_t n)
 /* The temporary file of the current transfer, DIR/.CC.gif.PID.INDEX.part, is
  * made by part_create, grown by part_append, and ends in part_commit (renamed
  * to CC.gif) or part_remove (unlinked): no other code touches it. Its name is
- * unique to this process and request, so nothing else writes it. */
+ * unique to this process and request, so nothing else of ours writes it.
+ *
+ * The body is written only through the descriptor part_create opened, held
+ * until the transfer ends, and never through the name: anyone who can write
+ * to the output folder may replace the name with a symlink or another file
+ * between two callbacks, and a reopen by name would follow it anywhere the
+ * client can write (issue 19, case 1). The name is used twice more, to rename
+ * and to unlink, and both check first that it still is the inode we wrote. */
 
-/* Creates the temporary file; the only place one is born. Returns an open
- * descriptor (write-only) or -errno. */
+/* True if DIR/name is the inode of x's temporary file (never following a
+ * symlink). */
+static bool part_is_ours(const struct flags_xfer *x, const char *name)
+{
+    struct stat st;
+
+    return fstatat(x->job->outdir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           st.st_dev == x->part_dev && st.st_ino == x->part_ino;
+}
+
+/* Creates the temporary file; the only place one is born. Its descriptor
+ * (write-only) is kept in x->part_fd until part_close. Returns 0 or -errno. */
 static int part_create(struct flags_xfer *x)
 {
+    struct stat st;
     int fd = flags_tmp_openat(x->job->outdir_fd, x->part_name,
-                              O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+                              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
+    if (fstat(fd, &st) != 0) {
+        int rc = -errno;
+        (void)unlinkat(x->job->outdir_fd, x->part_name, 0); /* O_EXCL: it is ours */
+        close(fd);
+        return rc;
+    }
+    x->part_fd = fd;
+    x->part_dev = st.st_dev;
+    x->part_ino = st.st_ino;
     x->part_exists = true;
-    return fd;
+    return 0;
+}
+
+/* Closes the temporary file's descriptor, if open. Returns 0 or -errno. */
+static int part_close(struct flags_xfer *x)
+{
+    int rc = 0;
+
+    if (x->part_exists && x->part_fd >= 0) {
+        if (close(x->part_fd) != 0)
+            rc = -errno;
+        x->part_fd = -1;
+    }
+    return rc;
 }
 
 /* Appends the buffered bytes, then data[0..n), to the temporary file (created
- * on the first call) and empties the buffer. The file is opened per call and
- * never held between callbacks, so a transfer in flight costs no descriptor
- * for its file (the loop budgets one descriptor per transfer). Returns 0 or
- * -errno. */
+ * on the first call) and empties the buffer. Returns 0 or -errno. */
 static int part_append(struct flags_xfer *x, const char *data, size_t n)
 {
-    int fd, rc;
+    int rc;
 
-    if (x->part_exists)
-        fd = openat(x->job->outdir_fd, x->part_name, O_WRONLY | O_APPEND | O_CLOEXEC);
-    else
-        fd = part_create(x);
-    if (fd < 0)
-        return x->part_exists ? -errno : fd;
-    rc = write_all(fd, x->buf, x->buf_len);
+    if (!x->part_exists && (rc = part_create(x)) != 0)
+        return rc;
+    if (x->part_fd < 0)
+        return -EBADF; /* closed: the body was already committed or failed */
+    rc = write_all(x->part_fd, x->buf, x->buf_len);
     if (rc == 0)
-        rc = write_all(fd, data, n);
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
+        rc = write_all(x->part_fd, data, n);
     x->buf_len = 0;
     return rc;
 }
 
-/* Removes the temporary file, if there is one (best effort). */
+/* Removes the temporary file, if there is one and its name is still ours
+ * (best effort): whatever else took the name is not ours to delete. */
 static void part_remove(struct flags_xfer *x)
 {
     if (x->part_exists) {
-        (void)unlinkat(x->job->outdir_fd, x->part_name, 0);
+        (void)part_close(x);
+        if (part_is_ours(x, x->part_name))
+            (void)unlinkat(x->job->outdir_fd, x->part_name, 0);
         x->part_exists = false;
     }
 }
@@ -86,12 +122,15 @@ static void part_remove(struct flags_xfer *x)
 /* Saves the complete body as CC.gif: a buffered body through the job's saver
  * (save.h), else the buffered rest goes to the temporary file, which is then
  * renamed over the final name, so a reader sees either the old file or the
- * whole new one, never a partial one. On error the temporary
- * file is removed and an old CC.gif is untouched. Returns 0 or -errno. */
+ * whole new one, never a partial one. The rename swaps in exactly the inode
+ * written through part_fd or the save fails (-EXDEV, "Invalid cross-device
+ * link": the name was replaced under us): the name is checked before the
+ * rename, and CC.gif after it. On error the temporary file is removed (if it
+ * is still ours). Returns 0 or -errno. */
 static int part_commit(struct flags_xfer *x, const char *cc)
 {
     char final[16];
-    int rc;
+    int rc, crc;
 
     snprintf(final, sizeof(final), "%s.gif", cc);
     /* A body that fit in the buffer (every flag does) goes through the
@@ -99,12 +138,21 @@ static int part_commit(struct flags_xfer *x, const char *cc)
     if (!x->part_exists && x->job->saver)
         return flags_saver_save(x->job->saver, final, x->buf, x->buf_len);
     rc = part_append(x, NULL, 0);
+    if ((crc = part_close(x)) != 0 && rc == 0)
+        rc = crc;
+    if (rc == 0 && !part_is_ours(x, x->part_name))
+        rc = -EXDEV;
     if (rc == 0 && renameat(x->job->outdir_fd, x->part_name, x->job->outdir_fd, final) != 0)
         rc = -errno;
-    if (rc == 0)
+    if (rc == 0) {
         x->part_exists = false;
-    else
+        /* Swapped between the check and the rename: what is now CC.gif is
+         * not what we wrote, so this save is not OK. */
+        if (!part_is_ours(x, final))
+            rc = -EXDEV;
+    } else {
         part_remove(x);
+    }
     return rc;
 }
 
@@ -358,6 +406,7 @@ int flags_xfer_start(struct flags_xfer *x, const struct flags_job *job, size_t i
     x->received = 0;
     x->have_cl = x->have_te = false;
     x->part_exists = false;
+    x->part_fd = -1;
     x->stop = FLAGS_XFER_RUNNING;
     x->save_err = 0;
     snprintf(x->part_name, sizeof(x->part_name), ".%s.gif.%ld.%zu.part", cc, x->pid, index);
@@ -597,7 +646,13 @@ void flags_xfer_save(struct flags_xfer *x, const struct flags_job *job, struct f
     const char *cc = job->codes[x->index % job->ncodes];
     int err = part_commit(x, cc);
 
-    if (err != 0) {
+    if (err == -EXDEV) {
+        /* part_commit's word for "the temporary file's name was taken over":
+         * rename(2) within one directory never says EXDEV. */
+        res->status = FLAGS_ERROR;
+        snprintf(res->msg, sizeof(res->msg),
+                 "cannot save %s.gif: its temporary file was replaced during the transfer", cc);
+    } else if (err != 0) {
         res->status = FLAGS_ERROR;
         snprintf(res->msg, sizeof(res->msg), "cannot save %s.gif: %s", cc, strerror(-err));
     }

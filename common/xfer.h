@@ -25,6 +25,7 @@
 #include <curl/curl.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "flags.h"
 
@@ -73,6 +74,9 @@ struct flags_xfer {
     bool have_cl;                /* the current response has a Content-Length */
     bool have_te;                /* ... a Transfer-Encoding */
     bool part_exists;            /* the temporary file part_name exists */
+    int part_fd;                 /* if part_exists: its descriptor, or -1 once closed */
+    dev_t part_dev;              /* if part_exists: its device and inode, to check the */
+    ino_t part_ino;              /* name is still the file we write before using it */
     enum flags_xfer_stop stop;   /* why our callback ended the transfer */
     int save_err;                /* FLAGS_XFER_SAVE_FAILED: the negative errno */
     char part_name[64];          /* ".CC.gif.PID.INDEX.part" in job->outdir_fd */
