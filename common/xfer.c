@@ -142,8 +142,12 @@ static int part_commit(struct flags_xfer *x, const char *cc)
         rc = crc;
     if (rc == 0 && !part_is_ours(x, x->part_name))
         rc = -EXDEV;
-    if (rc == 0 && renameat(x->job->outdir_fd, x->part_name, x->job->outdir_fd, final) != 0)
-        rc = -errno;
+    if (rc == 0) {
+        if (x->job->saver)
+            rc = flags_saver_rename(x->job->saver, x->part_name, final);
+        else if (renameat(x->job->outdir_fd, x->part_name, x->job->outdir_fd, final) != 0)
+            rc = -errno;
+    }
     if (rc == 0) {
         x->part_exists = false;
         /* Swapped between the check and the rename: what is now CC.gif is

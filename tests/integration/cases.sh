@@ -338,6 +338,31 @@ case_tls() {
     -s "$FAULT_TLS_RESET" --cacert "$CERTS/ca.pem"
 }
 
+# A directory where a flag goes (issue 19, case 2): 300 concurrent saves of
+# one code must all fail, in one wording, and leave the directory; none may
+# be counted OK (the recycling save's exchange used to swap the directory
+# back over a file it had just reported saved). Then, with the way clear,
+# all 300 are OK and the file is the server's.
+case_inway() {
+  fb_start_server --dir ds --quiet || return
+  local cc=${PRESENT[0]} lc
+  lc=$(tr 'A-Z' 'a-z' <<<"$cc")
+  mkdir -p got/"$cc".gif && printf 'keep\n' >got/mine.txt
+  client out -v -m 20 --repeat 300 --output got --json in.json -s "$FB_BASE" "$cc"
+  fb_eq "directory in the way: exit 1" "$?" 1
+  fb_eq "directory in the way: 0 ok, 300 errors" \
+    "$(jq -r '[.ok,.errors]|@csv' in.json)" "0,300"
+  fb_eq "directory in the way: every -v line says so" \
+    "$(grep -cxF "$cc error: cannot save $cc.gif: Is a directory" out)" 300
+  fb_ok "directory in the way: $cc.gif is still the directory" test -d "got/$cc.gif"
+  fb_eq "directory in the way: nothing else left" "$(ls -A got | tr '\n' ' ')" "$cc.gif mine.txt "
+  rmdir "got/$cc.gif"
+  client out2 -m 20 --repeat 300 --output got --json clear.json -s "$FB_BASE" "$cc"
+  fb_eq "way clear: exit 0, 300 ok" "$?|$(jq -r .ok clear.json)" "0|300"
+  fb_ok "way clear: $cc.gif is the server's" cmp -s "got/$cc.gif" "ds/flags/$lc/$lc.gif"
+  fb_eq "way clear: nothing else left" "$(ls -A got | tr '\n' ' ')" "$cc.gif mine.txt "
+}
+
 group=${1:?usage: cases.sh GROUP}
 if ! declare -F "case_$group" >/dev/null; then
   fb_fail "no such case group: $group"
