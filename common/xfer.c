@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 #include "cancel.h"
@@ -286,6 +287,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
          * body never reaches on_body, so nothing of it is buffered. */
         x->have_cl = x->have_te = false;
         x->received = 0;
+        x->close_notify = false;
         body_buf_release(x); /* sized for the next 200 body, if any */
         part_remove(x);
         return n;
@@ -303,11 +305,41 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
-/* Aborts a running transfer once the user interrupted the program. */
+/* True while the current response is a body that only the connection's
+ * close can end: no Content-Length and no Transfer-Encoding (chunked). */
+static bool close_delimited(const struct flags_xfer *x)
+{
+    return !x->have_cl && !x->have_te;
+}
+
+/* Notes whether the TLS connection of x (if it is one) has received the server's
+ * close_notify. libcurl 7.88 with OpenSSL 3 takes a TCP close without one
+ * for the end of a close-delimited body (its BIO reports no EOF, so OpenSSL
+ * says SSL_ERROR_SYSCALL with no error, which libcurl reads as the end), so
+ * a body cut short by anyone on the path would be complete (issue 19, case
+ * 3). libcurl runs the progress callback after every read, the last one
+ * included, while the connection still exists. */
+static void note_close_notify(struct flags_xfer *x)
+{
+    struct curl_tlssessioninfo *ti = NULL;
+
+    if (curl_easy_getinfo(x->easy, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK || !ti ||
+        ti->backend != CURLSSLBACKEND_OPENSSL || !ti->internals)
+        return;
+    if (SSL_get_shutdown((const SSL *)ti->internals) & SSL_RECEIVED_SHUTDOWN)
+        x->close_notify = true;
+}
+
+/* Aborts a running transfer once the user interrupted the program; watches
+ * for the close_notify that alone ends a close-delimited body over TLS. */
 static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
-    (void)clientp, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    struct flags_xfer *x = clientp;
+
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    if (x->received > 0 && close_delimited(x) && !x->close_notify)
+        note_close_notify(x);
     return flags_cancelled() ? 1 : 0;
 }
 
@@ -372,6 +404,7 @@ int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job)
      * on_body enforces the cap on bodies of unknown length. */
     SET(CURLOPT_MAXFILESIZE_LARGE, x->max_size);
     SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+    SET(CURLOPT_XFERINFODATA, x);
     SET(CURLOPT_NOPROGRESS, 0L);
     /* https: verification stays on (VERIFYPEER and VERIFYHOST are libcurl's
      * defaults and never turned off). --cacert replaces the system's CAs
@@ -411,6 +444,7 @@ int flags_xfer_start(struct flags_xfer *x, const struct flags_job *job, size_t i
     x->have_cl = x->have_te = false;
     x->part_exists = false;
     x->part_fd = -1;
+    x->close_notify = false;
     x->stop = FLAGS_XFER_RUNNING;
     x->save_err = 0;
     snprintf(x->part_name, sizeof(x->part_name), ".%s.gif.%ld.%zu.part", cc, x->pid, index);
@@ -536,6 +570,16 @@ bool flags_tls_reason(const struct flags_tls_failure *f, char *msg, size_t cap)
     return true;
 }
 
+/* True if x's last request (after any redirect) went over https. */
+static bool effective_https(struct flags_xfer *x)
+{
+    const char *url = NULL;
+
+    if (curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || !url)
+        url = x->url;
+    return strncasecmp(url, "https://", 8) == 0;
+}
+
 /* Fills what flags_tls_reason needs from x's finished transfer. */
 static void tls_failure(struct flags_xfer *x, const struct flags_job *job, CURLcode rc,
                         struct flags_tls_failure *f)
@@ -617,6 +661,11 @@ bool flags_xfer_classify(struct flags_xfer *x, const struct flags_job *job, CURL
         res->status = FLAGS_ERROR;
         snprintf(res->msg, sizeof(res->msg), "response larger than --max-size %lld bytes",
                  (long long)x->max_size);
+    } else if (rc == CURLE_RECV_ERROR && status == 200 && close_delimited(x) &&
+               has(x->errbuf, "unexpected eof") && effective_https(x)) {
+        /* A libcurl that reports the missing close_notify itself. */
+        res->status = FLAGS_ERROR;
+        snprintf(res->msg, sizeof(res->msg), FLAGS_MSG_TLS_TRUNCATED);
     } else if (rc != CURLE_OK) {
         struct flags_tls_failure f;
         res->status = FLAGS_ERROR;
@@ -630,6 +679,9 @@ bool flags_xfer_classify(struct flags_xfer *x, const struct flags_job *job, CURL
         snprintf(res->msg, sizeof(res->msg),
                  "response body of %lld bytes, but its Content-Length is %lld",
                  (long long)x->received, (long long)x->content_length);
+    } else if (status == 200 && close_delimited(x) && effective_https(x) && !x->close_notify) {
+        res->status = FLAGS_ERROR;
+        snprintf(res->msg, sizeof(res->msg), FLAGS_MSG_TLS_TRUNCATED);
     } else if (status == 200) {
         res->status = FLAGS_OK;
         return true; /* flags_xfer_save decides */

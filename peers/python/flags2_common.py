@@ -35,6 +35,17 @@ MAX_REQUESTS = 10_000_000  # codes x --repeat
 MAX_BODY = 16 * 1024 * 1024
 FD_MARGIN = 64
 TRUNCATED = 'transfer closed with outstanding read data remaining'  # curl's words
+# An HTTPS body that only the connection's close could end (no Content-Length,
+# no Transfer-Encoding), when the connection closed without the server's TLS
+# close_notify: it may have been cut anywhere (common/xfer.h's
+# FLAGS_MSG_TLS_TRUNCATED, the same words).
+TLS_TRUNCATED = 'response body cut short: the TLS connection closed without close_notify'
+
+
+def close_delimited(headers):
+    """True when a response with these headers has a body that only the
+    connection's close ends (common/xfer.c's close_delimited)."""
+    return 'Content-Length' not in headers and 'Transfer-Encoding' not in headers
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 LONG_MAX = 2**63 - 1

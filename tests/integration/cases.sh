@@ -363,6 +363,43 @@ case_inway() {
   fb_eq "way clear: nothing else left" "$(ls -A got | tr '\n' ' ')" "$cc.gif mine.txt "
 }
 
+# HTTPS bodies that only the connection's close ends (no Content-Length, not
+# chunked; issue 19, case 3): cut without a TLS close_notify, each is an
+# error in one wording and nothing is saved; with a close_notify (the
+# control), each is saved whole. tests/faults/hostile_server.py serves both.
+case_tlscut() {
+  tls_certs
+  local out=$FB_TMP/hostile.out url words
+  python3 "$FB_SRC/tests/faults/hostile_server.py" --cert "$CERTS/server.pem" \
+    --key "$CERTS/server.key" >"$out" 2>"$out.err" &
+  FB_SERVER_PIDS+=($!)
+  for _ in $(seq 1 100); do
+    grep -q listening "$out" 2>/dev/null && break
+    sleep 0.05
+  done
+  url=$(sed -n 's/^hostile_server listening on //p' "$out")
+  [ -n "$url" ] || { fb_fail "hostile_server starts" "$(cat "$out.err")"; return; }
+  words="response body cut short: the TLS connection closed without close_notify"
+
+  mkdir -p cut && printf 'old BR\n' >cut/BR.gif
+  client cut.out -v -m 2 --cacert "$CERTS/ca.pem" --output cut -s "$url/cut" BR CN AR
+  fb_eq "cut without close_notify: exit 1" "$?" 1
+  fb_eq "cut without close_notify: every -v line says so" \
+    "$(sed -n 's/^[A-Z][A-Z] error: //p' cut.out | grep -cxF -- "$words")" 3
+  fb_eq "cut without close_notify: 3 errors" "$(grep -c '^  3 errors\.$' cut.out)" 1
+  fb_eq "cut without close_notify: nothing saved, the old BR.gif kept" \
+    "$(ls -A cut | tr '\n' ' ')|$(cat cut/BR.gif)" "BR.gif |old BR"
+
+  mkdir -p clean
+  client clean.out -v -m 2 --cacert "$CERTS/ca.pem" --output clean -s "$url/clean" BR CN AR
+  fb_eq "with close_notify: exit 0, 3 downloaded" \
+    "$?|$(grep -c '^  3 flags downloaded\.$' clean.out)" "0|1"
+  fb_eq "with close_notify: each file is the whole 10,000-byte body" \
+    "$(stat -c %s clean/AR.gif clean/BR.gif clean/CN.gif 2>/dev/null | tr '\n' ' ')" \
+    "10000 10000 10000 "
+  no_parts clean
+}
+
 group=${1:?usage: cases.sh GROUP}
 if ! declare -F "case_$group" >/dev/null; then
   fb_fail "no such case group: $group"
