@@ -454,7 +454,40 @@ def _parse_server(arg):
         raise UsageError('--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE')
     if not check_url(arg):
         raise UsageError(f"--server URL must have a host and no blanks: '{arg}'")
+    problem = _server_url_problem(arg)
+    if problem:
+        raise UsageError(f"--server URL {problem}: '{arg}'")
     return 'CUSTOM', arg.rstrip('/')
+
+
+def _server_url_problem(url):
+    """common/cli.c's server_url_problem: None, or the rule a base URL
+    breaks (a query or fragment would land in the middle of every request's
+    URL; credentials would be sent by some programs and printed by all; a
+    port is 1 to 65535), in the same words."""
+    rest = url[url.index('://') + 3:]
+    authority = re.split(r'[/?#]', rest, maxsplit=1)[0]
+    if '?' in url or '#' in url:
+        return 'must not have a query or a fragment'
+    if '@' in authority:
+        return 'must not have a user name or password'
+    port = None
+    if authority.startswith('['):  # an IPv6 literal: [addr] then an optional :port
+        close = authority.find(']')
+        if close < 0:
+            return 'must have a host and no blanks'
+        after = authority[close + 1:]
+        if after.startswith(':'):
+            port = after[1:]
+        elif after:
+            return 'must have a port from 1 to 65535'
+    elif ':' in authority:
+        port = authority.split(':', 1)[1]
+    if port is not None:
+        if (not port or len(port) > 5 or not all('0' <= c <= '9' for c in port)
+                or not 1 <= int(port) <= 65535):
+            return 'must have a port from 1 to 65535'
+    return None
 
 
 def _country_codes():

@@ -400,6 +400,35 @@ case_tlscut() {
   no_parts clean
 }
 
+# A base URL that cannot mean "BASE/cc/cc.gif" (issue 19, case 8): a query
+# or a fragment (it used to land mid-URL: /flags?x=1/ae/ae.gif, every code
+# "not found", exit 0), credentials, a port out of range. Each is a usage
+# error before anything runs: exit 2, one line in the same words in every
+# program, nothing on stdout, no output folder made. The server is up, so a
+# client that took the URL would be seen to request it.
+case_baseurl() {
+  fb_start_server --dir ds --quiet || return
+  local cc=${PRESENT[0]} url msg
+  while IFS='|' read -r url msg; do
+    client bad.out -s "$url" --output got "$cc"
+    fb_eq "-s '$url': exit 2, one line, nothing on stdout" \
+      "$?|$(head -n 1 bad.out.err)|$(cat bad.out)" \
+      "2|*** Usage error: --server URL $msg: '$url'|"
+  done <<EOF2
+$FB_BASE?x=1|must not have a query or a fragment
+$FB_BASE/#top|must not have a query or a fragment
+http://user:secret@127.0.0.1:$FB_PORT/flags|must not have a user name or password
+http://127.0.0.1:0/flags|must have a port from 1 to 65535
+http://127.0.0.1:99999/flags|must have a port from 1 to 65535
+http://127.0.0.1:/flags|must have a port from 1 to 65535
+EOF2
+  fb_ok "no output folder made" test ! -e got
+  fb_eq "the server saw no request" "$(fb_stats .requests)" 0
+  # The control: the same base without the query, with trailing slashes.
+  client ok.out -s "$FB_BASE//" --output got "$cc"
+  fb_eq "-s BASE//: exit 0, the flag saved" "$?|$(ls got)" "0|$cc.gif"
+}
+
 group=${1:?usage: cases.sh GROUP}
 if ! declare -F "case_$group" >/dev/null; then
   fb_fail "no such case group: $group"
