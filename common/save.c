@@ -22,6 +22,9 @@
  * lease for two system calls -- costs nothing. */
 #define LEASE_SIGNAL SIGURG
 
+/* How many taken spare names a save skips before it gives up (EEXIST). */
+#define SPARE_NAME_TRIES 100000u
+
 /* ".spare.PID.ID.part": the shape cancel.c's second-signal cleanup removes. */
 static void spare_name(const struct flags_saver *s, unsigned id, char *buf, size_t cap)
 {
@@ -202,11 +205,18 @@ int flags_saver_save(struct flags_saver *s, const char *name, const char *data, 
             (void)unlinkat(s->dirfd, spare, 0); /* whoever holds it keeps it */
     }
     if (fd < 0) {
-        id = new_id(s);
-        spare_name(s, id, spare, sizeof(spare));
-        fd = flags_tmp_openat(s->dirfd, spare, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd < 0)
-            return -errno;
+        /* A run killed by SIGKILL with this pid (pids repeat, in containers
+         * at once) may have left spares of these names: not ours to touch,
+         * so the next free name is taken. */
+        for (unsigned tries = 0;; tries++) {
+            id = new_id(s);
+            spare_name(s, id, spare, sizeof(spare));
+            fd = flags_tmp_openat(s->dirfd, spare, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+            if (fd >= 0)
+                break;
+            if (errno != EEXIST || tries == SPARE_NAME_TRIES)
+                return -errno;
+        }
         atomic_fetch_add(&s->created, 1);
     } else {
         atomic_fetch_add(&s->recycled, 1);

@@ -18,6 +18,8 @@
 
 #define MAX_REDIRS 5
 #define URL_SUFFIX sizeof("/xx/xx.gif")
+/* How many taken temporary file names part_create skips (EEXIST). */
+#define PART_NAME_TRIES 1000u
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -61,10 +63,21 @@ static bool part_is_ours(const struct flags_xfer *x, const char *name)
 static int part_create(struct flags_xfer *x)
 {
     struct stat st;
-    int fd = flags_tmp_openat(x->job->outdir_fd, x->part_name,
+    int fd;
+
+    /* A run killed by SIGKILL with this pid (pids repeat, in containers at
+     * once) may have left this name: not ours to touch, so the next of
+     * .CC.gif.PID.INDEX.K.part is taken. */
+    for (unsigned k = 1;; k++) {
+        fd = flags_tmp_openat(x->job->outdir_fd, x->part_name,
                               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
+        if (fd >= 0)
+            break;
+        if (errno != EEXIST || k > PART_NAME_TRIES)
+            return -errno;
+        snprintf(x->part_name, sizeof(x->part_name), ".%s.gif.%ld.%zu.%u.part",
+                 x->job->codes[x->index % x->job->ncodes], x->pid, x->index, k);
+    }
     if (fstat(fd, &st) != 0) {
         int rc = -errno;
         (void)unlinkat(x->job->outdir_fd, x->part_name, 0); /* O_EXCL: it is ours */

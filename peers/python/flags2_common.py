@@ -173,8 +173,12 @@ class Job:
             try:
                 self._save(cc, index, body)
             except OSError as exc:
+                # EXDEV: _save's word for "the temporary file's name was
+                # taken over" (a rename within one folder never says it).
+                why = ('its temporary file was replaced during the transfer'
+                       if exc.errno == errno.EXDEV else os.strerror(exc.errno))
                 return Result(index, Status.ERROR, latency_s, nbytes, connects,
-                              f'cannot save {cc}.gif: {os.strerror(exc.errno)}')
+                              f'cannot save {cc}.gif: {why}')
             res = Result(index, Status.OK, latency_s, nbytes, connects)
             self.saved[index] = res
             return res
@@ -187,10 +191,31 @@ class Job:
     def _save(self, cc, index, body):
         # Written under a name unique to this process and request, renamed
         # over CC.gif only when complete: never a partial file.
+        # A run killed by SIGKILL with this pid (pids repeat, in containers
+        # at once) may have left the name: not ours to touch, so the next of
+        # .CC.gif.PID.INDEX.K.part is taken (common/xfer.c's part_create).
         dfd = self.outdir_fd
         tmp = f'.{cc}.gif.{self._pid}.{index}.part'
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
-                     0o644, dir_fd=dfd)
+        for k in range(1, 1002):
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+                             | os.O_NOFOLLOW, 0o644, dir_fd=dfd)
+                break
+            except FileExistsError:
+                if k > 1000:
+                    raise
+                tmp = f'.{cc}.gif.{self._pid}.{index}.{k}.part'
+        st = os.fstat(fd)
+
+        def ours(name):
+            # The name is still the inode written through fd (no symlink
+            # followed): common/xfer.c's part_is_ours.
+            try:
+                now = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            except OSError:
+                return False
+            return (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino)
+
         try:
             try:
                 view = memoryview(body)
@@ -198,13 +223,18 @@ class Job:
                     view = view[os.write(fd, view):]
             finally:
                 os.close(fd)
+            if not ours(tmp):
+                raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
             os.replace(tmp, f'{cc}.gif', src_dir_fd=dfd, dst_dir_fd=dfd)
         except BaseException:
-            try:
-                os.unlink(tmp, dir_fd=dfd)
-            except OSError:
-                pass
+            if ours(tmp):
+                try:
+                    os.unlink(tmp, dir_fd=dfd)
+                except OSError:
+                    pass
             raise
+        if not ours(f'{cc}.gif'):
+            raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
 
 
 def _exit_now(signum, frame):

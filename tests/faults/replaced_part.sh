@@ -87,4 +87,17 @@ fb_eq "control: exit 0" "$?" 0
 fb_eq "control: BR.gif is the whole body" "$(stat -c %s "$dir/BR.gif" 2>/dev/null)" 200000
 fb_eq "control: no temporary file left" "$(find "$dir" -name '.*' | wc -l)" 0
 
+# A run killed by SIGKILL with this pid left .BR.gif.PID.0.part (the name
+# this request's temporary file would have): the streamed body takes the
+# next free name, is saved whole, and the planted file is left as it was.
+dir=$FB_TMP/leftover
+mkdir -p "$dir"
+timeout -k 5 60 bash -c 'echo killed >"$1/.BR.gif.$$.0.part"; shift; exec "$@"' _ "$dir" \
+  "$CLIENT" --output "$dir" -s "$URL/gated" BR >"$dir.out" 2>&1
+fb_eq "leftover .part of this pid: exit 0" "$?" 0
+fb_eq "leftover .part of this pid: BR.gif is the whole body" \
+  "$(stat -c %s "$dir/BR.gif" 2>/dev/null)" 200000
+fb_eq "leftover .part of this pid: it is left as it was" \
+  "$(cat "$dir"/.BR.gif.*.part 2>/dev/null)" "killed"
+
 fb_finish

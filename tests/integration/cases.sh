@@ -429,6 +429,39 @@ EOF2
   fb_eq "-s BASE//: exit 0, the flag saved" "$?|$(ls got)" "0|$cc.gif"
 }
 
+# What a run killed by SIGKILL leaves in the output folder must not make a
+# later run fail (issue 19, closing paragraph). pids repeat (in containers,
+# every run may get the same one), so the worst case is a run with the dead
+# run's pid: made here by a shell that plants .CC.gif.PID.N.part and
+# .spare.PID.N.part files under its own pid, then execs the client. Every
+# download must be OK and every planted file left as it was.
+case_leftover() {
+  fb_start_server --dir ds --quiet || return
+  local codes=("${PRESENT[@]:0:4}") cc lc same=0 planted
+  mkdir -p got
+  # bash -c CODES... -- CLIENT ARGS...: plants under its own pid, then execs.
+  timeout -s KILL 60 bash -c '
+    for cc in "$@"; do
+      [ "$cc" = -- ] && break
+      for i in 0 1 2 3 4 5 6 7; do echo killed >"got/.$cc.gif.$$.$i.part"; done
+    done
+    for i in $(seq 0 70); do echo killed >"got/.spare.$$.$i.part"; done
+    while [ "$1" != -- ]; do shift; done; shift
+    exec "$@"' _ "${codes[@]}" -- "${CLIENT[@]}" -v -m 4 --repeat 2 --output got \
+    -s "$FB_BASE" "${codes[@]}" >left.out 2>left.out.err
+  fb_eq "leftovers of a killed run with this pid: exit 0, 8 downloaded" \
+    "$?|$(grep -c '^  8 flags downloaded\.$' left.out)" "0|1"
+  for cc in "${codes[@]}"; do
+    lc=$(tr 'A-Z' 'a-z' <<<"$cc")
+    cmp -s "got/$cc.gif" "ds/flags/$lc/$lc.gif" && same=$((same + 1))
+  done
+  fb_eq "leftovers: every file is the server's" "$same" 4
+  planted=$(find got -name '.*.part' | wc -l)
+  fb_eq "leftovers: every planted file is still there" "$planted" $((4 * 8 + 71))
+  fb_eq "leftovers: ... unchanged" \
+    "$(find got -name '.*.part' -exec cat {} + | grep -cx killed)" "$planted"
+}
+
 group=${1:?usage: cases.sh GROUP}
 if ! declare -F "case_$group" >/dev/null; then
   fb_fail "no such case group: $group"
