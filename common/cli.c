@@ -207,10 +207,10 @@ int flags_check_url(const char *url)
 /* The one meaning a --server URL may have, beyond flags_check_url: a base to
  * which "/cc/cc.gif" is appended. A query or a fragment would end up in the
  * middle of every request's URL ("/flags?x=1/ae/ae.gif", issue 19, case 8);
- * a user name or password would be sent as Basic credentials by some
- * programs and printed in the header and the --json record by all; a port
- * must be 1 to 65535. Returns NULL, or the rule url breaks, in the words of
- * the usage error (peers/python/flags2_common.py says the same). */
+ * a port must be 1 to 65535. A user name and password are used as meant
+ * (Basic credentials) and masked wherever the URL is printed. Returns NULL,
+ * or the rule url breaks, in the words of the usage error
+ * (peers/python/flags2_common.py says the same). */
 static const char *server_url_problem(const char *url)
 {
     const char *auth = url + (strncasecmp(url, "https://", 8) == 0 ? 8 : 7);
@@ -219,8 +219,10 @@ static const char *server_url_problem(const char *url)
 
     if (strpbrk(url, "?#"))
         return "must not have a query or a fragment";
-    if (memchr(auth, '@', alen))
-        return "must not have a user name or password";
+    for (const char *p = auth; p < end; p++) /* after user:password@, if any */
+        if (*p == '@')
+            host = p + 1;
+    alen = (size_t)(end - host);
     if (*host == '[') { /* an IPv6 literal: [addr] then an optional :port */
         const char *close = memchr(host, ']', alen);
         if (!close)

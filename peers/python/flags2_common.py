@@ -493,14 +493,12 @@ def _parse_server(arg):
 def _server_url_problem(url):
     """common/cli.c's server_url_problem: None, or the rule a base URL
     breaks (a query or fragment would land in the middle of every request's
-    URL; credentials would be sent by some programs and printed by all; a
-    port is 1 to 65535), in the same words."""
+    URL; a port is 1 to 65535), in the same words."""
     rest = url[url.index('://') + 3:]
     authority = re.split(r'[/?#]', rest, maxsplit=1)[0]
     if '?' in url or '#' in url:
         return 'must not have a query or a fragment'
-    if '@' in authority:
-        return 'must not have a user name or password'
+    authority = authority.rsplit('@', 1)[-1]  # user:password: used, and masked
     port = None
     if authority.startswith('['):  # an IPv6 literal: [addr] then an optional :port
         close = authority.find(']')
@@ -642,6 +640,18 @@ class _Out:
             pass
 
 
+def redact_url(url):
+    """common/report.c's flags_redact_url: the userinfo of url shown as ***,
+    control bytes as '?'."""
+    start = url.find('://')
+    start = start + 3 if start >= 0 else 0
+    end = start + len(re.split(r'[/?#]', url[start:], maxsplit=1)[0])
+    at = url.rfind('@', start, end)  # the last one: a password may hold an '@'
+    if at >= 0:
+        url = url[:start] + '***' + url[at:]
+    return ''.join('?' if ord(c) < 0x20 or ord(c) == 0x7f else c for c in url)
+
+
 def header(label, url, codes, repeat, concur_req):
     n = len(codes)
     lines = [f'{label} site: {url}']
@@ -674,7 +684,7 @@ def result_line(job, res):
     if res.status == Status.OK:
         return f'{cc} OK\n'
     if res.status == Status.NOT_FOUND:
-        return f'{cc} not found: {job.url(res.index)}\n'
+        return f'{cc} not found: {redact_url(job.url(res.index))}\n'
     if res.status == Status.ERROR:
         return f'{cc} error: {res.msg}\n'
     return f'{cc} cancelled\n'
@@ -813,7 +823,8 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
     out = _Out()
     verbose = args.verbose and not args.quiet
     if not args.quiet:
-        out.write(header(args.server_label, args.base_url, args.codes, args.repeat, concur_req))
+        out.write(header(args.server_label, redact_url(args.base_url), args.codes, args.repeat,
+                         concur_req))
         out.flush()
     progress = _Progress(not args.verbose and not args.quiet and sys.stderr.isatty(), requests)
     results = job.results
@@ -883,7 +894,7 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
                            'p99': percentile(lat, 99), 'max': lat[-1] if lat else 0.0},
             'cpu_user_s': ru.ru_utime, 'cpu_sys_s': ru.ru_stime,
             'max_rss_kb': ru.ru_maxrss, 'connections': connections,
-            'server': args.server_label, 'url': args.base_url, 'libcurl': library,
+            'server': args.server_label, 'url': redact_url(args.base_url), 'libcurl': library,
             'timeout_s': args.timeout_s, 'fresh_connect': args.fresh_connect,
             # one event loop (asyncio) or none (threads); savers: the default
             # executor's threads with --save-in-executor, as asyncio sizes it

@@ -212,9 +212,9 @@ static void test_cli(void)
     EXPECT_USAGE("*** Usage error: --server URL must not have a query or a fragment: "
                  "'http://h?x'",
                  "-s", "http://h?x");
-    EXPECT_USAGE("*** Usage error: --server URL must not have a user name or password: "
-                 "'https://bob:pw@h/flags'",
-                 "-s", "https://bob:pw@h/flags");
+    EXPECT_USAGE("*** Usage error: --server URL must have a port from 1 to 65535: "
+                 "'https://bob:pw@h:x/flags'",
+                 "-s", "https://bob:pw@h:x/flags");
     EXPECT_USAGE("*** Usage error: --server URL must have a port from 1 to 65535: "
                  "'http://h:0/flags'",
                  "-s", "http://h:0/flags");
@@ -234,7 +234,8 @@ static void test_cli(void)
                  "'http://[::1/flags'",
                  "-s", "http://[::1/flags");
     {
-        const char *ok[] = {"http://[::1]:8000/flags", "HTTPS://h:65535", "http://h:1/a/b/"};
+        const char *ok[] = {"http://[::1]:8000/flags", "HTTPS://h:65535", "http://h:1/a/b/",
+                            "http://u:p@h:80/flags", "http://u@[::1]/flags"};
         for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
             const char *a[] = {"-s", ok[i], NULL};
             CHECK_EQ_LONG(parse(o, err, a), 0);

@@ -402,7 +402,8 @@ case_tlscut() {
 
 # A base URL that cannot mean "BASE/cc/cc.gif" (issue 19, case 8): a query
 # or a fragment (it used to land mid-URL: /flags?x=1/ae/ae.gif, every code
-# "not found", exit 0), credentials, a port out of range. Each is a usage
+# "not found", exit 0), a port out of range (credentials are used, and
+# masked: tests/faults/signals.sh). Each is a usage
 # error before anything runs: exit 2, one line in the same words in every
 # program, nothing on stdout, no output folder made. The server is up, so a
 # client that took the URL would be seen to request it.
@@ -417,7 +418,7 @@ case_baseurl() {
   done <<EOF2
 $FB_BASE?x=1|must not have a query or a fragment
 $FB_BASE/#top|must not have a query or a fragment
-http://user:secret@127.0.0.1:$FB_PORT/flags|must not have a user name or password
+http://user:secret@127.0.0.1:0/flags|must have a port from 1 to 65535
 http://127.0.0.1:0/flags|must have a port from 1 to 65535
 http://127.0.0.1:99999/flags|must have a port from 1 to 65535
 http://127.0.0.1:/flags|must have a port from 1 to 65535
@@ -427,6 +428,18 @@ EOF2
   # The control: the same base without the query, with trailing slashes.
   client ok.out -s "$FB_BASE//" --output got "$cc"
   fb_eq "-s BASE//: exit 0, the flag saved" "$?|$(ls got)" "0|$cc.gif"
+  # Credentials are used as meant, and shown nowhere: the header, the -v
+  # not-found line and the record say ***.
+  client cred.out -v -s "http://alice:s3cr3t@127.0.0.1:$FB_PORT/flags" --json cred.json \
+    --output got "$cc" ZZ
+  fb_eq "-s with user:password: exit 0, header redacted" "$?|$(line 1 cred.out)" \
+    "0|CUSTOM site: http://***@127.0.0.1:$FB_PORT/flags"
+  fb_eq "-s with user:password: not-found line redacted" "$(grep '^ZZ ' cred.out)" \
+    "ZZ not found: http://***@127.0.0.1:$FB_PORT/flags/zz/zz.gif"
+  fb_eq "-s with user:password: the record's url redacted" "$(jq -r .url cred.json)" \
+    "http://***@127.0.0.1:$FB_PORT/flags"
+  fb_ok "-s with user:password: the password appears nowhere" \
+    bash -c '! grep -q s3cr3t "$@"' _ cred.out cred.out.err cred.json
 }
 
 # What a run killed by SIGKILL leaves in the output folder must not make a
