@@ -729,9 +729,26 @@ def percentile(sorted_values, pct):
     return sorted_values[max(rank, 1) - 1]
 
 
-def _append(path, data):
-    """One write appended to path (created 0644), as flags_record_append."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+def _record_open(path):
+    """common/record.c's flags_record_open: path opened for appending (created
+    0644) before the run, without blocking, so a FIFO nobody reads is one
+    clear line now, not a hang after the run."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+                   | os.O_NONBLOCK, 0o644)
+
+
+def _record_strerror(exc):
+    """common/record.c's flags_record_strerror."""
+    if exc.errno == errno.ENXIO:
+        return 'no process is reading this FIFO'
+    if exc.errno == errno.EAGAIN:
+        return 'its reader takes nothing (full FIFO or socket)'
+    return os.strerror(exc.errno)
+
+
+def _append(fd, data):
+    """One write appended through fd, which is closed, as
+    flags_record_append_fd."""
     try:
         if os.write(fd, data) != len(data):
             raise OSError(errno.EIO, os.strerror(errno.EIO))
@@ -803,8 +820,20 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
     if err:
         sys.stderr.write(err + '\n')
         sys.exit(EXIT_USAGE)
+    # --json and --latencies are opened before anything runs, as in C.
+    files = {}
+    for path in (args.json, args.latencies):
+        if path and path not in files:
+            try:
+                files[path] = _record_open(path)
+            except OSError as exc:
+                sys.stderr.write(f'{prog}: cannot append to {path}: {_record_strerror(exc)}\n')
+                sys.exit(1)
     try:
-        os.makedirs(args.output, mode=0o755, exist_ok=True)
+        try:
+            os.makedirs(args.output, mode=0o755, exist_ok=True)
+        except FileExistsError:
+            pass  # a file, not a folder: the open says so, in C's words
         outdir_fd = os.open(args.output, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
         sys.stderr.write(f'{prog}: cannot use output directory {args.output}: '
@@ -905,18 +934,21 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
             'proxy_env': None,
         }
         try:
-            _append(args.json, record_line(rec).encode())
+            _append(os.dup(files[args.json]), record_line(rec).encode())
         except OSError as exc:
             sys.stderr.write(f'{prog}: cannot append to {args.json}: '
-                             f'{os.strerror(exc.errno)}\n')
+                             f'{_record_strerror(exc)}\n')
             status = 1
     if args.latencies:
         try:
-            _append(args.latencies, ''.join(f'{ms:.3f}\n' for ms in latencies_ms).encode())
+            _append(os.dup(files[args.latencies]),
+                    ''.join(f'{ms:.3f}\n' for ms in latencies_ms).encode())
         except OSError as exc:
             sys.stderr.write(f'{prog}: cannot append to {args.latencies}: '
-                             f'{os.strerror(exc.errno)}\n')
+                             f'{_record_strerror(exc)}\n')
             status = 1
+    for fd in files.values():
+        os.close(fd)
 
     if job.cancelled.is_set():
         status = EXIT_INTERRUPTED

@@ -475,6 +475,30 @@ case_leftover() {
     "$(find got -name '.*.part' -exec cat {} + | grep -cx killed)" "$planted"
 }
 
+# What the user hands over is checked before anything runs, in the same
+# words in every program (issue 19, closing paragraph): --output that is a
+# file, --json or --latencies that is a folder or a FIFO nobody reads. Each
+# is one line "PROGRAM: ...", exit 1, nothing on stdout, no request made.
+case_handover() {
+  fb_start_server --dir ds --quiet || return
+  local cc=${PRESENT[0]} args want
+  printf 'x\n' >afile && mkdir -p adir && mkfifo fifo
+  while IFS='|' read -r args want; do
+    # shellcheck disable=SC2086 # ARGS are words
+    client bad.out -s "$FB_BASE" $args "$cc"
+    fb_eq "$args: exit 1, one line, nothing on stdout" \
+      "$?|$(sed 's/^[^:]*: //' bad.out.err)|$(cat bad.out)" "1|$want|"
+  done <<EOF2
+--output afile|cannot use output directory afile: Not a directory
+--json adir --output got|cannot append to adir: Is a directory
+--latencies adir --output got|cannot append to adir: Is a directory
+--json fifo --output got|cannot append to fifo: no process is reading this FIFO
+--latencies fifo --output got|cannot append to fifo: no process is reading this FIFO
+EOF2
+  fb_ok "no output folder made" test ! -e got
+  fb_eq "the server saw no request" "$(fb_stats .requests)" 0
+}
+
 group=${1:?usage: cases.sh GROUP}
 if ! declare -F "case_$group" >/dev/null; then
   fb_fail "no such case group: $group"
