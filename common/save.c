@@ -248,13 +248,27 @@ fail:
     return rc;
 }
 
-int flags_saver_rename(struct flags_saver *s, const char *from, const char *name)
+/* True if DIR/name is the inode (dev, ino), never following a symlink. */
+static bool is_inode(int dirfd, const char *name, dev_t dev, ino_t ino)
+{
+    struct stat st;
+
+    return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == dev &&
+           st.st_ino == ino;
+}
+
+int flags_saver_rename(struct flags_saver *s, const char *from, const char *name, dev_t dev,
+                       ino_t ino)
 {
     int rc = 0;
 
     pthread_mutex_lock(&s->rename_lock);
-    if (renameat(s->dirfd, from, s->dirfd, name) != 0)
+    if (!is_inode(s->dirfd, from, dev, ino))
+        rc = -EXDEV;
+    else if (renameat(s->dirfd, from, s->dirfd, name) != 0)
         rc = -errno;
+    else if (!is_inode(s->dirfd, name, dev, ino))
+        rc = -EXDEV; /* swapped between the check and the rename */
     pthread_mutex_unlock(&s->rename_lock);
     return rc;
 }

@@ -154,23 +154,18 @@ static int part_commit(struct flags_xfer *x, const char *cc)
     rc = part_append(x, NULL, 0);
     if ((crc = part_close(x)) != 0 && rc == 0)
         rc = crc;
-    if (rc == 0 && !part_is_ours(x, x->part_name))
-        rc = -EXDEV;
-    if (rc == 0) {
-        if (x->job->saver)
-            rc = flags_saver_rename(x->job->saver, x->part_name, final);
+    if (rc == 0 && x->job->saver) {
+        rc = flags_saver_rename(x->job->saver, x->part_name, final, x->part_dev, x->part_ino);
+    } else if (rc == 0) { /* no saver (unit tests): the same checks, unserialised */
+        if (!part_is_ours(x, x->part_name))
+            rc = -EXDEV;
         else if (renameat(x->job->outdir_fd, x->part_name, x->job->outdir_fd, final) != 0)
             rc = -errno;
-    }
-    if (rc == 0) {
-        x->part_exists = false;
-        /* Swapped between the check and the rename: what is now CC.gif is
-         * not what we wrote, so this save is not OK. */
-        if (!part_is_ours(x, final))
+        else if (!part_is_ours(x, final))
             rc = -EXDEV;
-    } else {
-        part_remove(x);
     }
+    /* After a rename the name is no longer ours, so this unlinks nothing. */
+    part_remove(x);
     return rc;
 }
 

@@ -129,6 +129,7 @@ class Job:
         self._lc = [cc.lower() for cc in codes]
         self._save_cond = threading.Condition()
         self._saving = 0
+        self._rename_lock = threading.Lock()  # _save: check, rename, check as one step
 
     def cc(self, index):
         return self.codes[index % self.ncodes]
@@ -223,9 +224,15 @@ class Job:
                     view = view[os.write(fd, view):]
             finally:
                 os.close(fd)
-            if not ours(tmp):
-                raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
-            os.replace(tmp, f'{cc}.gif', src_dir_fd=dfd, dst_dir_fd=dfd)
+            # In turn with the other saves of this run, so a concurrent save
+            # of the same code cannot fail the check after the rename
+            # (common/save.c's flags_saver_rename).
+            with self._rename_lock:
+                if not ours(tmp):
+                    raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+                os.replace(tmp, f'{cc}.gif', src_dir_fd=dfd, dst_dir_fd=dfd)
+                if not ours(f'{cc}.gif'):
+                    raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
         except BaseException:
             if ours(tmp):
                 try:
@@ -233,8 +240,6 @@ class Job:
                 except OSError:
                     pass
             raise
-        if not ours(f'{cc}.gif'):
-            raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
 
 
 def _exit_now(signum, frame):

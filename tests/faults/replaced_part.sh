@@ -87,6 +87,17 @@ fb_eq "control: exit 0" "$?" 0
 fb_eq "control: BR.gif is the whole body" "$(stat -c %s "$dir/BR.gif" 2>/dev/null)" 200000
 fb_eq "control: no temporary file left" "$(find "$dir" -name '.*' | wc -l)" 0
 
+# Concurrent streamed saves of one code: each is checked (name before the
+# rename, CC.gif after it) in turn with the others, so none fails because
+# another replaced CC.gif in between.
+dir=$FB_TMP/concurrent
+mkdir -p "$dir"
+timeout -k 5 60 "$CLIENT" --output "$dir" -m 8 --repeat 16 -s "$URL/gated" BR >"$dir.out" 2>&1
+fb_eq "16 concurrent streamed saves of BR: exit 0, all downloaded" \
+  "$?|$(grep -c '^ *16 flags downloaded\.$' "$dir.out")" "0|1"
+fb_eq "16 concurrent streamed saves of BR: BR.gif whole, nothing else left" \
+  "$(stat -c %s "$dir/BR.gif" 2>/dev/null)|$(ls -A "$dir" | tr '\n' ' ')" "200000|BR.gif "
+
 # A run killed by SIGKILL with this pid left .BR.gif.PID.0.part (the name
 # this request's temporary file would have): the streamed body takes the
 # next free name, is saved whole, and the planted file is left as it was.
