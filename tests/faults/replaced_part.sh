@@ -111,4 +111,30 @@ fb_eq "leftover .part of this pid: BR.gif is the whole body" \
 fb_eq "leftover .part of this pid: it is left as it was" \
   "$(cat "$dir"/.BR.gif.*.part 2>/dev/null)" "killed"
 
+# A second signal removes this run's temporary files at once (common/cancel.c),
+# found by the ".PID." in their names: files an earlier run with this pid
+# left are not this run's, and stay.
+dir=$FB_TMP/sigint
+mkdir -p "$dir"
+rm -f "$GATE"
+bash -c 'echo killed >"$1/.BR.gif.$$.7.part"; echo killed >"$1/.spare.$$.9.part"; shift
+  exec "$@"' _ "$dir" "$CLIENT" --output "$dir" -s "$URL/gated" BR >"$dir.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 500); do
+  [ -n "$(find "$dir" -name '.BR.gif.*.0.part')" ] && break
+  sleep 0.02
+done
+# SIGINT, then SIGTERM: a second SIGINT sent at once could merge with a
+# first one still pending.
+kill -INT "$pid"
+sleep 0.05
+kill -TERM "$pid"
+( sleep 20; kill -KILL "$pid" 2>/dev/null ) &
+wait "$pid"
+fb_eq "a second signal mid-body: exit 130" "$?" 130
+touch "$GATE"
+fb_eq "a second signal: this run's .part removed, the earlier run's two kept" \
+  "$(find "$dir" -name '.*.part' | wc -l)|$(cat "$dir"/.BR.gif.*.7.part "$dir"/.spare.*.9.part)" \
+  "2|killed"$'\n'"killed"
+
 fb_finish
