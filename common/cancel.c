@@ -30,9 +30,10 @@ static int pipe_fds[2] = {-1, -1};
 /* The folder the temporary files are made in, and ".PID." as it stands in
  * their names (.CC.gif.PID.N.part, xfer.c): set before any signal handler can
  * run the second-signal path, read-only afterwards. The folder is scanned at
- * exit rather than a registry of names kept, because a temporary file outlives
- * its descriptor (xfer.c reopens it per append), and a name registry keyed by
- * descriptor would lose it to the next file opened with that number. */
+ * exit rather than a registry of names kept, because a temporary file may
+ * outlive its descriptor (save.c's spares are closed before their exchange),
+ * and a name registry keyed by descriptor would lose it to the next file
+ * opened with that number. */
 static atomic_int watch_dirfd = -1;
 static char pid_tag[32];
 static size_t pid_tag_len;
@@ -91,6 +92,25 @@ struct dirent64_rec {
     char d_name[];
 };
 
+/* Files in the watched folder that look like this process's temporary files
+ * but were there before the run: left by an earlier run with the same pid
+ * (pids repeat; one killed by SIGKILL removed nothing). Not ours to delete,
+ * so remove_our_parts passes over their inodes (which stay allocated: they
+ * are never unlinked by us). Set by flags_cancel_watch_dir before any handler
+ * can run; if there are more than FOREIGN_MAX, nothing is removed at all. */
+#define FOREIGN_MAX 256
+static unsigned long long foreign[FOREIGN_MAX];
+static size_t nforeign;
+static bool foreign_overflow;
+
+static bool is_foreign(unsigned long long ino)
+{
+    for (size_t i = 0; i < nforeign; i++)
+        if (foreign[i] == ino)
+            return true;
+    return false;
+}
+
 /* Unlinks this process's temporary files in the watched folder. Passes over
  * it until one removes nothing (at most 4): entries not removed are listed
  * exactly once by a pass even while others are unlinked. Async-signal-safe:
@@ -98,7 +118,7 @@ struct dirent64_rec {
 static void remove_our_parts(int dirfd)
 {
     _Alignas(8) char buf[4096];
-    int d = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int d = foreign_overflow ? -1 : openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
     if (d < 0)
         return;
@@ -111,7 +131,8 @@ static void remove_our_parts(int dirfd)
         while ((n = syscall(SYS_getdents64, d, buf, sizeof(buf))) > 0) {
             for (long off = 0; off < n;) {
                 struct dirent64_rec *e = (struct dirent64_rec *)(void *)(buf + off);
-                if (is_our_part(e->d_name) && unlinkat(dirfd, e->d_name, 0) == 0)
+                if (is_our_part(e->d_name) && !is_foreign(e->d_ino) &&
+                    unlinkat(dirfd, e->d_name, 0) == 0)
                     removed++;
                 off += e->d_reclen;
             }
@@ -198,10 +219,40 @@ int flags_tmp_openat(int dirfd, const char *name, int flags, mode_t mode)
     return fd;
 }
 
+/* Notes the inodes of the names in dirfd that is_our_part matches now. */
+static void note_foreign(int dirfd)
+{
+    _Alignas(8) char buf[4096];
+    int d = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    long n;
+
+    nforeign = 0;
+    foreign_overflow = d < 0; /* unknown: remove nothing rather than guess */
+    if (d < 0)
+        return;
+    while ((n = syscall(SYS_getdents64, d, buf, sizeof(buf))) > 0) {
+        for (long off = 0; off < n;) {
+            struct dirent64_rec *e = (struct dirent64_rec *)(void *)(buf + off);
+            if (is_our_part(e->d_name)) {
+                if (nforeign < FOREIGN_MAX)
+                    foreign[nforeign++] = e->d_ino;
+                else
+                    foreign_overflow = true;
+            }
+            off += e->d_reclen;
+        }
+    }
+    if (n < 0)
+        foreign_overflow = true;
+    close(d);
+}
+
 void flags_cancel_watch_dir(int dirfd)
 {
     int n = snprintf(pid_tag, sizeof(pid_tag), ".%ld.", (long)getpid());
     pid_tag_len = n > 0 && (size_t)n < sizeof(pid_tag) ? (size_t)n : 0;
+    if (pid_tag_len && dirfd >= 0)
+        note_foreign(dirfd);
     atomic_store(&watch_dirfd, pid_tag_len ? dirfd : -1);
 }
 

@@ -35,7 +35,9 @@ int flags_cancel_fd(void);
 /* Names the folder (an open descriptor, kept open by the caller for the rest
  * of the process) whose temporary files a second signal removes: the names
  * that start with '.', end in ".part" and hold ".PID." for this process's
- * pid. Call before flags_cancel_install(). */
+ * pid -- except those already there now (an earlier run's with the same pid,
+ * not ours to delete). Call before flags_cancel_install() and before any
+ * temporary file is made. */
 void flags_cancel_watch_dir(int dirfd);
 
 /* openat(dirfd, name, flags, mode) for creating a temporary file in the

@@ -206,6 +206,51 @@ int flags_check_url(const char *url)
     return 0;
 }
 
+/* The one meaning a --server URL may have, beyond flags_check_url: a base to
+ * which "/cc/cc.gif" is appended. A query or a fragment would end up in the
+ * middle of every request's URL ("/flags?x=1/ae/ae.gif", issue 19, case 8);
+ * a port must be 1 to 65535. A user name and password are used as meant
+ * (Basic credentials) and masked wherever the URL is printed. Returns NULL,
+ * or the rule url breaks, in the words of the usage error
+ * (peers/python/flags2_common.py says the same). */
+static const char *server_url_problem(const char *url)
+{
+    const char *auth = url + (strncasecmp(url, "https://", 8) == 0 ? 8 : 7);
+    size_t alen = strcspn(auth, "/?#");
+    const char *host = auth, *end = auth + alen, *port;
+
+    if (strpbrk(url, "?#"))
+        return "must not have a query or a fragment";
+    for (const char *p = auth; p < end; p++) /* after user:password@, if any */
+        if (*p == '@')
+            host = p + 1;
+    alen = (size_t)(end - host);
+    if (*host == '[') { /* an IPv6 literal: [addr] then an optional :port */
+        const char *close = memchr(host, ']', alen);
+        if (!close)
+            return "must have a host and no blanks";
+        port = close + 1 < end && close[1] == ':' ? close + 2 : NULL;
+        if (!port && close + 1 != end)
+            return "must have a port from 1 to 65535";
+    } else {
+        port = memchr(host, ':', alen);
+        port = port ? port + 1 : NULL;
+    }
+    if (port) {
+        long v = 0;
+        if (port == end || end - port > 5)
+            return "must have a port from 1 to 65535";
+        for (const char *p = port; p < end; p++) {
+            if (*p < '0' || *p > '9')
+                return "must have a port from 1 to 65535";
+            v = v * 10 + (*p - '0');
+        }
+        if (v < 1 || v > 65535)
+            return "must have a port from 1 to 65535";
+    }
+    return NULL;
+}
+
 static int parse_server(struct flags_opts *o, const char *arg, char *err, size_t errlen)
 {
     size_t i, len;
@@ -227,6 +272,9 @@ static int parse_server(struct flags_opts *o, const char *arg, char *err, size_t
     }
     if (flags_check_url(arg) != 0)
         return usage_error(err, errlen, "--server URL must have a host and no blanks: '%s'", arg);
+    const char *problem = server_url_problem(arg);
+    if (problem)
+        return usage_error(err, errlen, "--server URL %s: '%s'", problem, arg);
     o->server_label = "CUSTOM";
 copy:
     free(o->base_url);

@@ -22,6 +22,9 @@
  * lease for two system calls -- costs nothing. */
 #define LEASE_SIGNAL SIGURG
 
+/* How many taken spare names a save skips before it gives up (EEXIST). */
+#define SPARE_NAME_TRIES 100000u
+
 /* ".spare.PID.ID.part": the shape cancel.c's second-signal cleanup removes. */
 static void spare_name(const struct flags_saver *s, unsigned id, char *buf, size_t cap)
 {
@@ -132,6 +135,38 @@ refuse:
     return -1;
 }
 
+/* Puts the written spare at name: exchanged with the old name (which becomes
+ * the spare, given back for a later save) or, where there was none or
+ * exchanges are unsupported, renamed. A directory at name stays there and
+ * the save fails as rename(2) over it would (-EISDIR). Called with
+ * rename_lock held. Returns 1 (exchanged; spare given back), 0 (renamed), or
+ * a negative errno-style code (the spare is still to be removed). */
+static int place(struct flags_saver *s, unsigned id, const char *spare, const char *name,
+                 bool recycle)
+{
+    if (recycle) {
+        if (renameat2(s->dirfd, spare, s->dirfd, name, RENAME_EXCHANGE) == 0) {
+            struct stat st;
+            /* The old NAME is now the spare. A directory goes back where it
+             * was. */
+            if (fstatat(s->dirfd, spare, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+                if (renameat2(s->dirfd, spare, s->dirfd, name, RENAME_EXCHANGE) == 0)
+                    return -EISDIR;
+                return -errno;
+            }
+            give_back(s, id, spare); /* the next save checks it */
+            return 1;
+        }
+        if (exchange_unsupported(errno))
+            atomic_store(&s->no_exchange, true);
+        else if (errno != ENOENT)
+            return -errno;
+    }
+    if (renameat(s->dirfd, spare, s->dirfd, name) != 0)
+        return -errno;
+    return 0;
+}
+
 int flags_saver_init(struct flags_saver *s, int dirfd)
 {
     mode_t mask = umask(0);
@@ -141,6 +176,10 @@ int flags_saver_init(struct flags_saver *s, int dirfd)
     memset(s, 0, sizeof(*s));
     if ((rc = pthread_mutex_init(&s->lock, NULL)) != 0)
         return -rc;
+    if ((rc = pthread_mutex_init(&s->rename_lock, NULL)) != 0) {
+        pthread_mutex_destroy(&s->lock);
+        return -rc;
+    }
     s->dirfd = dirfd;
     s->pid = (long)getpid();
     s->mode = 0644 & ~mask;
@@ -166,11 +205,18 @@ int flags_saver_save(struct flags_saver *s, const char *name, const char *data, 
             (void)unlinkat(s->dirfd, spare, 0); /* whoever holds it keeps it */
     }
     if (fd < 0) {
-        id = new_id(s);
-        spare_name(s, id, spare, sizeof(spare));
-        fd = flags_tmp_openat(s->dirfd, spare, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd < 0)
-            return -errno;
+        /* A run killed by SIGKILL with this pid (pids repeat, in containers
+         * at once) may have left spares of these names: not ours to touch,
+         * so the next free name is taken. */
+        for (unsigned tries = 0;; tries++) {
+            id = new_id(s);
+            spare_name(s, id, spare, sizeof(spare));
+            fd = flags_tmp_openat(s->dirfd, spare, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+            if (fd >= 0)
+                break;
+            if (errno != EEXIST || tries == SPARE_NAME_TRIES)
+                return -errno;
+        }
         atomic_fetch_add(&s->created, 1);
     } else {
         atomic_fetch_add(&s->recycled, 1);
@@ -185,36 +231,45 @@ int flags_saver_save(struct flags_saver *s, const char *name, const char *data, 
     if (rc != 0)
         goto fail;
 
-    if (recycle) {
-        if (renameat2(s->dirfd, spare, s->dirfd, name, RENAME_EXCHANGE) == 0) {
-            struct stat st;
-            /* The old NAME is now the spare. A directory goes back where it
-             * was, and the save fails as rename(2) over it would. */
-            if (fstatat(s->dirfd, spare, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-                if (renameat2(s->dirfd, spare, s->dirfd, name, RENAME_EXCHANGE) == 0)
-                    rc = -EISDIR;
-                else
-                    rc = -errno;
-                goto fail;
-            }
-            give_back(s, id, spare); /* the next save checks it */
-            return 0;
-        }
-        if (exchange_unsupported(errno))
-            atomic_store(&s->no_exchange, true);
-        else if (errno != ENOENT) {
-            rc = -errno;
-            goto fail;
-        }
-    }
-    if (renameat(s->dirfd, spare, s->dirfd, name) != 0) {
-        rc = -errno;
-        goto fail;
-    }
-    return 0;
+    /* The swap and its check are one step for every save of this saver:
+     * otherwise a save that swapped a directory out and is about to swap it
+     * back would, if another save of the same name came in between, put the
+     * directory back over that save's file after it was reported saved, and
+     * unlink the file with its spare (issue 19, case 2). Renames in one
+     * directory take the kernel's directory lock anyway, so little is lost. */
+    pthread_mutex_lock(&s->rename_lock);
+    rc = place(s, id, spare, name, recycle);
+    pthread_mutex_unlock(&s->rename_lock);
+    if (rc >= 0)
+        return 0; /* 1: the spare now holds the old file, given back */
 
 fail:
     (void)unlinkat(s->dirfd, spare, 0);
+    return rc;
+}
+
+/* True if DIR/name is the inode (dev, ino), never following a symlink. */
+static bool is_inode(int dirfd, const char *name, dev_t dev, ino_t ino)
+{
+    struct stat st;
+
+    return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == dev &&
+           st.st_ino == ino;
+}
+
+int flags_saver_rename(struct flags_saver *s, const char *from, const char *name, dev_t dev,
+                       ino_t ino)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&s->rename_lock);
+    if (!is_inode(s->dirfd, from, dev, ino))
+        rc = -EXDEV;
+    else if (renameat(s->dirfd, from, s->dirfd, name) != 0)
+        rc = -errno;
+    else if (!is_inode(s->dirfd, name, dev, ino))
+        rc = -EXDEV; /* swapped between the check and the rename */
+    pthread_mutex_unlock(&s->rename_lock);
     return rc;
 }
 
@@ -229,5 +284,6 @@ void flags_saver_free(struct flags_saver *s)
         (void)unlinkat(s->dirfd, spare, 0);
     }
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->rename_lock);
     memset(s, 0, sizeof(*s));
 }

@@ -50,6 +50,7 @@ struct flags_saver {
     mode_t mode;                         /* a new file's mode: 0644 & ~umask */
     uid_t uid;                           /* a new file's owner: the effective uid */
     pthread_mutex_t lock;                /* guards spares, nspares, next_id */
+    pthread_mutex_t rename_lock;         /* makes each save's exchange and check one step */
     unsigned spares[FLAGS_SAVER_SPARES]; /* ids of the idle spare files */
     unsigned nspares;
     unsigned next_id;        /* the id of the next spare made */
@@ -69,6 +70,18 @@ int flags_saver_init(struct flags_saver *s, int dirfd);
  * returns a negative errno-style code and DIR/name is as it was; no file of
  * the failed save remains. Thread-safe. */
 int flags_saver_save(struct flags_saver *s, const char *name, const char *data, size_t n);
+
+/* Renames DIR/from to DIR/name (renameat) if DIR/from is the inode (dev,
+ * ino), and checks that DIR/name is that inode afterwards: a file written
+ * elsewhere through its own descriptor (a streamed body) is placed exactly,
+ * or not at all. In turn with the saves of s, so such a file is never caught
+ * between a save's exchange with a directory at name and its exchange back,
+ * and a concurrent save of the same name cannot make the check after the
+ * rename fail. Returns 0, -EXDEV if either name was not that inode (from was
+ * replaced by someone else), or another negative errno-style code.
+ * Thread-safe. */
+int flags_saver_rename(struct flags_saver *s, const char *from, const char *name, dev_t dev,
+                       ino_t ino);
 
 /* Unlinks the idle spare files and frees s. No save may be in progress.
  * Safe on a zeroed struct and to call twice. */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 #include "cancel.h"
@@ -18,6 +19,8 @@
 
 #define MAX_REDIRS 5
 #define URL_SUFFIX sizeof("/xx/xx.gif")
+/* How many taken temporary file names part_create skips (EEXIST). */
+#define PART_NAME_TRIES 1000u
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -37,49 +40,96 @@ static int write_all(int fd, const char *p, size_t n)
 /* The temporary file of the current transfer, DIR/.CC.gif.PID.INDEX.part, is
  * made by part_create, grown by part_append, and ends in part_commit (renamed
  * to CC.gif) or part_remove (unlinked): no other code touches it. Its name is
- * unique to this process and request, so nothing else writes it. */
+ * unique to this process and request, so nothing else of ours writes it.
+ *
+ * The body is written only through the descriptor part_create opened, held
+ * until the transfer ends, and never through the name: anyone who can write
+ * to the output folder may replace the name with a symlink or another file
+ * between two callbacks, and a reopen by name would follow it anywhere the
+ * client can write (issue 19, case 1). The name is used twice more, to rename
+ * and to unlink, and both check first that it still is the inode we wrote. */
 
-/* Creates the temporary file; the only place one is born. Returns an open
- * descriptor (write-only) or -errno. */
+/* True if DIR/name is the inode of x's temporary file (never following a
+ * symlink). */
+static bool part_is_ours(const struct flags_xfer *x, const char *name)
+{
+    struct stat st;
+
+    return fstatat(x->job->outdir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           st.st_dev == x->part_dev && st.st_ino == x->part_ino;
+}
+
+/* Creates the temporary file; the only place one is born. Its descriptor
+ * (write-only) is kept in x->part_fd until part_close. Returns 0 or -errno. */
 static int part_create(struct flags_xfer *x)
 {
-    int fd = flags_tmp_openat(x->job->outdir_fd, x->part_name,
-                              O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
+    struct stat st;
+    int fd;
+
+    /* A run killed by SIGKILL with this pid (pids repeat, in containers at
+     * once) may have left this name: not ours to touch, so the next of
+     * .CC.gif.PID.INDEX.K.part is taken. */
+    for (unsigned k = 1;; k++) {
+        fd = flags_tmp_openat(x->job->outdir_fd, x->part_name,
+                              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd >= 0)
+            break;
+        if (errno != EEXIST || k > PART_NAME_TRIES)
+            return -errno;
+        snprintf(x->part_name, sizeof(x->part_name), ".%s.gif.%ld.%zu.%u.part",
+                 x->job->codes[x->index % x->job->ncodes], x->pid, x->index, k);
+    }
+    if (fstat(fd, &st) != 0) {
+        int rc = -errno;
+        (void)unlinkat(x->job->outdir_fd, x->part_name, 0); /* O_EXCL: it is ours */
+        close(fd);
+        return rc;
+    }
+    x->part_fd = fd;
+    x->part_dev = st.st_dev;
+    x->part_ino = st.st_ino;
     x->part_exists = true;
-    return fd;
+    return 0;
+}
+
+/* Closes the temporary file's descriptor, if open. Returns 0 or -errno. */
+static int part_close(struct flags_xfer *x)
+{
+    int rc = 0;
+
+    if (x->part_exists && x->part_fd >= 0) {
+        if (close(x->part_fd) != 0)
+            rc = -errno;
+        x->part_fd = -1;
+    }
+    return rc;
 }
 
 /* Appends the buffered bytes, then data[0..n), to the temporary file (created
- * on the first call) and empties the buffer. The file is opened per call and
- * never held between callbacks, so a transfer in flight costs no descriptor
- * for its file (the loop budgets one descriptor per transfer). Returns 0 or
- * -errno. */
+ * on the first call) and empties the buffer. Returns 0 or -errno. */
 static int part_append(struct flags_xfer *x, const char *data, size_t n)
 {
-    int fd, rc;
+    int rc;
 
-    if (x->part_exists)
-        fd = openat(x->job->outdir_fd, x->part_name, O_WRONLY | O_APPEND | O_CLOEXEC);
-    else
-        fd = part_create(x);
-    if (fd < 0)
-        return x->part_exists ? -errno : fd;
-    rc = write_all(fd, x->buf, x->buf_len);
+    if (!x->part_exists && (rc = part_create(x)) != 0)
+        return rc;
+    if (x->part_fd < 0)
+        return -EBADF; /* closed: the body was already committed or failed */
+    rc = write_all(x->part_fd, x->buf, x->buf_len);
     if (rc == 0)
-        rc = write_all(fd, data, n);
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
+        rc = write_all(x->part_fd, data, n);
     x->buf_len = 0;
     return rc;
 }
 
-/* Removes the temporary file, if there is one (best effort). */
+/* Removes the temporary file, if there is one and its name is still ours
+ * (best effort): whatever else took the name is not ours to delete. */
 static void part_remove(struct flags_xfer *x)
 {
     if (x->part_exists) {
-        (void)unlinkat(x->job->outdir_fd, x->part_name, 0);
+        (void)part_close(x);
+        if (part_is_ours(x, x->part_name))
+            (void)unlinkat(x->job->outdir_fd, x->part_name, 0);
         x->part_exists = false;
     }
 }
@@ -87,12 +137,15 @@ static void part_remove(struct flags_xfer *x)
 /* Saves the complete body as CC.gif: a buffered body through the job's saver
  * (save.h), else the buffered rest goes to the temporary file, which is then
  * renamed over the final name, so a reader sees either the old file or the
- * whole new one, never a partial one. On error the temporary
- * file is removed and an old CC.gif is untouched. Returns 0 or -errno. */
+ * whole new one, never a partial one. The rename swaps in exactly the inode
+ * written through part_fd or the save fails (-EXDEV, "Invalid cross-device
+ * link": the name was replaced under us): the name is checked before the
+ * rename, and CC.gif after it. On error the temporary file is removed (if it
+ * is still ours). Returns 0 or -errno. */
 static int part_commit(struct flags_xfer *x, const char *cc)
 {
     char final[16];
-    int rc;
+    int rc, crc;
 
     snprintf(final, sizeof(final), "%s.gif", cc);
     /* A body that fit in the buffer (every flag does) goes through the
@@ -100,12 +153,20 @@ static int part_commit(struct flags_xfer *x, const char *cc)
     if (!x->part_exists && x->job->saver)
         return flags_saver_save(x->job->saver, final, x->buf, x->buf_len);
     rc = part_append(x, NULL, 0);
-    if (rc == 0 && renameat(x->job->outdir_fd, x->part_name, x->job->outdir_fd, final) != 0)
-        rc = -errno;
-    if (rc == 0)
-        x->part_exists = false;
-    else
-        part_remove(x);
+    if ((crc = part_close(x)) != 0 && rc == 0)
+        rc = crc;
+    if (rc == 0 && x->job->saver) {
+        rc = flags_saver_rename(x->job->saver, x->part_name, final, x->part_dev, x->part_ino);
+    } else if (rc == 0) { /* no saver (unit tests): the same checks, unserialised */
+        if (!part_is_ours(x, x->part_name))
+            rc = -EXDEV;
+        else if (renameat(x->job->outdir_fd, x->part_name, x->job->outdir_fd, final) != 0)
+            rc = -errno;
+        else if (!part_is_ours(x, final))
+            rc = -EXDEV;
+    }
+    /* After a rename the name is no longer ours, so this unlinks nothing. */
+    part_remove(x);
     return rc;
 }
 
@@ -235,6 +296,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
          * body never reaches on_body, so nothing of it is buffered. */
         x->have_cl = x->have_te = false;
         x->received = 0;
+        x->close_notify = false;
         body_buf_release(x); /* sized for the next 200 body, if any */
         part_remove(x);
         return n;
@@ -252,11 +314,41 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
-/* Aborts a running transfer once the user interrupted the program. */
+/* True while the current response is a body that only the connection's
+ * close can end: no Content-Length and no Transfer-Encoding (chunked). */
+static bool close_delimited(const struct flags_xfer *x)
+{
+    return !x->have_cl && !x->have_te;
+}
+
+/* Notes whether the TLS connection of x (if it is one) has received the server's
+ * close_notify. libcurl 7.88 with OpenSSL 3 takes a TCP close without one
+ * for the end of a close-delimited body (its BIO reports no EOF, so OpenSSL
+ * says SSL_ERROR_SYSCALL with no error, which libcurl reads as the end), so
+ * a body cut short by anyone on the path would be complete (issue 19, case
+ * 3). libcurl runs the progress callback after every read, the last one
+ * included, while the connection still exists. */
+static void note_close_notify(struct flags_xfer *x)
+{
+    struct curl_tlssessioninfo *ti = NULL;
+
+    if (curl_easy_getinfo(x->easy, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK || !ti ||
+        ti->backend != CURLSSLBACKEND_OPENSSL || !ti->internals)
+        return;
+    if (SSL_get_shutdown((const SSL *)ti->internals) & SSL_RECEIVED_SHUTDOWN)
+        x->close_notify = true;
+}
+
+/* Aborts a running transfer once the user interrupted the program; watches
+ * for the close_notify that alone ends a close-delimited body over TLS. */
 static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
-    (void)clientp, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    struct flags_xfer *x = clientp;
+
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    if (x->received > 0 && close_delimited(x) && !x->close_notify)
+        note_close_notify(x);
     return flags_cancelled() ? 1 : 0;
 }
 
@@ -326,6 +418,7 @@ int flags_xfer_init(struct flags_xfer *x, const struct flags_job *job)
      * on_body enforces the cap on bodies of unknown length. */
     SET(CURLOPT_MAXFILESIZE_LARGE, x->max_size);
     SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+    SET(CURLOPT_XFERINFODATA, x);
     SET(CURLOPT_NOPROGRESS, 0L);
     /* https: verification stays on (VERIFYPEER and VERIFYHOST are libcurl's
      * defaults and never turned off). --cacert replaces the system's CAs
@@ -454,6 +547,8 @@ int flags_xfer_start(struct flags_xfer *x, const struct flags_job *job, size_t i
     x->received = 0;
     x->have_cl = x->have_te = false;
     x->part_exists = false;
+    x->part_fd = -1;
+    x->close_notify = false;
     x->stop = FLAGS_XFER_RUNNING;
     x->save_err = 0;
     snprintf(x->part_name, sizeof(x->part_name), ".%s.gif.%ld.%zu.part", cc, x->pid, index);
@@ -580,6 +675,16 @@ bool flags_tls_reason(const struct flags_tls_failure *f, char *msg, size_t cap)
     return true;
 }
 
+/* True if x's last request (after any redirect) went over https. */
+static bool effective_https(struct flags_xfer *x)
+{
+    const char *url = NULL;
+
+    if (curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || !url)
+        url = x->url;
+    return strncasecmp(url, "https://", 8) == 0;
+}
+
 /* Fills what flags_tls_reason needs from x's finished transfer. */
 static void tls_failure(struct flags_xfer *x, const struct flags_job *job, CURLcode rc,
                         struct flags_tls_failure *f)
@@ -666,6 +771,11 @@ bool flags_xfer_classify(struct flags_xfer *x, const struct flags_job *job, CURL
         res->status = FLAGS_ERROR;
         snprintf(res->msg, sizeof(res->msg), "response larger than --max-size %lld bytes",
                  (long long)x->max_size);
+    } else if (rc == CURLE_RECV_ERROR && status == 200 && close_delimited(x) &&
+               has(x->errbuf, "unexpected eof") && effective_https(x)) {
+        /* A libcurl that reports the missing close_notify itself. */
+        res->status = FLAGS_ERROR;
+        snprintf(res->msg, sizeof(res->msg), FLAGS_MSG_TLS_TRUNCATED);
     } else if (rc != CURLE_OK) {
         struct flags_tls_failure f;
         res->status = FLAGS_ERROR;
@@ -690,6 +800,9 @@ bool flags_xfer_classify(struct flags_xfer *x, const struct flags_job *job, CURL
         snprintf(res->msg, sizeof(res->msg),
                  "response body of %lld bytes, but its Content-Length is %lld",
                  (long long)x->received, (long long)x->content_length);
+    } else if (status == 200 && close_delimited(x) && effective_https(x) && !x->close_notify) {
+        res->status = FLAGS_ERROR;
+        snprintf(res->msg, sizeof(res->msg), FLAGS_MSG_TLS_TRUNCATED);
     } else if (status == 200) {
         res->status = FLAGS_OK;
         return true; /* flags_xfer_save decides */
@@ -710,7 +823,13 @@ void flags_xfer_save(struct flags_xfer *x, const struct flags_job *job, struct f
     const char *cc = job->codes[x->index % job->ncodes];
     int err = part_commit(x, cc);
 
-    if (err != 0) {
+    if (err == -EXDEV) {
+        /* part_commit's word for "the temporary file's name was taken over":
+         * rename(2) within one directory never says EXDEV. */
+        res->status = FLAGS_ERROR;
+        snprintf(res->msg, sizeof(res->msg),
+                 "cannot save %s.gif: its temporary file was replaced during the transfer", cc);
+    } else if (err != 0) {
         res->status = FLAGS_ERROR;
         snprintf(res->msg, sizeof(res->msg), "cannot save %s.gif: %s", cc, strerror(-err));
     }

@@ -25,6 +25,7 @@
 #include <curl/curl.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "flags.h"
 
@@ -72,7 +73,11 @@ struct flags_xfer {
     curl_off_t content_length;   /* its Content-Length, if have_cl */
     bool have_cl;                /* the current response has a Content-Length */
     bool have_te;                /* ... a Transfer-Encoding */
+    bool close_notify;           /* the TLS connection received the server's close_notify */
     bool part_exists;            /* the temporary file part_name exists */
+    int part_fd;                 /* if part_exists: its descriptor, or -1 once closed */
+    dev_t part_dev;              /* if part_exists: its device and inode, to check the */
+    ino_t part_ino;              /* name is still the file we write before using it */
     enum flags_xfer_stop stop;   /* why our callback ended the transfer */
     int save_err;                /* FLAGS_XFER_SAVE_FAILED: the negative errno */
     char part_name[64];          /* ".CC.gif.PID.INDEX.part" in job->outdir_fd */
@@ -145,6 +150,13 @@ void flags_xfer_save(struct flags_xfer *x, const struct flags_job *job, struct f
  * returns 0 and x->easy is ready for the backend to run. */
 int flags_request_begin(struct flags_xfer *x, const struct flags_job *job, size_t index,
                         struct flags_result *res);
+
+/* The words for an HTTPS body that only the connection's close could end
+ * (no Content-Length, not chunked) when the connection closed without the
+ * server's TLS close_notify: it may have been cut anywhere, so it is an error
+ * and nothing is saved. peers/python/flags2_common.py says the same. */
+#define FLAGS_MSG_TLS_TRUNCATED                                                                    \
+    "response body cut short: the TLS connection closed without close_notify"
 
 /* What flags_tls_reason needs to know about a failed transfer. */
 struct flags_tls_failure {

@@ -16,6 +16,7 @@ connection per origin while its streams last and multiplexes on it.
 """
 
 import asyncio
+import functools
 import os
 import signal
 import ssl
@@ -24,6 +25,7 @@ import time
 import types
 
 import aiohttp
+from aiohttp.client_proto import ResponseHandler
 
 try:
     import httpx  # only for --http2 (python3-httpx, python3-h2)
@@ -50,6 +52,27 @@ async def _on_connection_create_end(session, trace_config_ctx, params):
     trace_config_ctx.trace_request_ctx.connecting = False
 
 
+class _ClosingWatcher(ResponseHandler):
+    """aiohttp's connection protocol, noting the server's TLS close_notify.
+    asyncio calls eof_received over TLS both for a close_notify and for a TCP
+    close without one, and aiohttp takes a close-delimited body as complete
+    either way (issue 19, case 3). The TLS object tells them apart: after a
+    close_notify it reads as closed (b'', or SSLZeroReturnError once ours was
+    sent too); without one it wants more data (SSLWantReadError)."""
+    close_notify = False
+
+    def eof_received(self):
+        tls = self.transport.get_extra_info('ssl_object') if self.transport else None
+        if tls is not None:
+            try:
+                self.close_notify = tls.read(1) == b''
+            except ssl.SSLZeroReturnError:
+                self.close_notify = True
+            except ssl.SSLError:
+                pass
+        return super().eof_received()
+
+
 async def get_one(session, job, index, semaphore):
     url = job.url(index)
     ctx = types.SimpleNamespace(connects=0, connecting=False)
@@ -58,14 +81,21 @@ async def get_one(session, job, index, semaphore):
             t0 = time.perf_counter()
             async with session.get(url, max_redirects=MAX_REDIRS,
                                    trace_request_ctx=ctx) as resp:
+                proto = resp.connection.protocol if resp.connection else None
                 body = await resp.read()
                 status = resp.status
+                cut = (status == 200 and resp.url.scheme == 'https'
+                       and common.close_delimited(resp.headers)
+                       and not getattr(proto, 'close_notify', False))
             latency = time.perf_counter() - t0
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
         # A refused connection is recognised before this counts: on
         # loopback, a failure while connecting is the TLS handshake's.
         return common.Result(index, common.Status.ERROR, 0.0, 0, ctx.connects,
                              common.describe_error(exc, job, url, handshake=ctx.connecting))
+    if cut:
+        return common.Result(index, common.Status.ERROR, latency, len(body), ctx.connects,
+                             common.TLS_TRUNCATED)
     if job.save_in_executor:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, job.finish, index, status, body,
@@ -142,6 +172,8 @@ async def supervisor(job, done):
     # would mean an unverified one there).
     ssl_ctx = ssl.create_default_context(cafile=job.cacert) if job.cacert else None
     connector = aiohttp.TCPConnector(limit=0, force_close=job.fresh_connect, ssl=ssl_ctx)
+    # aiohttp 3.8 makes every connection's protocol with this factory.
+    connector._factory = functools.partial(_ClosingWatcher, loop=asyncio.get_running_loop())
     timeout = aiohttp.ClientTimeout(total=job.timeout_s)  # the whole transfer
     tasks = []
     try:

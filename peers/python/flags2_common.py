@@ -35,6 +35,17 @@ MAX_REQUESTS = 10_000_000  # codes x --repeat
 MAX_BODY = 16 * 1024 * 1024
 FD_MARGIN = 64
 TRUNCATED = 'transfer closed with outstanding read data remaining'  # curl's words
+# An HTTPS body that only the connection's close could end (no Content-Length,
+# no Transfer-Encoding), when the connection closed without the server's TLS
+# close_notify: it may have been cut anywhere (common/xfer.h's
+# FLAGS_MSG_TLS_TRUNCATED, the same words).
+TLS_TRUNCATED = 'response body cut short: the TLS connection closed without close_notify'
+
+
+def close_delimited(headers):
+    """True when a response with these headers has a body that only the
+    connection's close ends (common/xfer.c's close_delimited)."""
+    return 'Content-Length' not in headers and 'Transfer-Encoding' not in headers
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 LONG_MAX = 2**63 - 1
@@ -119,6 +130,7 @@ class Job:
         self._lc = [cc.lower() for cc in codes]
         self._save_cond = threading.Condition()
         self._saving = 0
+        self._rename_lock = threading.Lock()  # _save: check, rename, check as one step
 
     def cc(self, index):
         return self.codes[index % self.ncodes]
@@ -169,8 +181,12 @@ class Job:
             try:
                 self._save(cc, index, body)
             except OSError as exc:
+                # EXDEV: _save's word for "the temporary file's name was
+                # taken over" (a rename within one folder never says it).
+                why = ('its temporary file was replaced during the transfer'
+                       if exc.errno == errno.EXDEV else os.strerror(exc.errno))
                 return Result(index, Status.ERROR, latency_s, nbytes, connects,
-                              f'cannot save {cc}.gif: {os.strerror(exc.errno)}')
+                              f'cannot save {cc}.gif: {why}')
             res = Result(index, Status.OK, latency_s, nbytes, connects)
             self.saved[index] = res
             return res
@@ -183,10 +199,31 @@ class Job:
     def _save(self, cc, index, body):
         # Written under a name unique to this process and request, renamed
         # over CC.gif only when complete: never a partial file.
+        # A run killed by SIGKILL with this pid (pids repeat, in containers
+        # at once) may have left the name: not ours to touch, so the next of
+        # .CC.gif.PID.INDEX.K.part is taken (common/xfer.c's part_create).
         dfd = self.outdir_fd
         tmp = f'.{cc}.gif.{self._pid}.{index}.part'
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
-                     0o644, dir_fd=dfd)
+        for k in range(1, 1002):
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+                             | os.O_NOFOLLOW, 0o644, dir_fd=dfd)
+                break
+            except FileExistsError:
+                if k > 1000:
+                    raise
+                tmp = f'.{cc}.gif.{self._pid}.{index}.{k}.part'
+        st = os.fstat(fd)
+
+        def ours(name):
+            # The name is still the inode written through fd (no symlink
+            # followed): common/xfer.c's part_is_ours.
+            try:
+                now = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            except OSError:
+                return False
+            return (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino)
+
         try:
             try:
                 view = memoryview(body)
@@ -194,12 +231,21 @@ class Job:
                     view = view[os.write(fd, view):]
             finally:
                 os.close(fd)
-            os.replace(tmp, f'{cc}.gif', src_dir_fd=dfd, dst_dir_fd=dfd)
+            # In turn with the other saves of this run, so a concurrent save
+            # of the same code cannot fail the check after the rename
+            # (common/save.c's flags_saver_rename).
+            with self._rename_lock:
+                if not ours(tmp):
+                    raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+                os.replace(tmp, f'{cc}.gif', src_dir_fd=dfd, dst_dir_fd=dfd)
+                if not ours(f'{cc}.gif'):
+                    raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
         except BaseException:
-            try:
-                os.unlink(tmp, dir_fd=dfd)
-            except OSError:
-                pass
+            if ours(tmp):
+                try:
+                    os.unlink(tmp, dir_fd=dfd)
+                except OSError:
+                    pass
             raise
 
 
@@ -479,7 +525,38 @@ def _parse_server(arg):
         raise UsageError('--server LABEL must be one of DELAY, ERROR, LOCAL, REMOTE')
     if not check_url(arg):
         raise UsageError(f"--server URL must have a host and no blanks: '{arg}'")
+    problem = _server_url_problem(arg)
+    if problem:
+        raise UsageError(f"--server URL {problem}: '{arg}'")
     return 'CUSTOM', arg.rstrip('/')
+
+
+def _server_url_problem(url):
+    """common/cli.c's server_url_problem: None, or the rule a base URL
+    breaks (a query or fragment would land in the middle of every request's
+    URL; a port is 1 to 65535), in the same words."""
+    rest = url[url.index('://') + 3:]
+    authority = re.split(r'[/?#]', rest, maxsplit=1)[0]
+    if '?' in url or '#' in url:
+        return 'must not have a query or a fragment'
+    authority = authority.rsplit('@', 1)[-1]  # user:password: used, and masked
+    port = None
+    if authority.startswith('['):  # an IPv6 literal: [addr] then an optional :port
+        close = authority.find(']')
+        if close < 0:
+            return 'must have a host and no blanks'
+        after = authority[close + 1:]
+        if after.startswith(':'):
+            port = after[1:]
+        elif after:
+            return 'must have a port from 1 to 65535'
+    elif ':' in authority:
+        port = authority.split(':', 1)[1]
+    if port is not None:
+        if (not port or len(port) > 5 or not all('0' <= c <= '9' for c in port)
+                or not 1 <= int(port) <= 65535):
+            return 'must have a port from 1 to 65535'
+    return None
 
 
 def _country_codes():
@@ -605,6 +682,18 @@ class _Out:
             pass
 
 
+def redact_url(url):
+    """common/report.c's flags_redact_url: the userinfo of url shown as ***,
+    control bytes as '?'."""
+    start = url.find('://')
+    start = start + 3 if start >= 0 else 0
+    end = start + len(re.split(r'[/?#]', url[start:], maxsplit=1)[0])
+    at = url.rfind('@', start, end)  # the last one: a password may hold an '@'
+    if at >= 0:
+        url = url[:start] + '***' + url[at:]
+    return ''.join('?' if ord(c) < 0x20 or ord(c) == 0x7f else c for c in url)
+
+
 def header(label, url, codes, repeat, concur_req):
     n = len(codes)
     lines = [f'{label} site: {url}']
@@ -637,7 +726,7 @@ def result_line(job, res):
     if res.status == Status.OK:
         return f'{cc} OK\n'
     if res.status == Status.NOT_FOUND:
-        return f'{cc} not found: {job.url(res.index)}\n'
+        return f'{cc} not found: {redact_url(job.url(res.index))}\n'
     if res.status == Status.ERROR:
         return f'{cc} error: {res.msg}\n'
     return f'{cc} cancelled\n'
@@ -682,9 +771,26 @@ def percentile(sorted_values, pct):
     return sorted_values[max(rank, 1) - 1]
 
 
-def _append(path, data):
-    """One write appended to path (created 0644), as flags_record_append."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+def _record_open(path):
+    """common/record.c's flags_record_open: path opened for appending (created
+    0644) before the run, without blocking, so a FIFO nobody reads is one
+    clear line now, not a hang after the run."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+                   | os.O_NONBLOCK, 0o644)
+
+
+def _record_strerror(exc):
+    """common/record.c's flags_record_strerror."""
+    if exc.errno == errno.ENXIO:
+        return 'no process is reading this FIFO'
+    if exc.errno == errno.EAGAIN:
+        return 'its reader takes nothing (full FIFO or socket)'
+    return os.strerror(exc.errno)
+
+
+def _append(fd, data):
+    """One write appended through fd, which is closed, as
+    flags_record_append_fd."""
     try:
         if os.write(fd, data) != len(data):
             raise OSError(errno.EIO, os.strerror(errno.EIO))
@@ -762,8 +868,20 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
     if err:
         sys.stderr.write(err + '\n')
         sys.exit(EXIT_USAGE)
+    # --json and --latencies are opened before anything runs, as in C.
+    files = {}
+    for path in (args.json, args.latencies):
+        if path and path not in files:
+            try:
+                files[path] = _record_open(path)
+            except OSError as exc:
+                sys.stderr.write(f'{prog}: cannot append to {path}: {_record_strerror(exc)}\n')
+                sys.exit(1)
     try:
-        os.makedirs(args.output, mode=0o755, exist_ok=True)
+        try:
+            os.makedirs(args.output, mode=0o755, exist_ok=True)
+        except FileExistsError:
+            pass  # a file, not a folder: the open says so, in C's words
         outdir_fd = os.open(args.output, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
         sys.stderr.write(f'{prog}: cannot use output directory {args.output}: '
@@ -783,7 +901,8 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
     out = _Out()
     verbose = args.verbose and not args.quiet
     if not args.quiet:
-        out.write(header(args.server_label, args.base_url, args.codes, args.repeat, concur_req))
+        out.write(header(args.server_label, redact_url(args.base_url), args.codes, args.repeat,
+                         concur_req))
         out.flush()
     progress = _Progress(not args.verbose and not args.quiet and sys.stderr.isatty(), requests)
     results = job.results
@@ -863,7 +982,7 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
                            'p99': percentile(lat, 99), 'max': lat[-1] if lat else 0.0},
             'cpu_user_s': ru.ru_utime, 'cpu_sys_s': ru.ru_stime,
             'max_rss_kb': ru.ru_maxrss, 'connections': connections,
-            'server': args.server_label, 'url': args.base_url, 'libcurl': library,
+            'server': args.server_label, 'url': redact_url(args.base_url), 'libcurl': library,
             'timeout_s': args.timeout_s, 'fresh_connect': args.fresh_connect,
             # one event loop (asyncio) or none (threads); savers: the default
             # executor's threads with --save-in-executor, as asyncio sizes it
@@ -877,18 +996,21 @@ def main(download_many, *, backend, default_concur_req, max_concur_req,
             'http2': args.http2, 'protocol': protocol, 'streams': None,
         }
         try:
-            _append(args.json, record_line(rec).encode())
+            _append(os.dup(files[args.json]), record_line(rec).encode())
         except OSError as exc:
             sys.stderr.write(f'{prog}: cannot append to {args.json}: '
-                             f'{os.strerror(exc.errno)}\n')
+                             f'{_record_strerror(exc)}\n')
             status = 1
     if args.latencies:
         try:
-            _append(args.latencies, ''.join(f'{ms:.3f}\n' for ms in latencies_ms).encode())
+            _append(os.dup(files[args.latencies]),
+                    ''.join(f'{ms:.3f}\n' for ms in latencies_ms).encode())
         except OSError as exc:
             sys.stderr.write(f'{prog}: cannot append to {args.latencies}: '
-                             f'{os.strerror(exc.errno)}\n')
+                             f'{_record_strerror(exc)}\n')
             status = 1
+    for fd in files.values():
+        os.close(fd)
 
     if job.cancelled.is_set():
         status = EXIT_INTERRUPTED

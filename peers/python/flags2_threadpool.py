@@ -8,6 +8,7 @@ as_completed on the main thread. The command line, output, saving and
 --json record are flags2_common's, the same as the C clients'.
 """
 
+import ssl
 import sys
 import threading
 import time
@@ -18,6 +19,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util.ssl_ import create_urllib3_context
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import flags2_common as common  # noqa: E402
@@ -58,6 +60,10 @@ class _CountingHTTPSConnection(_Counting, HTTPSConnection):
             if self._flagbench_tcp_up:
                 exc.flagbench_tls_handshake = True
             raise
+        # ssl.SSLSocket turns that error into an end of data unless told not
+        # to: then only a close_notify reads as the end.
+        if isinstance(self.sock, ssl.SSLSocket):
+            self.sock.suppress_ragged_eofs = False
 
 
 class _CountingHTTPPool(HTTPConnectionPool):
@@ -70,6 +76,14 @@ class _CountingHTTPSPool(HTTPSConnectionPool):
 
 class _CountingAdapter(HTTPAdapter):
     def init_poolmanager(self, *args, **kwargs):
+        # A TCP close without the server's close_notify is an error, not the
+        # end of the data (Python sets OP_IGNORE_UNEXPECTED_EOF by default):
+        # get_one needs it to tell a close-delimited body that was cut from
+        # one that ended (issue 19, case 3). urllib3 still loads the CAs
+        # (requests' verify) and checks the host name itself.
+        ctx = create_urllib3_context()
+        ctx.options &= ~getattr(ssl, 'OP_IGNORE_UNEXPECTED_EOF', 0)
+        kwargs['ssl_context'] = ctx
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {
             'http': _CountingHTTPPool, 'https': _CountingHTTPSPool}
@@ -94,6 +108,32 @@ def _new_session(job):
     return session
 
 
+def _cut_body_reason(resp, exc):
+    """The words for a body the server's TCP close cut without a TLS
+    close_notify (OpenSSL's unexpected EOF while reading it), as the C clients say
+    them; None for any other failure."""
+    seen, todo = [], [exc]
+    while todo:
+        e = todo.pop()
+        if not isinstance(e, BaseException) or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo.extend(a for a in getattr(e, 'args', ()) if isinstance(a, BaseException))
+        todo.extend((e.__cause__, e.__context__))
+    # Python 3.11.2 raises a plain SSLError with OpenSSL's reason; later
+    # ones an SSLEOFError.
+    if not any(isinstance(e, ssl.SSLEOFError) or getattr(e, 'reason', None) ==
+               'UNEXPECTED_EOF_WHILE_READING' for e in seen):
+        return None
+    if common.close_delimited(resp.headers):
+        return common.TLS_TRUNCATED
+    length = resp.headers.get('Content-Length', '')
+    if length.isdigit():  # libcurl's words for a body short of its length
+        return (f'transfer closed with {int(length) - resp.raw.tell()} bytes '
+                'remaining to read')
+    return common.TRUNCATED
+
+
 def download_many(job, done):
     local = threading.local()
     sessions = []  # every worker's, closed at the end
@@ -111,13 +151,17 @@ def download_many(job, done):
         url = job.url(index)
         before = getattr(_tls, 'connects', 0)
         t0 = time.perf_counter()
+        resp = None
         try:
-            resp = session.get(url, timeout=timeout)
+            resp = session.get(url, timeout=timeout, stream=True)
             body = resp.content
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            msg = common.describe_error(exc, job, url)
+            if resp is not None:
+                msg = _cut_body_reason(resp, exc) or msg
+                resp.close()
             return common.Result(index, common.Status.ERROR, time.perf_counter() - t0, 0,
-                                 getattr(_tls, 'connects', 0) - before,
-                                 common.describe_error(exc, job, url))
+                                 getattr(_tls, 'connects', 0) - before, msg)
         latency = time.perf_counter() - t0
         connects = getattr(_tls, 'connects', 0) - before
         # urllib3 1.26 accepts a body cut short by the server (it does not

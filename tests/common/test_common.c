@@ -210,6 +210,45 @@ static void test_cli(void)
     EXPECT_USAGE("*** Usage error: --server URL must have a host and no blanks: "
                  "'http://a b/flags'",
                  "-s", "http://a b/flags");
+    /* Issue 19, case 8: a base URL means one thing, or it is refused. */
+    EXPECT_USAGE("*** Usage error: --server URL must not have a query or a fragment: "
+                 "'http://127.0.0.1:8000/flags?x=1'",
+                 "-s", "http://127.0.0.1:8000/flags?x=1");
+    EXPECT_USAGE("*** Usage error: --server URL must not have a query or a fragment: "
+                 "'http://h/flags#top'",
+                 "-s", "http://h/flags#top");
+    EXPECT_USAGE("*** Usage error: --server URL must not have a query or a fragment: "
+                 "'http://h?x'",
+                 "-s", "http://h?x");
+    EXPECT_USAGE("*** Usage error: --server URL must have a port from 1 to 65535: "
+                 "'https://bob:pw@h:x/flags'",
+                 "-s", "https://bob:pw@h:x/flags");
+    EXPECT_USAGE("*** Usage error: --server URL must have a port from 1 to 65535: "
+                 "'http://h:0/flags'",
+                 "-s", "http://h:0/flags");
+    EXPECT_USAGE("*** Usage error: --server URL must have a port from 1 to 65535: "
+                 "'http://h:65536/flags'",
+                 "-s", "http://h:65536/flags");
+    EXPECT_USAGE("*** Usage error: --server URL must have a port from 1 to 65535: "
+                 "'http://h:/flags'",
+                 "-s", "http://h:/flags");
+    EXPECT_USAGE("*** Usage error: --server URL must have a port from 1 to 65535: "
+                 "'http://h:80x'",
+                 "-s", "http://h:80x");
+    EXPECT_USAGE("*** Usage error: --server URL must have a port from 1 to 65535: "
+                 "'http://[::1]x/flags'",
+                 "-s", "http://[::1]x/flags");
+    EXPECT_USAGE("*** Usage error: --server URL must have a host and no blanks: "
+                 "'http://[::1/flags'",
+                 "-s", "http://[::1/flags");
+    {
+        const char *ok[] = {"http://[::1]:8000/flags", "HTTPS://h:65535", "http://h:1/a/b/",
+                            "http://u:p@h:80/flags", "http://u@[::1]/flags"};
+        for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+            const char *a[] = {"-s", ok[i], NULL};
+            CHECK_EQ_LONG(parse(o, err, a), 0);
+        }
+    }
 
     CHECK_EQ_LONG(flags_check_url("https://h"), 0);
     CHECK_EQ_LONG(flags_check_url("http://u:p@h:1/x"), 0);

@@ -175,6 +175,46 @@ static void test_directory_in_the_way(struct flags_saver *s)
     unlinkat(dirfd_, "D.gif", AT_REMOVEDIR);
 }
 
+/* Issue 19, case 2: DIR_SAVERS threads save one name with a directory in the
+ * way. Every save must fail with -EISDIR and the directory stay: a save that
+ * returned 0 would be a file reported saved that is not at its name. */
+#define DIR_SAVERS 8
+#define DIR_SAVES  200
+
+struct dir_race {
+    struct flags_saver *s;
+    atomic_long ok, eisdir, other;
+};
+
+static void *dir_saver_thread(void *arg)
+{
+    struct dir_race *r = arg;
+
+    for (int i = 0; i < DIR_SAVES; i++) {
+        int rc = save_str(r->s, "D.gif", "not a directory");
+        atomic_fetch_add(rc == 0 ? &r->ok : rc == -EISDIR ? &r->eisdir : &r->other, 1);
+    }
+    return NULL;
+}
+
+static void test_directory_in_the_way_concurrent(struct flags_saver *s)
+{
+    struct dir_race r = {.s = s};
+    pthread_t t[DIR_SAVERS];
+    struct stat st;
+
+    CHECK_EQ_LONG(mkdirat(dirfd_, "D.gif", 0755), 0);
+    for (int i = 0; i < DIR_SAVERS; i++)
+        CHECK_EQ_LONG(pthread_create(&t[i], NULL, dir_saver_thread, &r), 0);
+    for (int i = 0; i < DIR_SAVERS; i++)
+        pthread_join(t[i], NULL);
+    CHECK_EQ_LONG(atomic_load(&r.ok), 0);
+    CHECK_EQ_LONG(atomic_load(&r.other), 0);
+    CHECK_EQ_LONG(atomic_load(&r.eisdir), DIR_SAVERS * DIR_SAVES);
+    CHECK(fstatat(dirfd_, "D.gif", &st, 0) == 0 && S_ISDIR(st.st_mode));
+    unlinkat(dirfd_, "D.gif", AT_REMOVEDIR);
+}
+
 /* Concurrent savers and a reader: every read of C.gif is one whole body,
  * never a mix or a part. Bodies are BIG or BIG/4 bytes of one letter; the
  * letter says which length is right. */
@@ -306,6 +346,7 @@ static void run_in(const char *parent)
     test_open_reader_and_mmap(&s);
     test_failed_save(&s);
     test_directory_in_the_way(&s);
+    test_directory_in_the_way_concurrent(&s);
     test_never_partial(&s);
     CHECK(!atomic_load(&s.no_exchange) && !atomic_load(&s.no_lease)); /* recycling was tested */
     CHECK(dot_files() > 0);                                           /* spares wait ... */

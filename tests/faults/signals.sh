@@ -51,9 +51,8 @@ counted_in_summary() {
 }
 
 # big_run NAME OUTDIR : 17 MiB bodies streaming at -m 20 from fault_server's
-# /bigclose, in the background; sets PID once two temporary files exist. Such
-# a file outlives the descriptor that wrote its first part (it is reopened per
-# append) while other transfers reuse that number.
+# /bigclose, in the background; sets PID once two temporary files exist, each
+# written through a descriptor its transfer holds until it ends.
 big_run() {
   local name=$1 out=$2
   "$CLIENT" --output "$out" -m 20 --max-size 64M --timeout 60 -s "$FAULT/bigclose" A \

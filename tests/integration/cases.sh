@@ -462,6 +462,167 @@ case_h2() {
   fb_eq "h2c: exit 0, 20 flags over h2c" "$?|$(jq -r '[.ok, .protocol]|@csv' h2c.json)" '0|20,"h2c"'
 }
 
+# A directory where a flag goes (issue 19, case 2): 300 concurrent saves of
+# one code must all fail, in one wording, and leave the directory; none may
+# be counted OK (the recycling save's exchange used to swap the directory
+# back over a file it had just reported saved). Then, with the way clear,
+# all 300 are OK and the file is the server's.
+case_inway() {
+  fb_start_server --dir ds --quiet || return
+  local cc=${PRESENT[0]} lc
+  lc=$(tr 'A-Z' 'a-z' <<<"$cc")
+  mkdir -p got/"$cc".gif && printf 'keep\n' >got/mine.txt
+  client out -v -m 20 --repeat 300 --output got --json in.json -s "$FB_BASE" "$cc"
+  fb_eq "directory in the way: exit 1" "$?" 1
+  fb_eq "directory in the way: 0 ok, 300 errors" \
+    "$(jq -r '[.ok,.errors]|@csv' in.json)" "0,300"
+  fb_eq "directory in the way: every -v line says so" \
+    "$(grep -cxF "$cc error: cannot save $cc.gif: Is a directory" out)" 300
+  fb_ok "directory in the way: $cc.gif is still the directory" test -d "got/$cc.gif"
+  fb_eq "directory in the way: nothing else left" "$(ls -A got | tr '\n' ' ')" "$cc.gif mine.txt "
+  rmdir "got/$cc.gif"
+  client out2 -m 20 --repeat 300 --output got --json clear.json -s "$FB_BASE" "$cc"
+  fb_eq "way clear: exit 0, 300 ok" "$?|$(jq -r .ok clear.json)" "0|300"
+  fb_ok "way clear: $cc.gif is the server's" cmp -s "got/$cc.gif" "ds/flags/$lc/$lc.gif"
+  fb_eq "way clear: nothing else left" "$(ls -A got | tr '\n' ' ')" "$cc.gif mine.txt "
+}
+
+# HTTPS bodies that only the connection's close ends (no Content-Length, not
+# chunked; issue 19, case 3): cut without a TLS close_notify, each is an
+# error in one wording and nothing is saved; with a close_notify (the
+# control), each is saved whole. tests/faults/hostile_server.py serves both.
+case_tlscut() {
+  tls_certs
+  local out=$FB_TMP/hostile.out url words
+  python3 "$FB_SRC/tests/faults/hostile_server.py" --cert "$CERTS/server.pem" \
+    --key "$CERTS/server.key" >"$out" 2>"$out.err" &
+  FB_SERVER_PIDS+=($!)
+  for _ in $(seq 1 100); do
+    grep -q listening "$out" 2>/dev/null && break
+    sleep 0.05
+  done
+  url=$(sed -n 's/^hostile_server listening on //p' "$out")
+  [ -n "$url" ] || { fb_fail "hostile_server starts" "$(cat "$out.err")"; return; }
+  words="response body cut short: the TLS connection closed without close_notify"
+
+  mkdir -p cut && printf 'old BR\n' >cut/BR.gif
+  client cut.out -v -m 2 --cacert "$CERTS/ca.pem" --output cut -s "$url/cut" BR CN AR
+  fb_eq "cut without close_notify: exit 1" "$?" 1
+  fb_eq "cut without close_notify: every -v line says so" \
+    "$(sed -n 's/^[A-Z][A-Z] error: //p' cut.out | grep -cxF -- "$words")" 3
+  fb_eq "cut without close_notify: 3 errors" "$(grep -c '^  3 errors\.$' cut.out)" 1
+  fb_eq "cut without close_notify: nothing saved, the old BR.gif kept" \
+    "$(ls -A cut | tr '\n' ' ')|$(cat cut/BR.gif)" "BR.gif |old BR"
+
+  mkdir -p clean
+  client clean.out -v -m 2 --cacert "$CERTS/ca.pem" --output clean -s "$url/clean" BR CN AR
+  fb_eq "with close_notify: exit 0, 3 downloaded" \
+    "$?|$(grep -c '^  3 flags downloaded\.$' clean.out)" "0|1"
+  fb_eq "with close_notify: each file is the whole 10,000-byte body" \
+    "$(stat -c %s clean/AR.gif clean/BR.gif clean/CN.gif 2>/dev/null | tr '\n' ' ')" \
+    "10000 10000 10000 "
+  no_parts clean
+}
+
+# A base URL that cannot mean "BASE/cc/cc.gif" (issue 19, case 8): a query
+# or a fragment (it used to land mid-URL: /flags?x=1/ae/ae.gif, every code
+# "not found", exit 0), a port out of range (credentials are used, and
+# masked: tests/faults/signals.sh). Each is a usage
+# error before anything runs: exit 2, one line in the same words in every
+# program, nothing on stdout, no output folder made. The server is up, so a
+# client that took the URL would be seen to request it.
+case_baseurl() {
+  fb_start_server --dir ds --quiet || return
+  local cc=${PRESENT[0]} url msg
+  while IFS='|' read -r url msg; do
+    client bad.out -s "$url" --output got "$cc"
+    fb_eq "-s '$url': exit 2, one line, nothing on stdout" \
+      "$?|$(head -n 1 bad.out.err)|$(cat bad.out)" \
+      "2|*** Usage error: --server URL $msg: '$url'|"
+  done <<EOF2
+$FB_BASE?x=1|must not have a query or a fragment
+$FB_BASE/#top|must not have a query or a fragment
+http://user:secret@127.0.0.1:0/flags|must have a port from 1 to 65535
+http://127.0.0.1:0/flags|must have a port from 1 to 65535
+http://127.0.0.1:99999/flags|must have a port from 1 to 65535
+http://127.0.0.1:/flags|must have a port from 1 to 65535
+EOF2
+  fb_ok "no output folder made" test ! -e got
+  fb_eq "the server saw no request" "$(fb_stats .requests)" 0
+  # The control: the same base without the query, with trailing slashes.
+  client ok.out -s "$FB_BASE//" --output got "$cc"
+  fb_eq "-s BASE//: exit 0, the flag saved" "$?|$(ls got)" "0|$cc.gif"
+  # Credentials are used as meant, and shown nowhere: the header, the -v
+  # not-found line and the record say ***.
+  client cred.out -v -s "http://alice:s3cr3t@127.0.0.1:$FB_PORT/flags" --json cred.json \
+    --output got "$cc" ZZ
+  fb_eq "-s with user:password: exit 0, header redacted" "$?|$(line 1 cred.out)" \
+    "0|CUSTOM site: http://***@127.0.0.1:$FB_PORT/flags"
+  fb_eq "-s with user:password: not-found line redacted" "$(grep '^ZZ ' cred.out)" \
+    "ZZ not found: http://***@127.0.0.1:$FB_PORT/flags/zz/zz.gif"
+  fb_eq "-s with user:password: the record's url redacted" "$(jq -r .url cred.json)" \
+    "http://***@127.0.0.1:$FB_PORT/flags"
+  fb_ok "-s with user:password: the password appears nowhere" \
+    bash -c '! grep -q s3cr3t "$@"' _ cred.out cred.out.err cred.json
+}
+
+# What a run killed by SIGKILL leaves in the output folder must not make a
+# later run fail (issue 19, closing paragraph). pids repeat (in containers,
+# every run may get the same one), so the worst case is a run with the dead
+# run's pid: made here by a shell that plants .CC.gif.PID.N.part and
+# .spare.PID.N.part files under its own pid, then execs the client. Every
+# download must be OK and every planted file left as it was.
+case_leftover() {
+  fb_start_server --dir ds --quiet || return
+  local codes=("${PRESENT[@]:0:4}") cc lc same=0 planted
+  mkdir -p got
+  # bash -c CODES... -- CLIENT ARGS...: plants under its own pid, then execs.
+  timeout -s KILL 60 bash -c '
+    for cc in "$@"; do
+      [ "$cc" = -- ] && break
+      for i in 0 1 2 3 4 5 6 7; do echo killed >"got/.$cc.gif.$$.$i.part"; done
+    done
+    for i in $(seq 0 70); do echo killed >"got/.spare.$$.$i.part"; done
+    while [ "$1" != -- ]; do shift; done; shift
+    exec "$@"' _ "${codes[@]}" -- "${CLIENT[@]}" -v -m 4 --repeat 2 --output got \
+    -s "$FB_BASE" "${codes[@]}" >left.out 2>left.out.err
+  fb_eq "leftovers of a killed run with this pid: exit 0, 8 downloaded" \
+    "$?|$(grep -c '^  8 flags downloaded\.$' left.out)" "0|1"
+  for cc in "${codes[@]}"; do
+    lc=$(tr 'A-Z' 'a-z' <<<"$cc")
+    cmp -s "got/$cc.gif" "ds/flags/$lc/$lc.gif" && same=$((same + 1))
+  done
+  fb_eq "leftovers: every file is the server's" "$same" 4
+  planted=$(find got -name '.*.part' | wc -l)
+  fb_eq "leftovers: every planted file is still there" "$planted" $((4 * 8 + 71))
+  fb_eq "leftovers: ... unchanged" \
+    "$(find got -name '.*.part' -exec cat {} + | grep -cx killed)" "$planted"
+}
+
+# What the user hands over is checked before anything runs, in the same
+# words in every program (issue 19, closing paragraph): --output that is a
+# file, --json or --latencies that is a folder or a FIFO nobody reads. Each
+# is one line "PROGRAM: ...", exit 1, nothing on stdout, no request made.
+case_handover() {
+  fb_start_server --dir ds --quiet || return
+  local cc=${PRESENT[0]} args want
+  printf 'x\n' >afile && mkdir -p adir && mkfifo fifo
+  while IFS='|' read -r args want; do
+    # shellcheck disable=SC2086 # ARGS are words
+    client bad.out -s "$FB_BASE" $args "$cc"
+    fb_eq "$args: exit 1, one line, nothing on stdout" \
+      "$?|$(sed 's/^[^:]*: //' bad.out.err)|$(cat bad.out)" "1|$want|"
+  done <<EOF2
+--output afile|cannot use output directory afile: Not a directory
+--json adir --output got|cannot append to adir: Is a directory
+--latencies adir --output got|cannot append to adir: Is a directory
+--json fifo --output got|cannot append to fifo: no process is reading this FIFO
+--latencies fifo --output got|cannot append to fifo: no process is reading this FIFO
+EOF2
+  fb_ok "no output folder made" test ! -e got
+  fb_eq "the server saw no request" "$(fb_stats .requests)" 0
+}
+
 group=${1:?usage: cases.sh GROUP}
 if ! declare -F "case_$group" >/dev/null; then
   fb_fail "no such case group: $group"
