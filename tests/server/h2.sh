@@ -6,6 +6,7 @@
 # per stream, the stream limit, 150+ streams and 200 connections under
 # ulimit -n 64, and every defence counted.
 # Usage: h2.sh PATH/TO/tests/lib.sh   (FLAGSERVER in the environment)
+# shellcheck source=tests/lib.sh
 source "$1"
 fb_need python3:python3 nghttp:nghttp2-client h2load:nghttp2-client openssl:openssl
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
