@@ -33,6 +33,7 @@ packages=(
   openssl                               # test certificates
   hyperfine gnuplot-nox                 # scripts/bench.sh: timing and plots
   imagemagick iso-flags-png-320x240     # scripts/make-dataset.sh: the real flags
+  liburing-dev                          # flags_asyncloop --save-uring: the saves through io_uring
 )
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 libcurl8_dir=""
