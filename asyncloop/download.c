@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cancel.h"
@@ -113,7 +114,40 @@ struct run {
     bool stopping;             /* admit nothing more */
     char stop_msg[128];
     int rc; /* this loop's failure, negative errno-style */
+
+    /* --save-uring, interrupted: results kept back while the queue is full,
+     * handed over when the ring is empty (see report). */
+    struct flags_result *late;
+    size_t nlate, late_cap;
 };
+
+static void stop(struct run *r, enum flags_status st, const char *msg);
+
+/* Keeps res for the end of the loop. Returns false if out of memory. */
+static bool keep_late(struct run *r, const struct flags_result *res)
+{
+    if (r->nlate == r->late_cap) {
+        size_t cap = r->late_cap ? 2 * r->late_cap : 64;
+        struct flags_result *p = realloc(r->late, cap * sizeof(*p));
+        if (!p)
+            return false;
+        r->late = p;
+        r->late_cap = cap;
+    }
+    r->late[r->nlate++] = *res;
+    stop(r, FLAGS_CANCELLED, "interrupted"); /* admit nothing more */
+    return true;
+}
+
+/* Puts res on the shared queue, waiting for room; the caller holds the
+ * mutex. */
+static void enqueue(struct shared *sh, const struct flags_result *res)
+{
+    while (sh->qlen == sh->qcap)
+        pthread_cond_wait(&sh->room, &sh->mutex);
+    sh->q[sh->qlen++] = *res;
+    pthread_cond_signal(&sh->more);
+}
 
 /* Hands one result to the calling thread (N loops: through the queue). */
 static void report(struct run *r, const struct flags_result *res)
@@ -127,10 +161,29 @@ static void report(struct run *r, const struct flags_result *res)
     }
     struct shared *sh = r->sh;
     pthread_mutex_lock(&sh->mutex);
-    while (sh->qlen == sh->qcap)
-        pthread_cond_wait(&sh->room, &sh->mutex);
-    sh->q[sh->qlen++] = *res;
-    pthread_cond_signal(&sh->more);
+    /* --save-uring: a second signal runs on the calling thread, which then
+     * drains nothing while it waits for the creations in this loop's ring
+     * (cancel.h); a loop waiting here for room would not take their
+     * completions. Once interrupted, a full queue is not waited for: the
+     * result is kept (at most this loop's permits) until the ring is empty. */
+    while (r->ush && sh->qlen == sh->qcap) {
+        if (flags_cancelled()) {
+            pthread_mutex_unlock(&sh->mutex);
+            if (keep_late(r, res))
+                return;
+            pthread_mutex_lock(&sh->mutex);
+            break;
+        }
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_nsec += 10 * 1000 * 1000; /* the signal wakes no one: look again */
+        if (t.tv_nsec >= 1000000000L) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&sh->room, &sh->mutex, &t);
+    }
+    enqueue(sh, res);
     pthread_mutex_unlock(&sh->mutex);
 }
 
@@ -558,6 +611,12 @@ static void *loop_thread(void *arg)
 
     r->rc = run_loop(r);
     run_free(r);
+    /* The ring is empty: what was kept back may wait for room now. */
+    pthread_mutex_lock(&sh->mutex);
+    for (size_t i = 0; i < r->nlate; i++)
+        enqueue(sh, &r->late[i]);
+    pthread_mutex_unlock(&sh->mutex);
+    free(r->late);
     pthread_mutex_lock(&sh->mutex);
     sh->live--;
     pthread_cond_signal(&sh->more);
