@@ -136,6 +136,8 @@ static void release_code(struct uring *u, unsigned code)
     struct uring_shared *sh = u->sh;
 
     atomic_store(&sh->busy[code], false);
+    if (u->deferred)
+        arm_flush(u); /* one of ours may wait for it */
     if (atomic_load(&sh->deferred) == 0)
         return;
     for (unsigned k = 0; k < sh->nloops; k++) {
@@ -345,8 +347,11 @@ static void start_deferred(struct uring *u)
         bool free_code = false;
         if (!atomic_compare_exchange_strong(&u->sh->busy[s->code], &free_code, true)) {
             if (!s->waiting) {
+                /* Counted, then tried once more: a loop that freed the code
+                 * before it saw the count did not wake us (both seq_cst). */
                 s->waiting = true;
                 atomic_fetch_add(&u->sh->deferred, 1);
+                continue;
             }
             pp = &s->next;
             continue;
@@ -367,9 +372,9 @@ static void process(struct uring *u)
     ssize_t n = read(u->efd, &count, sizeof(count));
 
     (void)n; /* EAGAIN: nothing was signalled; the queues decide */
+    u->flush_armed = false;
     drain(u);
     start_deferred(u);
-    u->flush_armed = false;
     submit(u);
 }
 
