@@ -1,5 +1,5 @@
 /* uring.c -- the loop's saves through io_uring; see uring.h. */
-#define _GNU_SOURCE /* statx, makedev */
+#define _GNU_SOURCE /* AT_EMPTY_PATH */
 #include "uring.h"
 
 #include <errno.h>
@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cancel.h"
@@ -18,11 +17,11 @@
 
 /* A completion's user_data: the save's address with the operation in the low
  * bits (a struct uring_save is at least 8-aligned). */
-enum uring_op { OP_OPEN = 1, OP_WRITE, OP_CLOSE, OP_RENAME, OP_STATX };
+enum uring_op { OP_OPEN = 1, OP_OWN, OP_WRITE, OP_CLOSE, OP_RENAME, OP_STATX, OP_DISCARD };
 #define OP_MASK 7u
 
 /* The operations of a commit, submitted together. */
-#define CHAIN 4
+#define CHAIN 5
 
 static uint64_t tag(struct uring_save *s, enum uring_op op)
 {
@@ -164,7 +163,30 @@ static void unlink_part(struct uring *u, struct uring_save *s)
     (void)unlinkat(u->job->outdir_fd, s->x->part_name, 0);
 }
 
-/* Step 2: write the rest of the body from s->off, close, rename, check. */
+/* After a failure that left the temporary file open (its CLOSE cancelled):
+ * closes it through the ring too, then unlinks it and ends the save with err.
+ * Every descriptor of a save is opened and closed by the kernel: the loop
+ * never holds a number that another thread's open could reuse. */
+static void discard(struct uring *u, struct uring_save *s, int err)
+{
+    struct io_uring_sqe *e = sqe_get(u, 1);
+
+    s->err = err;
+    if (!e) { /* the kernel takes nothing: close here */
+        close(s->fd);
+        s->fd = -1;
+        unlink_part(u, s);
+        finish(u, s, err);
+        return;
+    }
+    io_uring_prep_close(e, s->fd);
+    io_uring_sqe_set_data64(e, tag(s, OP_DISCARD));
+    s->pending = 1;
+    arm_flush(u);
+}
+
+/* Step 2: which inode the descriptor is, the rest of the body from s->off,
+ * close, rename, and which inode CC.gif is now. */
 static void commit(struct uring *u, struct uring_save *s)
 {
     struct flags_xfer *x = s->x;
@@ -172,13 +194,14 @@ static void commit(struct uring *u, struct uring_save *s)
     struct io_uring_sqe *e = sqe_get(u, CHAIN);
 
     if (!e) {
-        close(s->fd);
-        s->fd = -1;
-        unlink_part(u, s);
-        finish(u, s, -EAGAIN);
+        discard(u, s, -EAGAIN);
         return;
     }
-    s->res_write = s->res_close = s->res_rename = s->res_statx = -ECANCELED;
+    s->res_own = s->res_write = s->res_close = s->res_rename = s->res_statx = -ECANCELED;
+    io_uring_prep_statx(e, s->fd, "", AT_EMPTY_PATH, STATX_INO, &s->own);
+    io_uring_sqe_set_data64(e, tag(s, OP_OWN));
+    e->flags |= IOSQE_IO_LINK;
+    e = io_uring_get_sqe(&u->ring);
     io_uring_prep_write(e, s->fd, x->buf ? x->buf + s->off : NULL, (unsigned)(x->buf_len - s->off),
                         (uint64_t)s->off);
     io_uring_sqe_set_data64(e, tag(s, OP_WRITE));
@@ -201,8 +224,6 @@ static void commit(struct uring *u, struct uring_save *s)
 /* Step 1 is done: the temporary file exists (fd >= 0) or could not be made. */
 static void opened(struct uring *u, struct uring_save *s, int fd)
 {
-    struct stat st;
-
     s->creating = false;
     flags_tmp_async_end();
     if (fd < 0) {
@@ -210,17 +231,13 @@ static void opened(struct uring *u, struct uring_save *s, int fd)
         return;
     }
     s->fd = fd;
-    if (fstat(fd, &st) != 0) {
-        int err = -errno;
-        close(fd);
-        s->fd = -1;
-        unlink_part(u, s);
-        finish(u, s, err);
-        return;
-    }
-    s->dev = st.st_dev;
-    s->ino = st.st_ino;
     commit(u, s);
+}
+
+static bool same_inode(const struct statx *a, const struct statx *b)
+{
+    return a->stx_ino == b->stx_ino && a->stx_dev_major == b->stx_dev_major &&
+           a->stx_dev_minor == b->stx_dev_minor;
 }
 
 /* Every completion of a commit has arrived. Links stop at the first failure
@@ -230,7 +247,9 @@ static void committed(struct uring *u, struct uring_save *s)
     size_t want = s->x->buf_len - s->off;
     int err = 0;
 
-    if (s->res_write >= 0 && (size_t)s->res_write < want) {
+    if (s->res_own < 0) {
+        err = s->res_own;
+    } else if (s->res_write >= 0 && (size_t)s->res_write < want) {
         if (s->res_write > 0) { /* short: the rest, then the same chain */
             s->off += (size_t)s->res_write;
             commit(u, s);
@@ -240,9 +259,11 @@ static void committed(struct uring *u, struct uring_save *s)
     } else if (s->res_write < 0) {
         err = s->res_write;
     }
-    if (s->res_close == -ECANCELED)
-        close(s->fd); /* not run: still ours */
-    else if (s->res_close < 0 && err == 0)
+    if (s->res_close == -ECANCELED) { /* not run: the file is still open */
+        discard(u, s, err);
+        return;
+    }
+    if (s->res_close < 0 && err == 0)
         err = s->res_close; /* the descriptor is gone either way */
     s->fd = -1;
     if (s->res_rename < 0) {
@@ -251,8 +272,7 @@ static void committed(struct uring *u, struct uring_save *s)
         unlink_part(u, s);
     } else if (s->res_statx < 0) {
         err = s->res_statx;
-    } else if (s->stx.stx_ino != (uint64_t)s->ino ||
-               makedev(s->stx.stx_dev_major, s->stx.stx_dev_minor) != s->dev) {
+    } else if (!same_inode(&s->stx, &s->own)) {
         /* What was renamed, or what is at CC.gif now, is not the file this
          * save wrote: someone else changes the folder. Not reported OK. */
         err = -ESTALE;
@@ -269,6 +289,15 @@ static void complete(struct uring *u, uint64_t data, int res)
         s->pending = 0;
         opened(u, s, res);
         return;
+    case OP_DISCARD: /* a close after a failure; its own result changes nothing */
+        s->pending = 0;
+        s->fd = -1;
+        unlink_part(u, s);
+        finish(u, s, s->err);
+        return;
+    case OP_OWN:
+        s->res_own = res;
+        break;
     case OP_WRITE:
         s->res_write = res;
         break;

@@ -11,11 +11,13 @@
  *
  * One save of a body held in memory (every flag) is two steps:
  *
- *   1. openat(DIR, ".CC.gif.PID.N.part", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW)
- *      -- the loop then takes the new file's device and inode (fstat on the
- *      descriptor: no disk access);
- *   2. write -> close -> renameat(".CC.gif.PID.N.part", "CC.gif") -> statx
- *      "CC.gif", linked, so each runs only if the one before succeeded.
+ *   1. openat(DIR, ".CC.gif.PID.N.part", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW);
+ *   2. statx(fd, AT_EMPTY_PATH) -> write -> close ->
+ *      renameat(".CC.gif.PID.N.part", "CC.gif") -> statx("CC.gif"), linked,
+ *      so each runs only if the one before succeeded. After a failure that
+ *      cancelled the close, a close alone follows.
+ *
+ * Every descriptor of a save is opened, used and closed by the kernel.
  *
  * The body is written only through the descriptor the save created, and the
  * save is OK only when statx finds exactly that inode at CC.gif: a temporary
@@ -71,15 +73,15 @@ struct uring_save {
     struct uring_save *next;  /* the loop's deferred list */
     unsigned code;            /* its bucket in uring_shared.busy */
     int fd;                   /* the temporary file while open, else -1 */
-    dev_t dev;                /* the temporary file's identity */
-    ino_t ino;
-    size_t off;       /* body bytes written so far */
-    unsigned pending; /* completions still due */
-    bool creating;    /* its openat is in the ring */
-    bool waiting;     /* counted in uring_shared.deferred */
-    int res_write, res_close, res_rename, res_statx;
-    struct statx stx;
-    char name[16]; /* "CC.gif" */
+    size_t off;               /* body bytes written so far */
+    unsigned pending;         /* completions still due */
+    bool creating;            /* its openat is in the ring */
+    bool waiting;             /* counted in uring_shared.deferred */
+    int res_own, res_write, res_close, res_rename, res_statx;
+    int err;          /* the error a discard ends with */
+    struct statx own; /* the temporary file, through its descriptor */
+    struct statx stx; /* CC.gif after the rename */
+    char name[16];    /* "CC.gif" */
 };
 
 struct uring;
