@@ -513,8 +513,8 @@ static int run_init(struct run *r)
         }
     }
     if (r->ush) {
-        /* A commit is CHAIN (4) submissions; the permits bound the saves. */
-        if ((rc = uring_init(&r->ring, r->loop.base, r->ush, r->k, 4 * r->share, job,
+        /* A commit is 5 linked submissions; the permits bound the saves. */
+        if ((rc = uring_init(&r->ring, r->loop.base, r->ush, r->k, 5 * r->share, job,
                              on_uring_saved, r)) != 0) {
             snprintf(r->stop_msg, sizeof(r->stop_msg), "%s", r->ring.msg);
             r->ring_ready = true; /* uring_free undoes what was made */
