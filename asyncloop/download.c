@@ -1,6 +1,6 @@
 /* download.c -- download_many on event loops: semaphore -> free list -> multi,
- * on one loop (the book's design) or N (--loops), saving on the loop or on K
- * saver threads (--save-threads). */
+ * on one loop (the book's design) or N (--loops), saving on the loop, on K
+ * saver threads (--save-threads), or through io_uring (--save-uring). */
 #include "download.h"
 
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cancel.h"
@@ -20,6 +21,7 @@
 #include "loop.h"
 #include "pool.h"
 #include "semaphore.h"
+#include "uring.h"
 #include "xfer.h"
 
 /* Built with -DASYNCLOOP_PROFILE (cmake -DFLAGBENCH_ASYNCLOOP_PROFILE=ON), the
@@ -58,6 +60,7 @@ struct slot {
     struct pool_work work;   /* the save, on a saver thread */
     struct slot *next_saved; /* the run's saved list; guarded by saved_mutex */
     struct flags_result res; /* classified on the loop, completed by the saver */
+    struct uring_save us;    /* the save, in the loop's ring (--save-uring) */
     bool busy;
     bool saving;
 };
@@ -80,9 +83,13 @@ struct run {
     const struct flags_job *job;
     flags_done_fn done; /* one loop: called directly */
     void *done_arg;
-    struct shared *sh;   /* N loops: results go through sh; NULL with one */
-    struct pool *savers; /* K > 0: the saver threads (shared by the loops) */
-    unsigned share;      /* this loop's permits: transfers and saves in flight */
+    struct shared *sh;        /* N loops: results go through sh; NULL with one */
+    struct pool *savers;      /* K > 0: the saver threads (shared by the loops) */
+    struct uring_shared *ush; /* --save-uring: what the rings share; NULL without */
+    unsigned k;               /* this loop's number, 0..N-1 */
+    struct uring ring;        /* --save-uring: this loop's ring */
+    bool ring_ready;
+    unsigned share; /* this loop's permits: transfers and saves in flight */
 
     struct loop loop;
     struct asem sem;           /* one loop: share permits, every request queued */
@@ -100,14 +107,47 @@ struct run {
     pthread_mutex_t saved_mutex; /* guards saved */
     bool saved_mutex_ready;
     struct slot *saved; /* saves done, waiting for the loop */
-    unsigned saving;    /* slots with a saver */
+    unsigned saving;    /* slots with a saver, or with a save in the ring */
 
     size_t reported;           /* results so far (one loop: done() calls) */
     enum flags_status stop_as; /* FLAGS_CANCELLED or FLAGS_ERROR once stopping */
     bool stopping;             /* admit nothing more */
     char stop_msg[128];
     int rc; /* this loop's failure, negative errno-style */
+
+    /* --save-uring, interrupted: results kept back while the queue is full,
+     * handed over when the ring is empty (see report). */
+    struct flags_result *late;
+    size_t nlate, late_cap;
 };
+
+static void stop(struct run *r, enum flags_status st, const char *msg);
+
+/* Keeps res for the end of the loop. Returns false if out of memory. */
+static bool keep_late(struct run *r, const struct flags_result *res)
+{
+    if (r->nlate == r->late_cap) {
+        size_t cap = r->late_cap ? 2 * r->late_cap : 64;
+        struct flags_result *p = realloc(r->late, cap * sizeof(*p));
+        if (!p)
+            return false;
+        r->late = p;
+        r->late_cap = cap;
+    }
+    r->late[r->nlate++] = *res;
+    stop(r, FLAGS_CANCELLED, "interrupted"); /* admit nothing more */
+    return true;
+}
+
+/* Puts res on the shared queue, waiting for room; the caller holds the
+ * mutex. */
+static void enqueue(struct shared *sh, const struct flags_result *res)
+{
+    while (sh->qlen == sh->qcap)
+        pthread_cond_wait(&sh->room, &sh->mutex);
+    sh->q[sh->qlen++] = *res;
+    pthread_cond_signal(&sh->more);
+}
 
 /* Hands one result to the calling thread (N loops: through the queue). */
 static void report(struct run *r, const struct flags_result *res)
@@ -121,10 +161,29 @@ static void report(struct run *r, const struct flags_result *res)
     }
     struct shared *sh = r->sh;
     pthread_mutex_lock(&sh->mutex);
-    while (sh->qlen == sh->qcap)
-        pthread_cond_wait(&sh->room, &sh->mutex);
-    sh->q[sh->qlen++] = *res;
-    pthread_cond_signal(&sh->more);
+    /* --save-uring: a second signal runs on the calling thread, which then
+     * drains nothing while it waits for the creations in this loop's ring
+     * (cancel.h); a loop waiting here for room would not take their
+     * completions. Once interrupted, a full queue is not waited for: the
+     * result is kept (at most this loop's permits) until the ring is empty. */
+    while (r->ush && sh->qlen == sh->qcap) {
+        if (flags_cancelled()) {
+            pthread_mutex_unlock(&sh->mutex);
+            if (keep_late(r, res))
+                return;
+            pthread_mutex_lock(&sh->mutex);
+            break;
+        }
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_nsec += 10 * 1000 * 1000; /* the signal wakes no one: look again */
+        if (t.tv_nsec >= 1000000000L) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&sh->room, &sh->mutex, &t);
+    }
+    enqueue(sh, res);
     pthread_mutex_unlock(&sh->mutex);
 }
 
@@ -301,6 +360,19 @@ static void on_saved(evutil_socket_t fd, short what, void *arg)
     take_saved(arg);
 }
 
+/* On the loop: a save in the ring ended; s->res says how. */
+static void on_uring_saved(struct uring_save *us, void *arg)
+{
+    struct run *r = arg;
+    struct slot *s = container_of(us, struct slot, us);
+
+    s->saving = false;
+    r->saving--;
+    put_slot(r, s);
+    report(r, &s->res);
+    release(r);
+}
+
 /* A transfer finished; the loop already removed it from the multi handle. */
 static void on_done(CURL *easy, CURLcode rc, void *arg)
 {
@@ -315,7 +387,17 @@ static void on_done(CURL *easy, CURLcode rc, void *arg)
     }
     struct flags_xfer *x = (struct flags_xfer *)(void *)priv; /* set by flags_xfer_init */
     struct slot *s = x->backend;
-    if (r->savers) {
+    if (r->ush) {
+        s->busy = false;
+        if (flags_xfer_classify(x, r->job, rc, &s->res)) {
+            /* The save keeps the slot and the permit until its completion. */
+            s->saving = true;
+            r->saving++;
+            uring_save(&r->ring, &s->us, x, &s->res);
+            return;
+        }
+        res = s->res;
+    } else if (r->savers) {
         s->busy = false;
         if (flags_xfer_classify(x, r->job, rc, &s->res)) {
             /* The save keeps the slot and the permit until it is done. */
@@ -377,6 +459,8 @@ static void finish_all(struct run *r)
     }
     /* A save is never abandoned: its file is whole or absent, and it is
      * reported as it ended. Stopping, so release() admits nothing. */
+    if (r->ring_ready)
+        uring_wait(&r->ring);
     while (r->saving > 0) {
         struct pollfd p = {.fd = r->saved_fd, .events = POLLIN};
         (void)poll(&p, 1, -1); /* EINTR: check again */
@@ -434,6 +518,16 @@ static int run_init(struct run *r)
             return r->cancel_ev ? -EIO : -ENOMEM;
         }
     }
+    if (r->ush) {
+        /* A commit is 5 linked submissions; the permits bound the saves. */
+        if ((rc = uring_init(&r->ring, r->loop.base, r->ush, r->k, 5 * r->share, job,
+                             on_uring_saved, r)) != 0) {
+            snprintf(r->stop_msg, sizeof(r->stop_msg), "%s", r->ring.msg);
+            r->ring_ready = true; /* uring_free undoes what was made */
+            return rc;
+        }
+        r->ring_ready = true;
+    }
     if (r->savers) {
         if ((rc = -pthread_mutex_init(&r->saved_mutex, NULL)) != 0) {
             snprintf(r->stop_msg, sizeof(r->stop_msg), "cannot create a mutex: %s", strerror(-rc));
@@ -461,6 +555,8 @@ nomem:
 
 static void run_free(struct run *r)
 {
+    if (r->ring_ready)
+        uring_free(&r->ring); /* its events are on the loop's base */
     if (r->saved_ev)
         event_free(r->saved_ev);
     if (r->cancel_ev)
@@ -521,6 +617,12 @@ static void *loop_thread(void *arg)
 
     r->rc = run_loop(r);
     run_free(r);
+    /* The ring is empty: what was kept back may wait for room now. */
+    pthread_mutex_lock(&sh->mutex);
+    for (size_t i = 0; i < r->nlate; i++)
+        enqueue(sh, &r->late[i]);
+    pthread_mutex_unlock(&sh->mutex);
+    free(r->late);
     pthread_mutex_lock(&sh->mutex);
     sh->live--;
     pthread_cond_signal(&sh->more);
@@ -531,7 +633,7 @@ static void *loop_thread(void *arg)
 /* N loops on N threads; the calling thread hands their results to done.
  * Returns 0 or the first failure. */
 static int run_loops(const struct flags_job *job, unsigned n, struct pool *savers,
-                     flags_done_fn done, void *arg)
+                     struct uring_shared *ush, flags_done_fn done, void *arg)
 {
     struct shared sh = {.qcap = 2 * (size_t)job->concur_req + 64};
     struct run *runs = calloc(n, sizeof(*runs));
@@ -573,7 +675,7 @@ static int run_loops(const struct flags_job *job, unsigned n, struct pool *saver
     (void)pthread_sigmask(SIG_SETMASK, &block, &saved);
     for (unsigned i = 0; i < n; i++) {
         /* The permits are dealt out: the shares sum to concur_req exactly. */
-        runs[i] = (struct run){.job = job, .sh = &sh, .savers = savers};
+        runs[i] = (struct run){.job = job, .sh = &sh, .savers = savers, .ush = ush, .k = i};
         runs[i].share = job->concur_req / n + (i < job->concur_req % n ? 1 : 0);
         pthread_mutex_lock(&sh.mutex);
         sh.live++;
@@ -672,6 +774,21 @@ int asyncloop_download_many(const struct flags_job *job, flags_done_fn done, voi
         flags_fail_all(job, 0, FLAGS_ERROR, msg, done, arg);
         return rc;
     }
+    if (job->save_uring) {
+        struct uring_shared ush;
+        if ((rc = uring_shared_init(&ush, n)) != 0) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "cannot create an eventfd: %s", strerror(-rc));
+            flags_fail_all(job, 0, FLAGS_ERROR, msg, done, arg);
+            return rc;
+        }
+        /* Always on loop threads, even one: a second signal then lands on
+         * the calling thread while the loop keeps taking the completions of
+         * the creations the signal waits for (cancel.h). */
+        rc = run_loops(job, n, NULL, &ush, done, arg);
+        uring_shared_free(&ush);
+        return rc;
+    }
     if (n == 1) {
         /* The book's design: one loop, on the calling thread. */
         struct run r = {
@@ -679,7 +796,7 @@ int asyncloop_download_many(const struct flags_job *job, flags_done_fn done, voi
         rc = run_loop(&r);
         run_free(&r);
     } else {
-        rc = run_loops(job, n, savers, done, arg);
+        rc = run_loops(job, n, savers, NULL, done, arg);
     }
     pool_destroy(savers); /* every save was reported: it only joins */
     return rc;

@@ -15,6 +15,10 @@
  * job->save_threads K > 0: the final write and rename of each file run on K
  * saver threads (common/pool.h); the loop learns of each through an eventfd
  * and reports the request only then, still holding its permit until then.
+ * job->save_uring: each loop saves through an io_uring of its own (uring.h),
+ * the permit held until the save's last completion; the loop then always runs
+ * on a thread of its own, even with N = 1, so that signals land on the
+ * calling thread.
  * job->loops N > 1: N loops on N threads, each with a share of the permits
  * (summing to concur_req) and taking indices from one atomic counter; their
  * results reach done on the calling thread through a bounded queue.

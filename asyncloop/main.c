@@ -2,6 +2,13 @@
  * transfers capped by an asynchronous semaphore. */
 #include "download.h"
 #include "flags.h"
+#include "uring.h"
+
+/* --save-uring needs io_uring: refused, never replaced by another design. */
+static int check(const struct flags_job *job, char *err, size_t errlen)
+{
+    return job->save_uring ? uring_probe(err, errlen) : 0;
+}
 
 /* A transfer in flight holds its connection only: the one multi handle and
  * event loop are shared, and files are saved one at a time on the loop thread
@@ -12,7 +19,8 @@ static const struct flags_backend asyncloop = {
     .default_concur_req = 5, /* the book's asyncio default */
     .max_concur_req = 10000,
     .fds_per_transfer = 1,
-    .variants = true, /* --loops, --save-threads */
+    .variants = true, /* --loops, --save-threads, --multis, --save-uring */
+    .check = check,
 };
 
 int main(int argc, char **argv)

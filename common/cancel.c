@@ -247,6 +247,22 @@ static void note_foreign(int dirfd)
     close(d);
 }
 
+int flags_tmp_async_begin(void)
+{
+    /* The Dekker of flags_tmp_openat, with the creation left to the kernel. */
+    atomic_fetch_add(&creating, 1);
+    if (atomic_load(&exiting)) {
+        atomic_fetch_sub(&creating, 1);
+        return -EINTR;
+    }
+    return 0;
+}
+
+void flags_tmp_async_end(void)
+{
+    atomic_fetch_sub(&creating, 1);
+}
+
 void flags_cancel_watch_dir(int dirfd)
 {
     int n = snprintf(pid_tag, sizeof(pid_tag), ".%ld.", (long)getpid());

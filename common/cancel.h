@@ -47,4 +47,14 @@ void flags_cancel_watch_dir(int dirfd);
  * errno set. Thread-safe and async-signal-safe. */
 int flags_tmp_openat(int dirfd, const char *name, int flags, mode_t mode);
 
+/* The same promise for a creation the kernel makes on this process's behalf
+ * (an io_uring openat, flags_asyncloop --save-uring): call
+ * flags_tmp_async_begin before submitting it and flags_tmp_async_end when its
+ * completion arrives. begin returns 0, or -EINTR once the second signal has
+ * arrived (then submit nothing and do not call end). A second signal waits for
+ * these as for flags_tmp_openat's (at most 2 s), so the thread that takes
+ * the completions must not be the one the signal interrupts. Thread-safe. */
+int flags_tmp_async_begin(void);
+void flags_tmp_async_end(void);
+
 #endif /* FLAGS_CANCEL_H */

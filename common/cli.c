@@ -47,6 +47,7 @@ enum {
     OPT_CACERT,
     OPT_MULTIS,
     OPT_HTTP2,
+    OPT_SAVE_URING,
 };
 
 static const struct option long_opts[] = {
@@ -70,6 +71,7 @@ static const struct option long_opts[] = {
     {"cacert", required_argument, NULL, OPT_CACERT},
     {"multis", required_argument, NULL, OPT_MULTIS},
     {"http2", no_argument, NULL, OPT_HTTP2},
+    {"save-uring", no_argument, NULL, OPT_SAVE_URING},
     {NULL, 0, NULL, 0},
 };
 
@@ -478,6 +480,9 @@ int flags_cli_parse(struct flags_opts *o, int argc, char **argv, unsigned defaul
         case OPT_HTTP2:
             o->http2 = true;
             break;
+        case OPT_SAVE_URING:
+            o->save_uring = true;
+            break;
         case ':':
             return usage_error(err, errlen, "option '%s' needs an argument", argv[optind - 1]);
         default:
@@ -491,6 +496,10 @@ int flags_cli_parse(struct flags_opts *o, int argc, char **argv, unsigned defaul
             return usage_error(err, errlen, "unrecognized option '%s'", argv[optind - 1]);
         }
     }
+
+    if (o->save_uring && o->save_threads > 0)
+        return usage_error(err, errlen,
+                           "--save-uring and --save-threads K are two ways to save: choose one");
 
     /* The book checks in this order: -m, -l, -s, then the CC arguments. */
     if (o->max_req < 1)
@@ -567,7 +576,9 @@ void flags_cli_help(FILE *f, const char *prog, unsigned default_concur_req, unsi
             "  --save-threads K      flags_asyncloop only: save the files on K threads off the\n"
             "                        loop, as run_in_executor (default=0: on the loop)\n"
             "  --multis K            flags_asyncloop only: K libcurl multi handles per loop,\n"
-            "                        each with its own connection cache (default=1)\n",
+            "                        each with its own connection cache (default=1)\n"
+            "  --save-uring          flags_asyncloop only: save the files through io_uring,\n"
+            "                        completions taken by the loop (not with --save-threads)\n",
             default_concur_req, max_concur_req);
     fprintf(f, "\nexit status: 0 all downloaded or not found; 1 an error (a download, or\n"
                "writing the output or the --json record); 2 usage error; 130 interrupted\n"

@@ -45,6 +45,7 @@ struct flags_opts {
     unsigned loops;             /* --loops N, 1..FLAGS_CLI_MAX_LOOPS (asyncloop) */
     unsigned save_threads;      /* --save-threads K, 0..FLAGS_CLI_MAX_LOOPS (asyncloop) */
     unsigned multis;            /* --multis K, 1..FLAGS_CLI_MAX_LOOPS (asyncloop) */
+    bool save_uring;            /* --save-uring (asyncloop); never with --save-threads */
     size_t ncodes;              /* >= 1 after a successful parse */
     char codes[FLAGS_CODES_MAX][3];
 };

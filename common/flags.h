@@ -40,6 +40,7 @@ struct flags_job {
     unsigned loops;        /* --loops: event loops (asyncloop); 0 or 1: one, on the caller */
     unsigned save_threads; /* --save-threads: saver threads (asyncloop); 0: save on the loop */
     unsigned multis;       /* --multis: libcurl multi handles per loop (asyncloop); 0 or 1: one */
+    bool save_uring;       /* --save-uring: saves through io_uring (asyncloop) */
     const char *cacert;    /* --cacert: CA certificates (PEM) for https, or NULL: the system's */
     bool http2;            /* --http2: h2 for https:// (ALPN), h2c with prior knowledge for
                               http:// (the common main refuses h2c before libcurl 8.0) */
@@ -86,7 +87,11 @@ struct flags_backend {
     unsigned fds_per_transfer;            /* descriptors each transfer in flight holds */
     bool multi_per_transfer; /* ... plus a multi handle's wakeup each (curl_easy_perform's own),
                                 counted at start-up for the libcurl loaded */
-    bool variants;           /* accepts --loops, --save-threads, --multis */
+    bool variants;           /* accepts --loops, --save-threads, --multis, --save-uring */
+    /* Optional: checks what job needs of this machine before the run (e.g.
+     * io_uring for --save-uring). Returns 0, or a negative errno-style code
+     * with one line in err: the common main prints it and exits 2. */
+    int (*check)(const struct flags_job *job, char *err, size_t errlen);
 };
 
 /* The common main (the book's main(download_many, DEFAULT_CONCUR_REQ,

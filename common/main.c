@@ -264,10 +264,19 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     job.cacert = opts->cacert;
     job.multis = opts->multis;
     job.http2 = opts->http2;
-    if (!backend->variants && (opts->loops != 1 || opts->save_threads != 0 || opts->multis != 1)) {
-        fprintf(stderr, "*** Usage error: --loops, --save-threads and --multis are options of "
-                        "flags_asyncloop\n");
+    job.save_uring = opts->save_uring;
+    if (!backend->variants &&
+        (opts->loops != 1 || opts->save_threads != 0 || opts->multis != 1 || opts->save_uring)) {
+        fprintf(stderr, "*** Usage error: --loops, --save-threads, --multis and --save-uring are "
+                        "options of flags_asyncloop\n");
         flags_cli_usage(stderr, prog);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    /* What the run needs of this machine (io_uring): one line, exit 2, never
+     * a silent fallback to another design. */
+    if (backend->check && (rc = backend->check(&job, err, sizeof(err))) != 0) {
+        fprintf(stderr, "%s\n", err);
         status = EXIT_USAGE;
         goto out;
     }
@@ -317,11 +326,13 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
     /* --loops, --multis and --save-threads hold descriptors of their own,
      * beyond the common margin: per extra loop an epoll fd, per extra multi
      * handle its wakeup, per loop with savers an eventfd, per saver the file
-     * it writes. Counted as that many more transfers' worth. */
+     * it writes, per loop with --save-uring its ring and eventfd. Counted as that many more
+     * transfers' worth. */
     unsigned nmulti = opts->multis > 1 ? opts->multis : 1;
     unsigned extra_fds =
         (opts->loops > 1 || nmulti > 1 ? opts->loops * (1 + nmulti * (unsigned)wake) : 0) +
-        (opts->save_threads ? opts->save_threads + opts->loops : 0);
+        (opts->save_threads ? opts->save_threads + opts->loops : 0) +
+        (opts->save_uring ? 2 * opts->loops : 0); /* a ring and its eventfd per loop */
     if ((rc = flags_fdlimit_ensure(job.concur_req + (extra_fds + per - 1) / per, per,
                                    backend->multi_per_transfer ? each : NULL, err, sizeof(err))) !=
         0) {

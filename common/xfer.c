@@ -837,6 +837,18 @@ void flags_xfer_save(struct flags_xfer *x, const struct flags_job *job, struct f
     body_buf_release(x);
 }
 
+void flags_xfer_saved(struct flags_xfer *x, const struct flags_job *job, int err,
+                      struct flags_result *res)
+{
+    const char *cc = job->codes[x->index % job->ncodes];
+
+    if (err != 0) {
+        res->status = FLAGS_ERROR;
+        snprintf(res->msg, sizeof(res->msg), "cannot save %s.gif: %s", cc, strerror(-err));
+    }
+    body_buf_release(x);
+}
+
 void flags_xfer_finish(struct flags_xfer *x, const struct flags_job *job, CURLcode rc,
                        struct flags_result *res)
 {

@@ -143,6 +143,13 @@ bool flags_xfer_classify(struct flags_xfer *x, const struct flags_job *job, CURL
  * on another thread than the transfer did. */
 void flags_xfer_save(struct flags_xfer *x, const struct flags_job *job, struct flags_result *res);
 
+/* The end of a save made elsewhere from x's buffer (flags_asyncloop
+ * --save-uring writes it through io_uring): err is 0 or the save's negative
+ * errno-style code, which turns *res into an error in flags_xfer_save's
+ * words. Frees the body buffer, as flags_xfer_save does. */
+void flags_xfer_saved(struct flags_xfer *x, const struct flags_job *job, int err,
+                      struct flags_result *res);
+
 /* THE per-request entry of every backend: if the run was interrupted, or x
  * cannot be set up (created lazily, on its first request) or pointed at
  * request index, fills *res (FLAGS_CANCELLED "interrupted", or FLAGS_ERROR

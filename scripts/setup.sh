@@ -40,6 +40,7 @@ packages=(
   imagemagick iso-flags-png-320x240     # scripts/make-dataset.sh: the real flags
   shellcheck pyflakes3 clang-format     # tests/lint (label lint): bash, Python and C lint
   python3-httpx python3-h2              # the Python HTTP/2 line; tests/faults/h2_fault_server.py
+  liburing-dev                          # flags_asyncloop --save-uring: the saves through io_uring
 )
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 libcurl8_dir=""

@@ -41,11 +41,14 @@ usage "*** Usage error: option '--cacert' needs an argument" --cacert
 usage "*** Usage error: --loops N must be 1 to 256, not '0'" --loops 0
 usage "*** Usage error: --save-threads K must be 0 to 256, not 'x'" --save-threads x
 usage "*** Usage error: --multis K must be 1 to 256, not '257'" --multis 257
+usage "*** Usage error: --save-uring and --save-threads K are two ways to save: choose one" \
+  --save-uring --save-threads 2 BR
 if [ "$(basename "$FLAGS_CLIENT")" = flags_threadpool ]; then
-  only="*** Usage error: --loops, --save-threads and --multis are options of flags_asyncloop"
+  only="*** Usage error: --loops, --save-threads, --multis and --save-uring are options of flags_asyncloop"
   usage "$only" --loops 2
   usage "$only" --save-threads 1
   usage "$only" --multis 2
+  usage "$only" --save-uring
 fi
 fb_ok "usage errors create no output directory" test ! -e downloaded
 
@@ -58,6 +61,7 @@ fb_ok "-h lists --cacert" grep -q -- '--cacert FILE ' <<<"$out"
 fb_ok "-h lists --loops" grep -q -- '--loops N .*flags_asyncloop only' <<<"$out"
 fb_ok "-h lists --save-threads" grep -q -- '--save-threads K .*flags_asyncloop only' <<<"$out"
 fb_ok "-h lists --multis" grep -q -- '--multis K .*flags_asyncloop only' <<<"$out"
+fb_ok "-h lists --save-uring" grep -q -- '--save-uring .*flags_asyncloop only' <<<"$out"
 
 # -a from a directory with no data/ nearby: the codes are compiled in.
 mkdir elsewhere && cd elsewhere || exit 1
