@@ -43,6 +43,7 @@
 #include "check.h"
 #include "download.h"
 #include "flags.h"
+#include "save.h"
 
 /* ---- the server (its own process and event base) ----
  *
@@ -203,6 +204,9 @@ struct tally {
 static unsigned mode_loops = 1, mode_save = 0; /* argv: the variant under test */
 static unsigned mode_multis = 1;               /* argv[3], optional: --multis */
 static int outdir_fd = -1;
+/* The programs' saver (common/main.c makes one per run): the tests measure the
+ * save path the programs take, serialised renames included. */
+static struct flags_saver saver;
 
 static void on_done(const struct flags_result *res, void *arg)
 {
@@ -238,8 +242,10 @@ static const char codes[][3] = {"AR", "BD", "BR", "CD", "CN", "DE", "EG", "ET", 
                                 "IN", "IR", "JP", "MX", "NG", "PH", "PK", "RU", "TR", "US"};
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
 
-/* True if the output directory holds no temporary file. */
-static int no_debris(void)
+/* True if the output directory holds no temporary file; with spares_too 0
+ * the saver's idle spares (".spare.*.part", old files kept for reuse until
+ * flags_saver_free) do not count. */
+static int no_debris_but(int spares_too)
 {
     int fd = dup(outdir_fd), clean = 1;
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -248,10 +254,15 @@ static int no_debris(void)
         return 0;
     rewinddir(d);
     while ((e = readdir(d)) != NULL)
-        if (strstr(e->d_name, ".part"))
+        if (strstr(e->d_name, ".part") && (spares_too || strncmp(e->d_name, ".spare.", 7) != 0))
             clean = 0;
     closedir(d);
     return clean;
+}
+
+static int no_debris(void)
+{
+    return no_debris_but(0);
 }
 
 /* Runs one job and checks the accounting every job must satisfy. */
@@ -263,6 +274,7 @@ static int run(struct tally *t, const char (*cc)[3], size_t ncodes, size_t reque
                             .requests = requests,
                             .base_url = base,
                             .outdir_fd = outdir_fd,
+                            .saver = &saver,
                             .concur_req = m,
                             .timeout_ms = timeout_ms,
                             .loops = mode_loops,
@@ -415,6 +427,10 @@ int main(int argc, char **argv)
         perror("outdir");
         return 1;
     }
+    if (flags_saver_init(&saver, outdir_fd) != 0) {
+        fprintf(stderr, "cannot set up the saver\n");
+        return 1;
+    }
     if (server_start() != 0) {
         fprintf(stderr, "cannot start the test server\n");
         return 1;
@@ -436,6 +452,8 @@ int main(int argc, char **argv)
         snprintf(name, sizeof(name), "%s.gif", codes[i]);
         unlinkat(outdir_fd, name, 0);
     }
+    flags_saver_free(&saver);
+    CHECK_EQ_LONG(no_debris_but(1), 1); /* the saver removed its spares */
     close(outdir_fd);
     rmdir(outdir);
     curl_global_cleanup();
