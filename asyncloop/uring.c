@@ -23,6 +23,9 @@ enum uring_op { OP_OPEN = 1, OP_OWN, OP_WRITE, OP_CLOSE, OP_RENAME, OP_STATX, OP
 /* The operations of a commit, submitted together. */
 #define CHAIN 5
 
+/* How many taken temporary file names a save skips (EEXIST), as xfer.c does. */
+#define URING_NAME_TRIES 1000u
+
 static uint64_t tag(struct uring_save *s, enum uring_op op)
 {
     return (uint64_t)(uintptr_t)s | (uint64_t)op;
@@ -222,10 +225,23 @@ static void commit(struct uring *u, struct uring_save *s)
 }
 
 /* Step 1 is done: the temporary file exists (fd >= 0) or could not be made. */
+static void submit_open(struct uring *u, struct uring_save *s);
+
 static void opened(struct uring *u, struct uring_save *s, int fd)
 {
     s->creating = false;
     flags_tmp_async_end();
+    if (fd == -EEXIST && s->name_try < URING_NAME_TRIES) {
+        /* A run killed by SIGKILL with this pid (pids repeat) left this
+         * name: not ours to touch, so the next one is taken, named as
+         * xfer.c names its own. */
+        s->name_try++;
+        snprintf(s->x->part_name, sizeof(s->x->part_name), ".%s.gif.%ld.%zu.%u.part",
+                 s->x->job->codes[s->x->index % s->x->job->ncodes], s->x->pid, s->x->index,
+                 s->name_try);
+        submit_open(u, s);
+        return;
+    }
     if (fd < 0) {
         finish(u, s, fd);
         return;
@@ -336,19 +352,11 @@ static void drain(struct uring *u)
     } while (seen > 0);
 }
 
-/* A save whose code is free starts: the open, or for a body streamed to its
- * temporary file during the transfer, the commit flags_xfer_save does. */
-static void start(struct uring *u, struct uring_save *s)
+/* Queues the open of s's temporary file (O_EXCL: a new file or none). */
+static void submit_open(struct uring *u, struct uring_save *s)
 {
     struct io_uring_sqe *e;
 
-    if (s->x->part_exists) {
-        flags_xfer_save(s->x, u->job, s->res);
-        release_code(u, s->code);
-        u->inflight--;
-        u->done(s, u->arg);
-        return;
-    }
     if (flags_tmp_async_begin() != 0) { /* the second signal: create nothing */
         finish(u, s, -EINTR);
         return;
@@ -364,6 +372,21 @@ static void start(struct uring *u, struct uring_save *s)
                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     io_uring_sqe_set_data64(e, tag(s, OP_OPEN));
     arm_flush(u);
+}
+
+/* A save whose code is free starts: the open, or for a body streamed to its
+ * temporary file during the transfer, the commit flags_xfer_save does. */
+static void start(struct uring *u, struct uring_save *s)
+{
+    if (s->x->part_exists) {
+        flags_xfer_save(s->x, u->job, s->res);
+        release_code(u, s->code);
+        u->inflight--;
+        u->done(s, u->arg);
+        return;
+    }
+    s->name_try = 0;
+    submit_open(u, s);
 }
 
 /* Starts every waiting save whose code is free, in the order they came. */

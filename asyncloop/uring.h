@@ -75,6 +75,7 @@ struct uring_save {
     int fd;                   /* the temporary file while open, else -1 */
     size_t off;               /* body bytes written so far */
     unsigned pending;         /* completions still due */
+    unsigned name_try;        /* taken temporary names skipped (EEXIST) */
     bool creating;            /* its openat is in the ring */
     bool waiting;             /* counted in uring_shared.deferred */
     int res_own, res_write, res_close, res_rename, res_statx;
