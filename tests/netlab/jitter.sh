@@ -17,7 +17,18 @@ if nl_measure --parts rtt,loss,rate --seconds 2; then
   fb_le "round trips spread (p90 - p10 = $spread ms) by at least 2 ms" 2 "$spread"
   fb_le "no round trip below 20 - 2 x 5 ms" 10 "$(nl_get rtt_min_ms)"
 fi
-# The kernel's own count: segments the client's TCP received out of order.
+# The kernel's own count: segments the client's TCP received out of order. A
+# segment lost on the way (no loss is set, but a delayer starved of CPU on a
+# loaded machine releases bursts the veth backlog may drop) also puts the
+# segments after it out of order; the server then retransmits. So the count
+# must be 0 when nothing was retransmitted; after a loss only the datagram
+# checks above, which count reordering directly, decide.
 ofo=$(ip netns exec "fbnl-$NL_ID-c" nstat -az TcpExtTCPOFOQueue 2>/dev/null | awk '/TCPOFOQueue/ { print $2 }')
-fb_eq "the client's TCP queued no segment out of order" "${ofo:-missing}" 0
+retrans=$(ip netns exec "fbnl-$NL_ID-s" nstat -az TcpRetransSegs 2>/dev/null | awk '/TcpRetransSegs/ { print $2 }')
+if [ "${retrans:-0}" -eq 0 ]; then
+  fb_eq "the client's TCP queued no segment out of order" "${ofo:-missing}" 0
+else
+  fb_log "the server retransmitted $retrans segment(s) (a loss, not set: a loaded machine);" \
+    "the client's $ofo out-of-order segment(s) follow from it, not from reordering"
+fi
 fb_finish
