@@ -5,6 +5,7 @@ import json
 import os
 
 from .base import load_json, write_text
+from .h2table import h2_section
 from .lines import show
 from .plots import write_plot_data
 from .points import load_scenario_points, public_point
@@ -170,6 +171,9 @@ def cmd_report(out):
         head.append("## Not run here\n")
         head += notrun
         head.append("")
+    h2 = h2_section(out, names)
+    if h2:
+        body.append(h2)
     body.append(libcurl_section(out))
     write_text(os.path.join(out, "REPORT.md"), "\n".join(head + body))
     write_text(os.path.join(out, "verdicts.json"), json.dumps(summaries, indent=1) + "\n")
