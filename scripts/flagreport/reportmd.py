@@ -153,7 +153,8 @@ def cmd_report(out):
              "failed or the server's handshake counts do not fit the scenario, a run was faster than the ideal "
              "bound allows (%d%% tolerance) or than the server's peak in flight can explain, the ok / not-found "
              "split is not the one the codes and the dataset imply, a run received fewer bytes than the "
-             "dataset's files hold, or a number read is not finite or out of its range; **not run here** says "
+             "dataset's files hold, a request used another protocol than the scenario's or a run opened more "
+             "connections than its line's bound (HTTP/2), or a number read is not finite or out of its range; **not run here** says "
              "why a point could not run on this machine.\n"
              % (ALPHA, MIN_RATIO, BOOT_RESAMPLES, round(BOUND_TOLERANCE * 100))]
     body, summaries, notrun = [], [], []
