@@ -640,6 +640,35 @@ curl_tls_args() {
     if [ "$FRESH_CONNECT" -eq 1 ]; then printf " -H %s" "${q}Connection: close$q"; fi
 }
 
+# ---------------------------------------------------------------- HTTP/2
+
+# For an HTTP/2 scenario (PROTOCOL h2 or h2c, issue 20): flagserver speaks one
+# protocol per instance (--http2, from the scenario's server settings), so
+# bench.sh's own /stats requests speak it too: curl's option joins CURL_TLS.
+prepare_http2() {
+    case $PROTOCOL in
+    h2) CURL_TLS+=(--http2) ;;
+    h2c) CURL_TLS+=(--http2-prior-knowledge) ;;
+    esac
+}
+
+# The h2load reference line at M (the rig's ceiling: it saves nothing): the
+# run's requests from the URI list, over the clients and streams report.py
+# chose for M (H2LOAD_SHAPE: the fewest connections that carry m streams).
+h2load_command() {
+    local m=$1 q="'"
+    [ -n "${H2LOAD_SHAPE[$m]:-}" ] || die "h2load: no shape for m = $m"
+    echo "h2load -n $NREQUESTS ${H2LOAD_SHAPE[$m]} --input-file $q$work_dir/h2load.uris$q"
+}
+
+# Writes the URI list of h2load_command for an HTTP/2 scenario's server.
+write_h2load_uris() {
+    if [ "$PROTOCOL" = http/1.1 ]; then return 0; fi
+    command -v h2load >/dev/null || die "h2load is not installed (scripts/setup.sh: nghttp2-client)"
+    report h2load-uris "$1/scenario.json" "$base_url" >"$work_dir/h2load.uris" ||
+        die "report.py h2load-uris failed"
+}
+
 # ---------------------------------------------------------------- scenarios
 
 # Resolves bench/scenarios/NAME.json with scripts/report.py (--quick, --concur, --runs
@@ -655,6 +684,8 @@ load_scenario() {
     if [ -n "$runs_override" ]; then args+=(--runs "$runs_override"); fi
     if [ -n "$python_unavailable" ]; then args+=(--python-unavailable "$python_unavailable"); fi
     if [ "$libcurl8_pass" -eq 1 ]; then args+=(--libcurl8); fi
+    # the libcurl every line loads (h2c needs 8.0: a scenario's "libcurl_not_run")
+    args+=(--libcurl-version "$(curl --version | sed -n '1s|.* libcurl/\([^ ]*\).*|\1|p')")
     local assignments
     assignments=$(report resolve "$ROOT/bench/scenarios/$name.json" --out "$raw/scenario.json" "${args[@]}") ||
         die "$name: bench/scenarios/$name.json does not resolve"
@@ -686,13 +717,14 @@ start_server() {
     stats_url=${base_url%/flags}/stats
 }
 
-# The command hyperfine runs for LINE, with {m} for hyperfine's parameter.
+# The command hyperfine runs for LINE at M, with {m} for hyperfine's parameter.
 line_command() {
-    local line=$1 pdir=$2 q="'"
-    case $line in
+    local line=$1 pdir=$2 m=$3 q="'"
+    case ${LINE_PROG[$line]:-} in
     curl)
-        echo "curl --parallel --parallel-immediate --parallel-max {m} --silent$(curl_tls_args) --config $q$work_dir/curl.cfg$q"
+        echo "curl --parallel --parallel-immediate --parallel-max {m} --silent${LINE_ARGS[$line]:+ ${LINE_ARGS[$line]}}$(curl_tls_args) --config $q$work_dir/curl.cfg$q"
         ;;
+    h2load) h2load_command "$m" ;;
     *)
         # the program and options of the line, declared in bench/lines.json
         local prog
@@ -718,7 +750,7 @@ run_batch() {
     local raw=$1 line=$2 m=$3 runs=$4 warmup=$5 k=$6
     local pdir="$raw/$line-m$m" cmd rc=0 timed_out=0
     mkdir -p "$pdir"
-    cmd=$(line_command "$line" "$pdir")
+    cmd=$(line_command "$line" "$pdir" "$m")
     if [ "$k" -eq 1 ]; then printf 'command %s\n' "$cmd" >>"$pdir/facts.txt"; fi
     local hf_args=(-N --style none --warmup "$warmup" --runs "$runs" --parameter-list m "$m"
         --export-json "$pdir/hf-$k.json" --command-name "$line m={m}")
@@ -735,7 +767,8 @@ run_batch() {
         "$warmup" >>"$pdir/facts.txt"
     # hyperfine hides the program's stderr: learn why a client failed (exit 2
     # with "file descriptors" is "not run here", not broken).
-    if [ "$rc" -ne 0 ] && [ "$timed_out" -eq 0 ] && [ "$line" != curl ] && [ "$k" -eq 1 ]; then
+    if [ "$rc" -ne 0 ] && [ "$timed_out" -eq 0 ] && [ "${LINE_PROG[$line]:-}" != curl ] &&
+        [ "${LINE_PROG[$line]:-}" != h2load ] && [ "$k" -eq 1 ]; then
         local prc=0
         timeout "$POINT_LIMIT_S" bash -c "${cmd//\{m\}/$m} --json /dev/null --latencies /dev/null" \
             >/dev/null 2>"$pdir/probe.err" || prc=$?
@@ -778,6 +811,7 @@ run_scenario() {
     log "[$name] $SCEN_DESC"
     log "[$name] m = ${CONCUR[*]}; ${#POINTS[@]} point(s) to run"
     prepare_tls
+    prepare_http2
     if [ -n "$server_url" ]; then
         base_url=$server_url
         stats_url=${base_url%/flags}/stats
@@ -800,6 +834,7 @@ run_scenario() {
     fi
     if [ "$ok" -eq 1 ]; then
         report curl-config "$raw/scenario.json" "$base_url" "$save_dir" >"$work_dir/curl.cfg"
+        write_h2load_uris "$raw"
         for m in "${CONCUR[@]}"; do
             for p in "${POINTS[@]}"; do
                 read -r line pm runs warmup <<<"$p"

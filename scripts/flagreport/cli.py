@@ -12,7 +12,8 @@ from .lines import C_LINES
 from .points import load_resolved, reduce_point
 from .raw import load_new_point, read_meta_txt, write_dataset
 from .reportmd import cmd_report
-from .scenarios import (curl_config, libcurl8_scenarios, resolve, scenario_set, scenario_sets, scenario_codes, settings_mismatch,
+from .scenarios import (curl_config, h2load_uris, libcurl8_scenarios, resolve, scenario_set, scenario_sets,
+                         scenario_codes, settings_mismatch,
                         shell_assignments)
 from .stats import MIN_RATIO, compare
 from .text import broken_text
@@ -156,6 +157,7 @@ def main(argv=None):
     r.add_argument("--python-root")
     r.add_argument("--python-unavailable")
     r.add_argument("--libcurl8", action="store_true")
+    r.add_argument("--libcurl-version")
     l8 = sub.add_parser("libcurl8-scenarios")
     l8.add_argument("benchdir")
     st = sub.add_parser("scenario-set")
@@ -165,6 +167,9 @@ def main(argv=None):
     c.add_argument("resolved")
     c.add_argument("base_url")
     c.add_argument("dir")
+    hu = sub.add_parser("h2load-uris")
+    hu.add_argument("resolved")
+    hu.add_argument("base_url")
     k = sub.add_parser("check-server")
     k.add_argument("resolved")
     k.add_argument("stats")
@@ -199,7 +204,7 @@ def main(argv=None):
                 except ValueError:
                     raise ReportError("--concur wants positive integers separated by commas")
             s = resolve(a.scenario, a.quick, concur, a.runs, a.python_root, a.python_unavailable,
-                        a.libcurl8)
+                        a.libcurl8, a.libcurl_version)
             write_text(a.out, json.dumps(s, indent=1) + "\n")
             sys.stdout.write(shell_assignments(s))
             return 0
@@ -215,6 +220,9 @@ def main(argv=None):
             return 0
         if a.cmd == "curl-config":
             sys.stdout.write(curl_config(load_json(a.resolved), a.base_url, a.dir))
+            return 0
+        if a.cmd == "h2load-uris":
+            sys.stdout.write(h2load_uris(load_json(a.resolved), a.base_url))
             return 0
         if a.cmd == "check-server":
             return cmd_check_server(a.resolved, a.stats)

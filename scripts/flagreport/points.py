@@ -6,7 +6,7 @@ import math
 import os
 
 from .base import plural, ReportError, load_json, read_kv
-from .lines import CURL_MAX_PARALLEL
+from .lines import CURL_MAX_PARALLEL, is_client, max_m
 from .raw import load_new_point, load_old_points, load_stats, read_dataset, read_meta
 from .scenarios import expected_split, old_scenario, scenario_codes, settings_mismatch
 from .stats import PCTS, median, percentile, spread
@@ -21,7 +21,7 @@ def gather(s, raw, server_started=True, server_mismatch=None):
         hf = b["hyperfine"] or {}
         t = hf.get("times") or []
         batches.append(dict(b, times=t if isinstance(t, list) else []))
-    c = {"line": line, "m": m, "is_client": line != "curl", "batches": batches,
+    c = {"line": line, "m": m, "is_client": is_client(line), "batches": batches,
          "server_started": server_started, "server_mismatch": server_mismatch,
          "old": bool(raw.get("old")), "not_run": None,
          "recs": [r for r in raw["records"] if r is not None],
@@ -62,7 +62,7 @@ def _gather_server(s, c):
         elif mm == "":
             c["settings_note"] = "no settings in /stats (an older flagserver): delay and errors not checked"
     c["tls"], c["tls_bad"] = tls_point(s, c["batches"], c["m"])
-    m_eff = min(c["m"], s["requests"], CURL_MAX_PARALLEL if c["line"] == "curl" else c["m"])
+    m_eff = min(c["m"], s["requests"], max_m(c["line"])[0] or c["m"])
     conc = [r.get("concur_req") for r in c["recs"] if r.get("concur_req") is not None]
     c["m_eff"] = max(conc) if conc else m_eff
     if c["is_client"]:
@@ -157,7 +157,7 @@ def reduce_point(s, raw, server_started=True, server_mismatch=None):
         syss = [b["hyperfine"].get("system") for b in batches if b["hyperfine"]]
         cu = median([u for u in users if u is not None])
         cs = median([x for x in syss if x is not None])
-        pt["connections"] = None
+        pt["connections"] = server_connections(s, batches)
         st = batches[-1]["stats"] if batches and batches[-1]["stats"] else {}
         n = batches[-1]["warmup"] + batches[-1]["runs"] if batches else 1
         by = st.get("by_status", {}) if st else {}
@@ -168,6 +168,10 @@ def reduce_point(s, raw, server_started=True, server_mismatch=None):
         else:
             pt["ok"] = pt["not_found"] = pt["errors"] = None
     pt["tls"] = c["tls"] or None
+    pt["protocol"] = s.get("protocol", "http/1.1")
+    pt["server_connections"] = server_connections(s, batches)
+    pt["peak_streams_per_connection"] = max(
+        (b["stats"].get("peak_streams_per_connection") or 0 for b in batches if b["stats"]), default=None)
     # cores the client kept busy: CPU seconds per wall second (medians)
     pt["cpu_per_wall"] = (cu + cs) / med if cu is not None and cs is not None and med else None
     k = 1000 / s["requests"]
@@ -179,6 +183,21 @@ def reduce_point(s, raw, server_started=True, server_mismatch=None):
     return pt
 
 
+def server_connections(s, batches):
+    """Connections per run by flagserver's connections_by_protocol (the
+    scenario's protocol), over the batches that ran to the end; None when
+    no /stats has the counter."""
+    proto = s.get("protocol", "http/1.1")
+    conns = runs = 0
+    for b in batches:
+        st = b["stats"]
+        if not st or b["rc"] != 0 or b["timed_out"] or not isinstance(st.get("connections_by_protocol"), dict):
+            continue
+        conns += st["connections_by_protocol"].get(proto, 0)
+        runs += b["warmup"] + b["runs"]
+    return conns / runs if runs else None
+
+
 def not_run_point(s, p):
     return {"line": p["line"], "m": p["m"], "requests": s["requests"], "runs": 0, "valid": False,
             "not_run": p["not_run"], "reasons": [], "settings_note": None, "times": [],
@@ -186,7 +205,8 @@ def not_run_point(s, p):
             "efficiency": None, "requests_per_s": None, "latency_ms": None, "latency_source": None,
             "_pooled": None, "rss_kb": None, "cpu_user_per_1k": None, "cpu_sys_per_1k": None,
             "connections": None, "ok": None, "not_found": None, "errors": None, "broken": [],
-            "tls": None, "cpu_per_wall": None}
+            "tls": None, "cpu_per_wall": None, "protocol": s.get("protocol", "http/1.1"),
+            "server_connections": None, "peak_streams_per_connection": None}
 
 
 RESOLVED_KEYS = {"name": str, "codeset": str, "repeat": int, "requests": int, "runs": int,

@@ -5,6 +5,7 @@ import json
 import os
 
 from .base import load_json, write_text
+from .h2table import h2_section
 from .lines import show
 from .plots import write_plot_data
 from .points import load_scenario_points, public_point
@@ -152,7 +153,8 @@ def cmd_report(out):
              "failed or the server's handshake counts do not fit the scenario, a run was faster than the ideal "
              "bound allows (%d%% tolerance) or than the server's peak in flight can explain, the ok / not-found "
              "split is not the one the codes and the dataset imply, a run received fewer bytes than the "
-             "dataset's files hold, or a number read is not finite or out of its range; **not run here** says "
+             "dataset's files hold, a request used another protocol than the scenario's or a run opened more "
+             "connections than its line's bound (HTTP/2), or a number read is not finite or out of its range; **not run here** says "
              "why a point could not run on this machine.\n"
              % (ALPHA, MIN_RATIO, BOOT_RESAMPLES, round(BOUND_TOLERANCE * 100))]
     body, summaries, notrun = [], [], []
@@ -170,6 +172,9 @@ def cmd_report(out):
         head.append("## Not run here\n")
         head += notrun
         head.append("")
+    h2 = h2_section(out, names)
+    if h2:
+        body.append(h2)
     body.append(libcurl_section(out))
     write_text(os.path.join(out, "REPORT.md"), "\n".join(head + body))
     write_text(os.path.join(out, "verdicts.json"), json.dumps(summaries, indent=1) + "\n")

@@ -6,7 +6,12 @@ import os
 import shlex
 
 from .base import ROOT, ReportError, load_json
-from .lines import CURL_MAX_PARALLEL, C_LINES, PY_FILES, PY_LINES, REF_LINES, LINE_ARGS, LINE_PROG, VAR_LINES
+from .lines import (BY_ID, C_LINES, PY_FILES, PY_LINES, REF_LINES, LINE_PROG, VAR_LINES,
+                    h2load_shape, line_args, max_m, speaks)
+
+PROTOCOLS = ("http/1.1", "h2", "h2c")
+H2_MAX_STREAMS_DEFAULT = 100  # flagserver's --h2-max-streams default (docs/flagserver.md)
+LIBCURL_PROGRAMS = ("threadpool", "asyncloop", "curl")
 
 
 def count_codes(codeset):
@@ -54,7 +59,37 @@ def server_args(server):
         args += ["--seed", str(server["seed"])]
     if server.get("tls") and not tls_resume(server):
         args += ["--no-tls-resume"]
+    if server.get("http2"):
+        args += ["--http2"]
+        if server.get("h2_max_streams") is not None:
+            args += ["--h2-max-streams", str(server["h2_max_streams"])]
     return args
+
+
+def scenario_protocol(raw, name):
+    """The protocol every request of a scenario must use: "http/1.1"
+    (default), "h2" (HTTP/2 over TLS: needs "tls") or "h2c" (plain text).
+    Its server must say "http2": true exactly when it is h2 or h2c."""
+    proto = raw.get("protocol", "http/1.1")
+    if proto not in PROTOCOLS:
+        raise ReportError("scenario %s: protocol must be one of %s, not %r" % (name, ", ".join(PROTOCOLS), proto))
+    server = raw.get("server") or {}
+    if bool(server.get("http2")) != (proto != "http/1.1"):
+        raise ReportError("scenario %s: protocol %s wants a server with \"http2\": %s"
+                          % (name, proto, "true" if proto != "http/1.1" else "false"))
+    if (proto == "h2") != bool(server.get("tls")) and proto != "http/1.1":
+        raise ReportError("scenario %s: h2 is HTTP/2 over TLS and h2c over plain TCP: \"tls\" must say so" % name)
+    sets = raw.get("sets", ["default"])
+    if not isinstance(sets, list) or not sets or \
+            any(not isinstance(x, str) or not x or not all(c.isalnum() or c in "-_" for c in x) for x in sets):
+        raise ReportError("scenario %s: sets must be a non-empty list of short names" % name)
+    return proto
+
+
+def server_streams(s):
+    """SETTINGS_MAX_CONCURRENT_STREAMS of the scenario's server."""
+    v = (s.get("server") or {}).get("h2_max_streams")
+    return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else H2_MAX_STREAMS_DEFAULT
 
 
 def tls_resume(server):
@@ -63,7 +98,7 @@ def tls_resume(server):
 
 
 def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, python_unavailable=None,
-            libcurl8=False):
+            libcurl8=False, libcurl_version=None):
     """The scenario as bench.sh runs it: --quick's values merged over the
     defaults, --concur/--runs applied, every point listed with its runs or the
     reason it is not run here. libcurl8: the reduced set of the scenario's
@@ -97,6 +132,13 @@ def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, py
     s["server_args"] = server_args(s["server"])
     s["tls"] = bool(s["server"].get("tls"))
     s["fresh_connect"] = bool(s.get("fresh_connect"))
+    s["protocol"] = scenario_protocol(raw, name)
+    s["h2_max_streams"] = server_streams(s)
+    # h2c before libcurl 8 ("libcurl_not_run": why): the libcurl lines run in
+    # the libcurl 8 pass only
+    # (or a run that loads libcurl 8 or later: --libcurl DIR)
+    major = (libcurl_version or "").split(".")[0]
+    no_libcurl = None if libcurl8 or (major.isdigit() and int(major) >= 8) else s.get("libcurl_not_run")
     # fewer runs at a costly m ("point_runs": [{"m", "runs", "warmup"}]);
     # --runs means every point
     point_runs = {} if runs else {r["m"]: r for r in s.get("point_runs", [])}
@@ -119,17 +161,28 @@ def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, py
         for line in (C_LINES if i % 2 == 0 else C_LINES[::-1]) + variants + REF_LINES:
             if line in variant_concur and m not in variant_concur[line]:
                 continue
+            ok, why = speaks(line, s["protocol"])
+            if not ok and line in REF_LINES:
+                continue  # another reference measures this protocol
             pr = point_runs.get(m, {})
             p = {"line": line, "m": m, "runs": pr.get("runs", s["runs"]),
                  "warmup": pr.get("warmup", s["warmup"]), "not_run": None}
-            if line == "curl" and m > CURL_MAX_PARALLEL:
-                p["not_run"] = "curl's --parallel-max is limited to %d" % CURL_MAX_PARALLEL
+            mx, mx_why = max_m(line)
+            if not ok:
+                p["not_run"] = why
+            elif no_libcurl and LINE_PROG.get(line) in LIBCURL_PROGRAMS:
+                p["not_run"] = no_libcurl
+            elif mx is not None and m > mx:
+                p["not_run"] = mx_why
             points.append(p)
     for m in py.get("concur", []):
         for line in PY_LINES:
             p = {"line": line, "m": m, "runs": py.get("runs", s["runs"]),
                  "warmup": py.get("warmup", 0), "not_run": None}
-            if not os.path.isfile(os.path.join(proot, PY_FILES[line])):
+            ok, why = speaks(line, s["protocol"])
+            if not ok:
+                p["not_run"] = why
+            elif not os.path.isfile(os.path.join(proot, PY_FILES[line])):
                 p["not_run"] = "peers/python/%s not present" % PY_FILES[line]
             elif python_unavailable:
                 p["not_run"] = python_unavailable
@@ -155,6 +208,9 @@ def output_dir(raw, name):
 def shell_assignments(s):
     q = shlex.quote
     run = [p for p in s["points"] if p["not_run"] is None]
+    proto = s.get("protocol", "http/1.1")
+    shapes = {p["m"]: h2load_shape(p["m"], s.get("h2_max_streams", H2_MAX_STREAMS_DEFAULT))
+              for p in run if LINE_PROG.get(p["line"]) == "h2load"}
     lines = [
         "SCEN_DESC=%s" % q(s["desc"]),
         "SERVER_ARGS=(%s)" % " ".join(q(a) for a in s["server_args"]),
@@ -167,11 +223,15 @@ def shell_assignments(s):
         "TLS=%d" % (1 if s.get("tls") else 0),
         "FRESH_CONNECT=%d" % (1 if s.get("fresh_connect") else 0),
         "OUTPUT_DIR=%s" % q(s.get("output_dir", "default")),
+        # HTTP/2 (issue 20): the protocol, and h2load's -c and -m by m
+        "PROTOCOL=%s" % q(proto),
+        "declare -gA H2LOAD_SHAPE=(%s)" % " ".join("[%d]=%s" % (m, q("-c %d -m %d" % cm))
+                                                  for m, cm in sorted(shapes.items())),
         "CONCUR=(%s)" % " ".join(str(m) for m in s["concur"]),
         "POINTS=(%s)" % " ".join(q("%s %d %d %d" % (p["line"], p["m"], p["runs"], p["warmup"]))
                                  for p in run),
         # every line's program and options, declared once (bench/lines.json)
-        "declare -gA LINE_ARGS=(%s)" % " ".join("[%s]=%s" % (q(l), q(a)) for l, a in LINE_ARGS.items()),
+        "declare -gA LINE_ARGS=(%s)" % " ".join("[%s]=%s" % (q(l), q(line_args(l, proto))) for l in BY_ID),
         "declare -gA LINE_PROG=(%s)" % " ".join("[%s]=%s" % (q(l), q(a)) for l, a in LINE_PROG.items()),
         "declare -gA LINE_FILE=(%s)" % " ".join("[%s]=%s" % (q(l), q(a)) for l, a in PY_FILES.items()),
     ]
@@ -187,6 +247,13 @@ def curl_config(s, base_url, dl):
             out.append('url = "%s/%s/%s.gif"' % (base_url, lc, lc))
             out.append('output = "%s/%s.gif"' % (dl, cc))
     return "\n".join(out) + "\n"
+
+
+def h2load_uris(s, base_url):
+    """h2load's --input-file: the URIs of one run in the clients' order, one
+    a line (h2load saves nothing, so no output names)."""
+    codes = scenario_codes(s["codeset"])
+    return "".join("%s/%s/%s.gif\n" % (base_url, cc.lower(), cc.lower()) for _ in range(s["repeat"]) for cc in codes)
 
 
 def settings_mismatch(s, stats):
@@ -208,6 +275,7 @@ def settings_mismatch(s, stats):
     if wr > 0 and want.get("seed") is not None and st.get("seed") != want["seed"]:
         diffs.append("seed %s (scenario: %s)" % (st.get("seed"), want["seed"]))
     diffs += tls_settings_mismatch(want, st)
+    diffs += h2_settings_mismatch(want, st)
     if not diffs:
         return None
     return "server settings differ from the scenario: " + ", ".join(diffs)
@@ -226,6 +294,21 @@ def tls_settings_mismatch(want, st):
     if on and "tls_resume" in st and bool(st["tls_resume"]) != tls_resume(want):
         return ["TLS resumption %s (scenario: %s)" % ("on" if st["tls_resume"] else "off",
                                                        "on" if tls_resume(want) else "off")]
+    return []
+
+
+def h2_settings_mismatch(want, st):
+    """HTTP/2 on a server for an HTTP/1.1 scenario (or the reverse), another
+    stream limit. A server whose settings have no "http2" key is an HTTP/1.1
+    server (older than issue 20)."""
+    on = bool(want.get("http2"))
+    got = bool(st.get("http2", False))
+    if got != on:
+        return ["HTTP/2 %s (scenario: %s)" % ("on" if got else "off", "on" if on else "off")]
+    if on:
+        wn = want.get("h2_max_streams", H2_MAX_STREAMS_DEFAULT)
+        if st.get("h2_max_streams") != wn:
+            return ["h2_max_streams %s (scenario: %s)" % (st.get("h2_max_streams"), wn)]
     return []
 
 

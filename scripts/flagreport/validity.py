@@ -16,7 +16,8 @@ that breaks it is not reduced further)."""
 import math
 
 from .ranges import is_number, bad_numbers
-from .scenarios import tls_resume
+from .lines import h2_conn_bound, program
+from .scenarios import server_streams, tls_resume
 
 # How far below a bound derived from the delay a run may come. flagserver
 # holds every response for at least its delay (libevent timers never fire
@@ -225,6 +226,10 @@ def rule_ok_not_found_split(s, c):
     if c["not_run"] is not None or not c["batches"] or want_ok is None or want_nf is None:
         return []
     exact = not s.get("server", {}).get("error_rate", 0)
+    if program(c["line"]) == "h2load":
+        # each h2load client walks the URI list from its start, so its split
+        # depends on -c; its requests are counted (server_counted_requests)
+        return []
     out = []
 
     def check(where, ok, nf, n=1):
@@ -325,11 +330,67 @@ def tls_point(s, batches, m):
     return {"total": tot, "per_run": per_run, "runs_counted": nruns}, reasons
 
 
+def _counted_batches(c):
+    """The batches whose /stats count: read, the batch ran to the end."""
+    return [b for b in c["batches"] if b["stats"] is not None and b["rc"] == 0 and not b["timed_out"]]
+
+
+def rule_protocol(s, c):
+    """(issue 20) Every request used the scenario's protocol: flagserver's
+    requests_by_protocol holds no other, and no client record says it spoke
+    another. An HTTP/2 scenario needs the counters (an older server has none)."""
+    if c["not_run"] is not None:
+        return []
+    want = s.get("protocol", "http/1.1")
+    out = []
+    for b in _counted_batches(c):
+        by = b["stats"].get("requests_by_protocol")
+        if not isinstance(by, dict):
+            if want != "http/1.1":
+                out.append("no requests_by_protocol in flagserver's /stats (batch %d)" % b["batch"])
+            continue
+        other = ["%s %s" % (n, k) for k, n in sorted(by.items()) if k != want and n]
+        if other:
+            out.append("flagserver counted requests over another protocol than %s in batch %d: %s"
+                       % (want, b["batch"], ", ".join(other)))
+    spoke = sorted({r["protocol"] for r in c["recs"] if r.get("protocol") not in (None, want)})
+    if spoke:
+        out.append("a client record says it spoke %s, the scenario is %s" % (", ".join(spoke), want))
+    return out
+
+
+def rule_connections_bound(s, c):
+    """(issue 20) Over HTTP/2, no run opened more connections than the
+    line's bound (bench/lines.json, h2_conn_bound): by flagserver's
+    connections_by_protocol, per run of each batch, and by every client
+    record's connections."""
+    want = s.get("protocol", "http/1.1")
+    if want == "http/1.1" or c["not_run"] is not None:
+        return []
+    bound = h2_conn_bound(c["line"], c["m"], server_streams(s))
+    if bound is None:
+        return []
+    out = []
+    for b in _counted_batches(c):
+        by = b["stats"].get("connections_by_protocol")
+        n = b["warmup"] + b["runs"]
+        if not isinstance(by, dict):
+            out.append("no connections_by_protocol in flagserver's /stats (batch %d)" % b["batch"])
+        elif by.get(want, 0) > bound * n:
+            out.append("flagserver counted %d %s connections in batch %d (%d runs), more than the line's "
+                       "bound of %d a run" % (by.get(want, 0), want, b["batch"], n, bound))
+    most = max((r["connections"] for r in c["recs"] if isinstance(r.get("connections"), int)), default=0)
+    if most > bound:
+        out.append("a run opened %d connections, more than the line's bound of %d" % (most, bound))
+    return out
+
+
 RULES = [rule_server_started, rule_batches_ran, rule_hyperfine_ok, rule_server_settings,
          rule_exit_status, rule_records_parse, rule_records_complete, rule_no_failed_requests,
          rule_libcurl_declared, rule_stats_present, rule_peak_within_m, rule_server_counted_requests,
          rule_tls_handshakes, rule_latencies_match, rule_not_faster_than_ideal,
-         rule_peak_explains_elapsed, rule_ok_not_found_split, rule_bytes_match_dataset]
+         rule_peak_explains_elapsed, rule_ok_not_found_split, rule_bytes_match_dataset,
+         rule_protocol, rule_connections_bound]
 
 
 def rule_name(rule):
