@@ -861,6 +861,8 @@ run_scenario() {
 # scripts/setup.sh --libcurl8 (fetched once; never installed over the
 # system's). When it cannot be had, OUT/libcurl8.skipped says why and the
 # report says so.
+# run_libcurl8_pass SCENARIO...: the run's scenarios that declare a
+# "libcurl8" section, again with libcurl 8.
 run_libcurl8_pass() {
     local main_out=$out_dir lib="" names name saved_ld=${LD_LIBRARY_PATH:-}
     if [ ! -e "$build_dir/libcurl8/root" ]; then
@@ -874,7 +876,12 @@ run_libcurl8_pass() {
             >"$main_out/libcurl8.skipped"
         return 0
     fi
-    mapfile -t names < <(report libcurl8-scenarios "$ROOT/bench/scenarios")
+    # the run's own scenarios that have a "libcurl8" section, in their order
+    local all=" $* "
+    names=()
+    while IFS= read -r name; do
+        if [[ $all == *" $name "* ]]; then names+=("$name"); fi
+    done < <(report libcurl8-scenarios "$ROOT/bench/scenarios")
     libcurl_dir=$(dirname "$lib")
     export LD_LIBRARY_PATH="$libcurl_dir${saved_ld:+:$saved_ld}"
     libcurl8_pass=1
@@ -935,7 +942,7 @@ main() {
     # A default run (no option that changes what runs) adds the libcurl table.
     if [ "$quick" -eq 0 ] && [ "${scenario_set:-default}" = default ] &&
         [ -z "$only_scenarios$concur_override$runs_override$libcurl_dir$server_url" ]; then
-        run_libcurl8_pass
+        run_libcurl8_pass "${scenarios[@]}"
     fi
     log "sweeps done in $((SECONDS - t0)) s; the report and plots"
     bash "$ROOT/scripts/bench-report.sh" "$out_dir" || die "scripts/bench-report.sh $out_dir failed"
