@@ -6,6 +6,7 @@ import os
 
 from .base import load_json, write_text
 from .lines import show
+from .net import ideal_formula, lab_lines
 from .plots import write_plot_data
 from .points import load_scenario_points, public_point
 from .raw import read_meta, scenario_names
@@ -57,7 +58,9 @@ def scenario_section(out, name):
                         " (%s)" % py["note"] if py.get("note") else ""))
     elif py.get("note"):
         lines.append("- python lines: %s" % py["note"])
-    lines.append("- ideal bound: ceil(N / m) × %g s" % s["delay_s"] if s["delay_s"] > 0 else "- ideal bound: none (no delay)")
+    formula = ideal_formula(s)
+    lines.append("- ideal bound: %s" % formula if formula else "- ideal bound: none (no delay)")
+    lines += lab_lines(s)
     lines.append("- bytes received: checked against the dataset's files (raw/dataset.json)"
                  if s.get("_dataset_sizes") else
                  "- bytes received: not checked (no dataset manifest, raw/dataset.json, in this run)")

@@ -54,7 +54,51 @@ def server_args(server):
         args += ["--seed", str(server["seed"])]
     if server.get("tls") and not tls_resume(server):
         args += ["--no-tls-resume"]
+    if server.get("http2"):
+        args += ["--http2"]
     return args
+
+
+# A scenario's "net" settings (issue 21): the network lab between client and
+# server (netlab/netlab.sh). Each key with its largest accepted value.
+NET_KEYS = {"rtt_ms": 60000, "jitter_ms": 30000, "loss": 1, "rate_mbit": 100000}
+
+
+def net_settings(raw, name):
+    """The scenario's "net" section with every key filled in (0 = none), or
+    None for a loopback scenario. Raises ReportError on an unknown key or a
+    value that is not a number in its range."""
+    net = raw.get("net")
+    if net is None:
+        return None
+    if not isinstance(net, dict):
+        raise ReportError("scenario %s: \"net\" must be an object with %s" % (name, ", ".join(NET_KEYS)))
+    out = {}
+    for k in net:
+        if k not in NET_KEYS:
+            raise ReportError("scenario %s: unknown \"net\" key %r (known: %s)" % (name, k, ", ".join(NET_KEYS)))
+    for k, hi in NET_KEYS.items():
+        v = net.get(k, 0)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= hi:
+            raise ReportError("scenario %s: \"net\" %s must be a number from 0 to %g, not %r" % (name, k, hi, v))
+        out[k] = v
+    return out
+
+
+def net_args(net):
+    """netlab.sh's shape options for a "net" section."""
+    if not net:
+        return []
+    return ["--rtt", "%g" % net["rtt_ms"], "--jitter", "%g" % net["jitter_ms"],
+            "--loss", "%g" % net["loss"], "--rate", "%g" % net["rate_mbit"]]
+
+
+def check_sets(raw, name):
+    """"sets": a list of short names (the scenario sets bench.sh --set runs)."""
+    sets = raw.get("sets", [])
+    if not isinstance(sets, list) or not all(isinstance(x, str) and x.replace("-", "").isalnum()
+                                             and len(x) <= 32 for x in sets):
+        raise ReportError("scenario %s: \"sets\" must be a list of short names, not %r" % (name, sets))
 
 
 def tls_resume(server):
@@ -97,6 +141,9 @@ def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, py
     s["server_args"] = server_args(s["server"])
     s["tls"] = bool(s["server"].get("tls"))
     s["fresh_connect"] = bool(s.get("fresh_connect"))
+    s["http2"] = bool(s["server"].get("http2"))
+    s["net"] = net_settings(s, name)
+    check_sets(s, name)
     # fewer runs at a costly m ("point_runs": [{"m", "runs", "warmup"}]);
     # --runs means every point
     point_runs = {} if runs else {r["m"]: r for r in s.get("point_runs", [])}
@@ -133,6 +180,8 @@ def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, py
                 p["not_run"] = "peers/python/%s not present" % PY_FILES[line]
             elif python_unavailable:
                 p["not_run"] = python_unavailable
+            elif s["http2"] and line == "py-threadpool":
+                p["not_run"] = "requests has no HTTP/2 (py-threadpool is not run over HTTP/2)"
             points.append(p)
     s["points"] = points
     return s
@@ -167,6 +216,9 @@ def shell_assignments(s):
         "TLS=%d" % (1 if s.get("tls") else 0),
         "FRESH_CONNECT=%d" % (1 if s.get("fresh_connect") else 0),
         "OUTPUT_DIR=%s" % q(s.get("output_dir", "default")),
+        "HTTP2=%d" % (1 if s.get("http2") else 0),
+        "NET=%d" % (1 if s.get("net") else 0),
+        "NET_ARGS=(%s)" % " ".join(q(a) for a in net_args(s.get("net"))),
         "CONCUR=(%s)" % " ".join(str(m) for m in s["concur"]),
         "POINTS=(%s)" % " ".join(q("%s %d %d %d" % (p["line"], p["m"], p["runs"], p["warmup"]))
                                  for p in run),
@@ -208,6 +260,9 @@ def settings_mismatch(s, stats):
     if wr > 0 and want.get("seed") is not None and st.get("seed") != want["seed"]:
         diffs.append("seed %s (scenario: %s)" % (st.get("seed"), want["seed"]))
     diffs += tls_settings_mismatch(want, st)
+    if "http2" in st and bool(st["http2"]) != bool(want.get("http2")):
+        diffs.append("HTTP/2 %s (scenario: %s)" % ("on" if st["http2"] else "off",
+                                                   "on" if want.get("http2") else "off"))
     if not diffs:
         return None
     return "server settings differ from the scenario: " + ", ".join(diffs)

@@ -16,6 +16,7 @@ that breaks it is not reduced further)."""
 import math
 
 from .ranges import is_number, bad_numbers
+from .net import rule_net_lab_as_set
 from .scenarios import tls_resume
 
 # How far below a bound derived from the delay a run may come. flagserver
@@ -329,7 +330,8 @@ RULES = [rule_server_started, rule_batches_ran, rule_hyperfine_ok, rule_server_s
          rule_exit_status, rule_records_parse, rule_records_complete, rule_no_failed_requests,
          rule_libcurl_declared, rule_stats_present, rule_peak_within_m, rule_server_counted_requests,
          rule_tls_handshakes, rule_latencies_match, rule_not_faster_than_ideal,
-         rule_peak_explains_elapsed, rule_ok_not_found_split, rule_bytes_match_dataset]
+         rule_peak_explains_elapsed, rule_ok_not_found_split, rule_bytes_match_dataset,
+         rule_net_lab_as_set]
 
 
 def rule_name(rule):
