@@ -200,3 +200,30 @@ def lab_lines(s):
     probs = s.get("_net_problems") or []
     out.append("- the lab as set: %s" % ("yes" if not probs else "NO (" + "; ".join(probs) + ")"))
     return out
+
+
+def network_sentence(s, pts):
+    """One sentence on what the network changed compared with loopback: at
+    the m where both designs have a valid point (the largest), the ideal
+    bound without the lab's round trips against with them, and how close
+    each design came to the latter. None for a loopback scenario."""
+    if not s.get("net"):
+        return None
+    by = {(p["line"], p["m"]): p for p in pts if p["valid"] and p.get("efficiency")}
+    ms = sorted({m for (line, m) in by if ("threadpool", m) in by and ("asyncloop", m) in by})
+    net = s["net"]
+    what = "a %g ms round trip%s%s%s" % (
+        net["rtt_ms"], ", ±%g ms of jitter" % net["jitter_ms"] if net["jitter_ms"] else "",
+        ", %g%% loss each way" % (net["loss"] * 100) if net["loss"] else "",
+        ", a %g Mbit/s bottleneck" % net["rate_mbit"] if net["rate_mbit"] else "")
+    if not ms:
+        return "Over the lab (%s) no m has a valid point of both designs, so nothing can be said of it." % what
+    m = ms[-1]
+    tp, al = by[("threadpool", m)], by[("asyncloop", m)]
+    loop = math.ceil(s["requests"] / min(m, s["requests"])) * s.get("delay_s", 0)
+    return ("What the network changed: over loopback the ideal bound at m = %d is %s; %s raises it to "
+            "%.3g s (the handshakes' and each request's round trips%s), and there threadpool reached %.0f%% "
+            "of it (%.3g s), asyncloop %.0f%% (%.3g s)."
+            % (m, "%.3g s (ceil(N / m) × the delay)" % loop if loop > 0 else "nothing (no delay)", what,
+               tp["ideal_s"], ", or the bytes over the rate" if net["rate_mbit"] else "",
+               100 * tp["efficiency"], tp["elapsed"]["median"], 100 * al["efficiency"], al["elapsed"]["median"]))

@@ -6,7 +6,7 @@ import os
 
 from .base import load_json, write_text
 from .lines import show
-from .net import ideal_formula, lab_lines
+from .net import ideal_formula, lab_lines, network_sentence
 from .plots import write_plot_data
 from .points import load_scenario_points, public_point
 from .raw import read_meta, scenario_names
@@ -75,6 +75,9 @@ def scenario_section(out, name):
         if not any("settings" in x for x in notes):
             lines.append("> flagserver's /stats: %s.\n" % n)
     lines.append("**Verdict.** %s\n" % verdict_sentences(s, pts, verdicts))
+    netline = network_sentence(s, pts)
+    if netline:
+        lines.append("%s\n" % netline)
     if verdicts:
         lines.append("| m | threadpool vs asyncloop |")
         lines.append("|---:|---|")

@@ -195,6 +195,23 @@ class Report(Base):
         self.assertIn("- ideal bound: max((1 + 0) × 0.02 s + ceil(N / m) × (0.02 s + 0.1 s)", md)
 
 
+    def test_what_the_network_changed(self):
+        out = net_out(self.tmp, net_settings={"rate_mbit": 0})
+        self.assertEqual(quiet(report.cmd_report, out)[0], 0)
+        with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertIn("What the network changed: over loopback the ideal bound at m = 4 is 0.3 s (ceil(N / m) "
+                      "× the delay); a 20 ms round trip, ±2 ms of jitter, 1% loss each way raises it to 0.38 s "
+                      "(the handshakes' and each request's round trips), and there threadpool reached 54% of it "
+                      "(0.71 s), asyncloop 75% (0.51 s).", md)
+
+    def test_no_valid_point_no_claim(self):
+        out = net_out(self.tmp, {"rtt_median_ms": "40"})
+        self.assertEqual(quiet(report.cmd_report, out)[0], 0)
+        with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
+            self.assertIn("no m has a valid point of both designs, so nothing can be said of it", f.read())
+
+
 class Resolve(Base):
     def scen(self, **kw):
         with open(os.path.join(ROOT, "bench", "scenarios", "WAN.json"), encoding="utf-8") as f:
