@@ -786,7 +786,7 @@ run_scenario() {
     if [ "$NET" -eq 1 ]; then
         if ! net_up "$raw"; then
             log "[$name] not run here: $net_why"
-            printf 'not run here: %s\n' "$net_why" >"$raw/skipped.txt"
+            printf '%s\n' "$net_why" >"$raw/skipped.txt"
             net_down
             return 0
         fi
