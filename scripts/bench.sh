@@ -78,6 +78,14 @@ child_pid=""  # the running hyperfine (under timeout), if any
 cacert=""
 TLS_SERVER_ARGS=()
 CURL_TLS=()
+# The network lab of a scenario with "net" settings (issue 21; netlab/netlab.sh),
+# set per scenario by net_up: the lab's id (bench.sh's pid), the address
+# flagserver binds, and the command prefixes that run a process in the server
+# and the client namespace (empty over loopback).
+net_id=""
+server_addr=127.0.0.1
+IN_SERVER_NS=()
+IN_CLIENT_NS=()
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 report() { python3 "$ROOT/scripts/report.py" "$@"; }
@@ -139,6 +147,7 @@ cleanup() {
     local rc=$?
     stop_child
     stop_server
+    net_down
     if [ "$committing" -eq 1 ]; then
         log "replacing the results in $final_out failed half-way: the earlier ones are in $old, the rest of this run's in $stage_dir"
     elif [ -n "$stage_dir" ] && [ "$committed" -eq 0 ] && [ "$interrupted" -eq 0 ]; then
@@ -696,8 +705,8 @@ load_scenario() {
 # Returns 1 if it did not print its listening line within 10 s.
 start_server() {
     local out="$work_dir/server.out" line="" i
-    "$FLAGSERVER" --bind 127.0.0.1 --port 0 --dir "$dataset" --quiet "${SERVER_ARGS[@]}" \
-        "${TLS_SERVER_ARGS[@]}" >"$out" 2>"$work_dir/server.err" &
+    "${IN_SERVER_NS[@]}" "$FLAGSERVER" --bind "$server_addr" --port 0 --dir "$dataset" --quiet \
+        "${SERVER_ARGS[@]}" "${TLS_SERVER_ARGS[@]}" >"$out" 2>"$work_dir/server.err" &
     server_pid=$!
     for ((i = 0; i < 200; i++)); do
         line=$(head -n 1 "$out" 2>/dev/null || true)
@@ -706,7 +715,7 @@ start_server() {
         sleep 0.05
     done
     case $line in
-    "flagserver listening on http://127.0.0.1:"*/flags | "flagserver listening on https://127.0.0.1:"*/flags) ;;
+    "flagserver listening on http://$server_addr:"*/flags | "flagserver listening on https://$server_addr:"*/flags) ;;
     *)
         log "flagserver did not start: ${line:-no output}; $(head -c 500 "$work_dir/server.err")"
         stop_server
@@ -756,13 +765,15 @@ run_batch() {
         --export-json "$pdir/hf-$k.json" --command-name "$line m={m}")
     if [ "$IGNORE_FAILURE" -eq 1 ]; then hf_args+=(--ignore-failure); fi
     rm -rf "$save_dir" && mkdir -p "$save_dir"
-    curl -s --max-time 5 "${CURL_TLS[@]}" -o /dev/null "$stats_url?reset=1" || log "could not reset /stats"
-    timeout "$POINT_LIMIT_S" hyperfine "${hf_args[@]}" "$cmd" >"$pdir/hf-$k.log" 2>&1 &
+    "${IN_SERVER_NS[@]}" curl -s --max-time 5 "${CURL_TLS[@]}" -o /dev/null "$stats_url?reset=1" ||
+        log "could not reset /stats"
+    timeout "$POINT_LIMIT_S" "${IN_CLIENT_NS[@]}" hyperfine "${hf_args[@]}" "$cmd" >"$pdir/hf-$k.log" 2>&1 &
     child_pid=$!
     wait "$child_pid" || rc=$?
     child_pid=""
     if [ "$rc" -eq 124 ]; then timed_out=1; fi
-    curl -s --max-time 5 "${CURL_TLS[@]}" -o "$pdir/stats-$k.json" "$stats_url" || rm -f "$pdir/stats-$k.json"
+    "${IN_SERVER_NS[@]}" curl -s --max-time 5 "${CURL_TLS[@]}" -o "$pdir/stats-$k.json" "$stats_url" ||
+        rm -f "$pdir/stats-$k.json"
     printf 'batch %d rc %d timed_out %d runs %d warmup %d\n' "$k" "$rc" "$timed_out" "$runs" \
         "$warmup" >>"$pdir/facts.txt"
     # hyperfine hides the program's stderr: learn why a client failed (exit 2
@@ -770,7 +781,7 @@ run_batch() {
     if [ "$rc" -ne 0 ] && [ "$timed_out" -eq 0 ] && [ "${LINE_PROG[$line]:-}" != curl ] &&
         [ "${LINE_PROG[$line]:-}" != h2load ] && [ "$k" -eq 1 ]; then
         local prc=0
-        timeout "$POINT_LIMIT_S" bash -c "${cmd//\{m\}/$m} --json /dev/null --latencies /dev/null" \
+        timeout "$POINT_LIMIT_S" "${IN_CLIENT_NS[@]}" bash -c "${cmd//\{m\}/$m} --json /dev/null --latencies /dev/null" \
             >/dev/null 2>"$pdir/probe.err" || prc=$?
         printf 'probe_rc %d\n' "$prc" >>"$pdir/facts.txt"
     fi
@@ -812,6 +823,16 @@ run_scenario() {
     log "[$name] m = ${CONCUR[*]}; ${#POINTS[@]} point(s) to run"
     prepare_tls
     prepare_http2
+    if [ "$NET" -eq 1 ]; then
+        if ! net_up "$raw"; then
+            log "[$name] not run here: $net_why"
+            printf '%s\n' "$net_why" >"$raw/skipped.txt"
+            net_down
+            return 0
+        fi
+        net_enter "$raw"
+        log "[$name] network lab $net_id: $(grep -E '^(set_rtt_ms|rtt_median_ms|c2s_lost|s2c_lost|wire_mbit)=' "$raw/netlab.txt" | tr '\n' ' ')"
+    fi
     if [ -n "$server_url" ]; then
         base_url=$server_url
         stats_url=${base_url%/flags}/stats
@@ -827,7 +848,8 @@ run_scenario() {
     elif start_server; then
         log "[$name] flagserver pid $server_pid at $base_url, options: ${SERVER_ARGS[*]:-none} ${TLS_SERVER_ARGS[*]:-}"
         printf 'started 1\nurl %s\nexternal 0\n' "$base_url" >"$raw/server.txt"
-        curl -s --max-time 5 "${CURL_TLS[@]}" -o "$raw/server-stats.json" "$stats_url" || rm -f "$raw/server-stats.json"
+        "${IN_SERVER_NS[@]}" curl -s --max-time 5 "${CURL_TLS[@]}" -o "$raw/server-stats.json" "$stats_url" ||
+            rm -f "$raw/server-stats.json"
     else
         ok=0
         printf 'started 0\n' >"$raw/server.txt"
@@ -851,7 +873,76 @@ run_scenario() {
         done
     fi
     stop_server
+    net_down
     find "$raw" -name latencies.txt -exec gzip -9 -f {} +
+}
+
+# ------------------------------------------------------------ the network lab
+
+# net_up RAW: builds the scenario's network lab (netlab/netlab.sh up, owned by
+# this process, so that a later run removes it if this one is killed) and
+# measures it into RAW/netlab.txt (key=value: the settings, RTT, loss, rate,
+# the delayers' cost; report.py checks them against the settings). On failure
+# sets net_why (one line) and returns 1.
+net_why=""
+net_up() {
+    local raw=$1 rc=0
+    net_why=""
+    if [ -n "$server_url" ]; then
+        net_why="a networked scenario needs the flagserver bench.sh starts in the lab, not --server-url"
+        return 1
+    fi
+    if [ "$(id -u)" -ne 0 ]; then
+        net_why="needs root for network namespaces"
+        return 1
+    fi
+    if ! cmake --build "$build_dir" -j "$(nproc)" --target netlab-delayer >&2; then
+        net_why="netlab-delayer did not build (Debian package libnetfilter-queue-dev)"
+        return 1
+    fi
+    export NETLAB_DELAYER="$build_dir/netlab/netlab-delayer"
+    net_id=$$ # before it exists: an interrupt from here on tears it down
+    bash "$ROOT/netlab/netlab.sh" up --owner "$net_id" "${NET_ARGS[@]}" >"$raw/netlab-up.txt" \
+        2>"$raw/netlab-up.err" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        # exit 3 is the lab's own "not run here: why"; 1 a lab that did not build
+        net_why=$(tail -n 1 "$raw/netlab-up.err")
+        net_why=${net_why#netlab: }
+        net_why=${net_why#not run here: }
+        return 1
+    fi
+    log "[$scen] measuring the network lab (RTT, loss, rate)"
+    # 5 s of bulk transfer (the lab's default is 3): over 50 ms of round trip,
+    # TCP's start-up alone took 10% off a 3 s measurement of 100 Mbit/s.
+    if ! bash "$ROOT/netlab/netlab.sh" measure "$net_id" --seconds 5 >"$raw/netlab.txt" \
+        2>"$raw/netlab-measure.err"; then
+        net_why="the network lab's measurement failed: $(tail -n 1 "$raw/netlab-measure.err")"
+        return 1
+    fi
+}
+
+# net_enter RAW: flagserver and every line from now on run inside the lab:
+# the server bound to its lab address in the server namespace, the clients,
+# curl and hyperfine itself in the client namespace (so its timing covers
+# the client alone). bench.sh's own /stats reads run in the server namespace,
+# beside flagserver, so they cross no shaped link.
+net_enter() {
+    local raw=$1
+    server_addr=$(sed -n 's/^server_addr=//p' "$raw/netlab-up.txt")
+    IN_SERVER_NS=(ip netns exec "$(sed -n 's/^server_ns=//p' "$raw/netlab-up.txt")")
+    IN_CLIENT_NS=(ip netns exec "$(sed -n 's/^client_ns=//p' "$raw/netlab-up.txt")")
+}
+
+# net_down: tears the lab down (after its scenario, and on any exit) and runs
+# what follows over loopback again.
+net_down() {
+    server_addr=127.0.0.1
+    IN_SERVER_NS=()
+    IN_CLIENT_NS=()
+    if [ -n "$net_id" ]; then
+        bash "$ROOT/netlab/netlab.sh" down "$net_id" >&2 || log "could not tear down network lab $net_id"
+        net_id=""
+    fi
 }
 
 # The "libcurl 7.88 vs 8.14" table of a default run: the scenarios with a

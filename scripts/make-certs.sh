@@ -2,7 +2,8 @@
 # make-certs.sh DIR [--rsa BITS] [--force] -- makes throwaway TLS test
 # certificates with the openssl command only (interface T1):
 #   ca.pem ca.key                a CA, "flagbench test CA"
-#   server.pem server.key        leaf for IP:127.0.0.1 and DNS:localhost, signed by
+#   server.pem server.key        leaf for IP:127.0.0.1, IP:198.18.0.1 (the network
+#                                lab's server, netlab/) and DNS:localhost, signed by
 #                                ca, valid 30 days (ECDSA P-256; RSA BITS with --rsa)
 #   other-ca.pem                 an unrelated CA that must not verify server.pem
 #   wrongname.pem wrongname.key  signed by ca, SAN only DNS:wrong.invalid
@@ -54,6 +55,8 @@ if [ "$force" -eq 0 ] && [ -f "$dir/server.pem" ] &&
   if [ -n "$rsa_bits" ]; then want="Public-Key: ($rsa_bits bit)"; else want="ASN1 OID: prime256v1"; fi
   complete=0
   if openssl x509 -in "$dir/server.pem" -noout -text 2>/dev/null | grep -qF "$want"; then complete=1; fi
+  # ... and names the lab's address (older ones did not)
+  openssl x509 -in "$dir/server.pem" -noout -ext subjectAltName 2>/dev/null | grep -qF 198.18.0.1 || complete=0
   for f in $all; do [ -f "$dir/$f" ] || complete=0; done
   [ "$complete" -eq 0 ] || exit 0
 fi
@@ -99,7 +102,7 @@ extendedKeyUsage = serverAuth
 subjectAltName = $1
 EOF
 }
-leaf_ext "IP:127.0.0.1, DNS:localhost" >"$tmp/server.ext"
+leaf_ext "IP:127.0.0.1, IP:198.18.0.1, DNS:localhost" >"$tmp/server.ext"
 leaf_ext "DNS:wrong.invalid" >"$tmp/wrongname.ext"
 
 sign() { # sign NAME CN DAYS: NAME.key -> NAME.csr -> NAME.pem signed by ca

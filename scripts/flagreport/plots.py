@@ -6,6 +6,7 @@ import os
 
 from .base import plural, write_text
 from .lines import ALL_LINES, COLOR, C_LINES, MARKER, show
+from .net import ideal_s
 from .stats import percentile
 
 
@@ -67,10 +68,10 @@ def write_plot_data(sdir, s, pts):
                 write_text(os.path.join(sdir, "%s-%s.dat" % (metric, line)), "\n".join(rows) + "\n")
                 series.setdefault(metric, []).append(line)
     ms = sorted({p["m"] for p in pts})
-    if s["delay_s"] > 0 and ms:
+    if (s["delay_s"] > 0 or s.get("net")) and ms:
         rows = []
         for m in range(max(1, int(ms[0] / 1.5)), int(ms[-1] * 1.5) + 1):
-            rows.append("%d %.6g" % (m, math.ceil(s["requests"] / m) * s["delay_s"]))
+            rows.append("%d %.6g" % (m, ideal_s(s, m) or 0))
         write_text(os.path.join(sdir, "ideal.dat"), "\n".join(rows) + "\n")
     lm = latency_m(s, pts)
     lat_lines = []
@@ -103,9 +104,10 @@ def write_plot_data(sdir, s, pts):
             continue
         title, ylab, svg = labels[metric]
         logy = 1 if metric == "elapsed" else 0
-        ideal = "ideal.dat" if metric == "elapsed" and s["delay_s"] > 0 else ""
+        ideal = "ideal.dat" if metric == "elapsed" and (s["delay_s"] > 0 or s.get("net")) else ""
         plots = ", ".join(
-            ["'%s' using 1:2 with lines lw 2 lc rgb '#2ca02c' dt 3 title 'ideal: ceil(N/m) × delay'" % ideal]
+            ["'%s' using 1:2 with lines lw 2 lc rgb '#2ca02c' dt 3 title '%s'"
+             % (ideal, "ideal: handshakes + ceil(N/m) × (RTT + delay)" if s.get("net") else "ideal: ceil(N/m) × delay")]
             * (1 if ideal else 0)
             # every point at its own m: a sideways offset on a log axis would
             # move it across a step of the ideal bound (issue 22); the lines

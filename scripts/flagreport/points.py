@@ -2,11 +2,11 @@
 (validity.py) decide whether it counts; a scenario's points loaded from
 OUT/NAME/raw/ (or an old raw.json)."""
 
-import math
 import os
 
 from .base import plural, ReportError, load_json, read_kv
 from .lines import CURL_MAX_PARALLEL, is_client, max_m
+from .net import ideal_s, lab_problems, read_netlab
 from .raw import load_new_point, load_old_points, load_stats, read_dataset, read_meta
 from .scenarios import expected_split, old_scenario, scenario_codes, settings_mismatch
 from .stats import PCTS, median, percentile, spread
@@ -129,7 +129,7 @@ def reduce_point(s, raw, server_started=True, server_mismatch=None):
         pooled.sort()
     m_eff = c["m_eff"]
     pt["concur_req"] = m_eff
-    pt["ideal_s"] = (math.ceil(s["requests"] / m_eff) * s["delay_s"]) if s["delay_s"] > 0 else None
+    pt["ideal_s"] = ideal_s(s, m_eff)
     med = pt["elapsed"]["median"]
     pt["efficiency"] = pt["ideal_s"] / med if pt["ideal_s"] and med else None
     pt["requests_per_s"] = s["requests"] / med if med else None
@@ -271,6 +271,9 @@ def load_scenario_points(sdir):
         # the libcurl the run declares (bench.sh --libcurl, else the system's)
         s["_libcurl"] = meta.get("libcurl")
         expectations(s, meta, rawdir)
+        if s.get("net"):  # the lab's self-measurement, against the settings
+            s["_netlab"] = read_netlab(os.path.join(rawdir, "netlab.txt"))
+            s["_net_problems"] = lab_problems(s["net"], s["_netlab"])
         server = read_kv(os.path.join(rawdir, "server.txt"))
         started = server.get("started", "1") == "1"
         skipped = None

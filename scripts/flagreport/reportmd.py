@@ -7,6 +7,7 @@ import os
 from .base import load_json, write_text
 from .h2table import h2_section
 from .lines import show
+from .net import ideal_formula, lab_lines, network_sentence
 from .plots import write_plot_data
 from .points import load_scenario_points, public_point
 from .raw import read_meta, scenario_names
@@ -58,7 +59,9 @@ def scenario_section(out, name):
                         " (%s)" % py["note"] if py.get("note") else ""))
     elif py.get("note"):
         lines.append("- python lines: %s" % py["note"])
-    lines.append("- ideal bound: ceil(N / m) × %g s" % s["delay_s"] if s["delay_s"] > 0 else "- ideal bound: none (no delay)")
+    formula = ideal_formula(s)
+    lines.append("- ideal bound: %s" % formula if formula else "- ideal bound: none (no delay)")
+    lines += lab_lines(s)
     lines.append("- bytes received: checked against the dataset's files (raw/dataset.json)"
                  if s.get("_dataset_sizes") else
                  "- bytes received: not checked (no dataset manifest, raw/dataset.json, in this run)")
@@ -73,6 +76,9 @@ def scenario_section(out, name):
         if not any("settings" in x for x in notes):
             lines.append("> flagserver's /stats: %s.\n" % n)
     lines.append("**Verdict.** %s\n" % verdict_sentences(s, pts, verdicts))
+    netline = network_sentence(s, pts)
+    if netline:
+        lines.append("%s\n" % netline)
     if verdicts:
         lines.append("| m | threadpool vs asyncloop |")
         lines.append("|---:|---|")

@@ -92,6 +92,40 @@ def server_streams(s):
     return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else H2_MAX_STREAMS_DEFAULT
 
 
+# A scenario's "net" settings (issue 21): the network lab between client and
+# server (netlab/netlab.sh). Each key with its largest accepted value.
+NET_KEYS = {"rtt_ms": 60000, "jitter_ms": 30000, "loss": 1, "rate_mbit": 100000}
+
+
+def net_settings(raw, name):
+    """The scenario's "net" section with every key filled in (0 = none), or
+    None for a loopback scenario. Raises ReportError on an unknown key or a
+    value that is not a number in its range."""
+    net = raw.get("net")
+    if net is None:
+        return None
+    if not isinstance(net, dict):
+        raise ReportError("scenario %s: \"net\" must be an object with %s" % (name, ", ".join(NET_KEYS)))
+    out = {}
+    for k in net:
+        if k not in NET_KEYS:
+            raise ReportError("scenario %s: unknown \"net\" key %r (known: %s)" % (name, k, ", ".join(NET_KEYS)))
+    for k, hi in NET_KEYS.items():
+        v = net.get(k, 0)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= hi:
+            raise ReportError("scenario %s: \"net\" %s must be a number from 0 to %g, not %r" % (name, k, hi, v))
+        out[k] = v
+    return out
+
+
+def net_args(net):
+    """netlab.sh's shape options for a "net" section."""
+    if not net:
+        return []
+    return ["--rtt", "%g" % net["rtt_ms"], "--jitter", "%g" % net["jitter_ms"],
+            "--loss", "%g" % net["loss"], "--rate", "%g" % net["rate_mbit"]]
+
+
 def tls_resume(server):
     """Whether a scenario's TLS server resumes sessions (the default)."""
     return server.get("tls_resume", True) is not False
@@ -139,6 +173,7 @@ def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, py
     # (or a run that loads libcurl 8 or later: --libcurl DIR)
     major = (libcurl_version or "").split(".")[0]
     no_libcurl = None if libcurl8 or (major.isdigit() and int(major) >= 8) else s.get("libcurl_not_run")
+    s["net"] = net_settings(s, name)
     # fewer runs at a costly m ("point_runs": [{"m", "runs", "warmup"}]);
     # --runs means every point
     point_runs = {} if runs else {r["m"]: r for r in s.get("point_runs", [])}
@@ -227,6 +262,8 @@ def shell_assignments(s):
         "PROTOCOL=%s" % q(proto),
         "declare -gA H2LOAD_SHAPE=(%s)" % " ".join("[%d]=%s" % (m, q("-c %d -m %d" % cm))
                                                   for m, cm in sorted(shapes.items())),
+        "NET=%d" % (1 if s.get("net") else 0),
+        "NET_ARGS=(%s)" % " ".join(q(a) for a in net_args(s.get("net"))),
         "CONCUR=(%s)" % " ".join(str(m) for m in s["concur"]),
         "POINTS=(%s)" % " ".join(q("%s %d %d %d" % (p["line"], p["m"], p["runs"], p["warmup"]))
                                  for p in run),

@@ -23,7 +23,7 @@ fb_ok "expired.pem fails as expired" bash -c "openssl verify -CAfile '$D/ca.pem'
 fb_eq "wrongname.pem verifies against ca.pem (only its name is wrong)" \
   "$(verify "$D/ca.pem" "$D/wrongname.pem")" "$D/wrongname.pem: OK"
 san() { openssl x509 -in "$1" -noout -ext subjectAltName | tail -n 1 | tr -d ' '; }
-fb_eq "server.pem SAN" "$(san "$D/server.pem")" "IPAddress:127.0.0.1,DNS:localhost"
+fb_eq "server.pem SAN" "$(san "$D/server.pem")" "IPAddress:127.0.0.1,IPAddress:198.18.0.1,DNS:localhost"
 fb_eq "expired.pem SAN" "$(san "$D/expired.pem")" "IPAddress:127.0.0.1,DNS:localhost"
 fb_eq "wrongname.pem SAN: no IP" "$(san "$D/wrongname.pem")" "DNS:wrong.invalid"
 fb_ok "server.pem is valid for more than 29 days" openssl x509 -in "$D/server.pem" -noout -checkend $((29 * 86400))
