@@ -17,7 +17,7 @@ unset logscale; set logscale x; set autoscale
 set xrange [6.66667:300]
 set logscale y
 set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
-plot 'elapsed-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'elapsed-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'elapsed-curl.dat' using 1:2:3:4 with yerrorlines lw 2 pt 9 ps 1.3 lc rgb '#555555' title 'curl'
+plot 'elapsed-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'elapsed-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'elapsed-asyncloop+uring.dat' using 1:2:3:4 with yerrorlines lw 2 pt 12 ps 1.3 lc rgb '#7f7f7f' title 'asyncloop+uring', 'elapsed-curl.dat' using 1:2:3:4 with yerrorlines lw 2 pt 9 ps 1.3 lc rgb '#555555' title 'curl'
 set output
 if ('svg' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'elapsed.svg'
@@ -28,7 +28,7 @@ unset logscale; set logscale x; set autoscale
 set xrange [6.66667:300]
 set logscale y
 set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
-plot 'elapsed-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'elapsed-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'elapsed-curl.dat' using 1:2:3:4 with yerrorlines lw 2 pt 9 ps 1.3 lc rgb '#555555' title 'curl'
+plot 'elapsed-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'elapsed-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'elapsed-asyncloop+uring.dat' using 1:2:3:4 with yerrorlines lw 2 pt 12 ps 1.3 lc rgb '#7f7f7f' title 'asyncloop+uring', 'elapsed-curl.dat' using 1:2:3:4 with yerrorlines lw 2 pt 9 ps 1.3 lc rgb '#555555' title 'curl'
 set output
 if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'requests_per_s.png'
@@ -39,7 +39,7 @@ unset logscale; set logscale x; set autoscale
 set xrange [6.66667:300]
 set yrange [0:*]
 set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
-plot 'requests_per_s-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'requests_per_s-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'requests_per_s-curl.dat' using 1:2:3:4 with yerrorlines lw 2 pt 9 ps 1.3 lc rgb '#555555' title 'curl'
+plot 'requests_per_s-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'requests_per_s-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'requests_per_s-asyncloop+uring.dat' using 1:2:3:4 with yerrorlines lw 2 pt 12 ps 1.3 lc rgb '#7f7f7f' title 'asyncloop+uring', 'requests_per_s-curl.dat' using 1:2:3:4 with yerrorlines lw 2 pt 9 ps 1.3 lc rgb '#555555' title 'curl'
 set output
 if ('svg' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'requests_per_s.svg'
@@ -50,7 +50,7 @@ unset logscale; set logscale x; set autoscale
 set xrange [6.66667:300]
 set yrange [0:*]
 set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
-plot 'requests_per_s-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'requests_per_s-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'requests_per_s-curl.dat' using 1:2:3:4 with yerrorlines lw 2 pt 9 ps 1.3 lc rgb '#555555' title 'curl'
+plot 'requests_per_s-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'requests_per_s-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'requests_per_s-asyncloop+uring.dat' using 1:2:3:4 with yerrorlines lw 2 pt 12 ps 1.3 lc rgb '#7f7f7f' title 'asyncloop+uring', 'requests_per_s-curl.dat' using 1:2:3:4 with yerrorlines lw 2 pt 9 ps 1.3 lc rgb '#555555' title 'curl'
 set output
 if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'cpu.png'
@@ -61,7 +61,7 @@ unset logscale; set logscale x; set autoscale
 set xrange [6.66667:300]
 set yrange [0:*]
 set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
-plot 'cpu-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'cpu-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'cpu-curl.dat' using 1:2:3:4 with yerrorlines lw 2 pt 9 ps 1.3 lc rgb '#555555' title 'curl'
+plot 'cpu-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'cpu-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'cpu-asyncloop+uring.dat' using 1:2:3:4 with yerrorlines lw 2 pt 12 ps 1.3 lc rgb '#7f7f7f' title 'asyncloop+uring', 'cpu-curl.dat' using 1:2:3:4 with yerrorlines lw 2 pt 9 ps 1.3 lc rgb '#555555' title 'curl'
 set output
 if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'rss.png'
@@ -72,7 +72,7 @@ unset logscale; set logscale x; set autoscale
 set xrange [6.66667:300]
 set yrange [0:*]
 set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
-plot 'rss-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'rss-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop'
+plot 'rss-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'rss-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'rss-asyncloop+uring.dat' using 1:2:3:4 with yerrorlines lw 2 pt 12 ps 1.3 lc rgb '#7f7f7f' title 'asyncloop+uring'
 set output
 @PNGTERM
 set output 'latency.png'
@@ -80,8 +80,8 @@ set title 'DISK: request latency percentiles at m = 10 (pooled over the timed ru
 set xlabel 'percentile (log scale of 1/(1-q))'
 set ylabel 'latency (ms, log scale)'
 unset logscale; set autoscale; set logscale xy; set xrange [2:1000]
-set yrange [0.453043:2.91409]; set mytics 1
-set ytics ('0.5' 0.5, '0.7' 0.7, '1' 1, '1.5' 1.5, '2' 2)
+set yrange [0.143478:3.40872]; set mytics 1
+set ytics ('0.2' 0.2, '0.5' 0.5, '1' 1, '2' 2)
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
-plot 'latency-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#1f77b4' title 'threadpool', 'latency-asyncloop.dat' using 1:3 with lines lw 2 lc rgb '#d62728' title 'asyncloop'
+plot 'latency-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#1f77b4' title 'threadpool', 'latency-asyncloop.dat' using 1:3 with lines lw 2 lc rgb '#d62728' title 'asyncloop', 'latency-asyncloop+uring.dat' using 1:3 with lines lw 2 lc rgb '#7f7f7f' title 'asyncloop+uring'
 set output

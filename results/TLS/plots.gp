@@ -80,7 +80,7 @@ set title 'TLS: request latency percentiles at m = 10 (pooled over the timed run
 set xlabel 'percentile (log scale of 1/(1-q))'
 set ylabel 'latency (ms, log scale)'
 unset logscale; set autoscale; set logscale xy; set xrange [2:1000]
-set yrange [0.65913:39.3539]; set mytics 1
+set yrange [0.614783:46.4754]; set mytics 1
 set ytics ('1' 1, '2' 2, '5' 5, '10' 10, '20' 20)
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 plot 'latency-asyncloop.dat' using 1:3 with lines lw 2 lc rgb '#d62728' title 'asyncloop', 'latency-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#1f77b4' title 'threadpool', 'latency-py-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#17becf' title 'py-threadpool', 'latency-py-asyncio.dat' using 1:3 with lines lw 2 lc rgb '#ff7f0e' title 'py-asyncio'
