@@ -105,8 +105,12 @@ for round in 1 2 3; do
     fb_eq "$name, SIGINT: every file complete" "$bad" 0
 
     rm -rf "$out" && mkdir -p "$out"
+    # The second signal _exits from the handler by design, and a loop thread
+    # that has already ended is not joined: TSan calls that a "thread leak"
+    # and exits 66 (as in tests/faults/signals.sh). Off for this run only.
     # shellcheck disable=SC2086
-    "$CLIENT" --save-uring $variant -m 50 --repeat 400 --quiet --output "$out" \
+    TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}report_thread_leaks=0" \
+      "$CLIENT" --save-uring $variant -m 50 --repeat 400 --quiet --output "$out" \
       -s "$FB_BASE" "${CODES[@]}" >/dev/null 2>&1 &
     pid=$!
     sleep "0.$((2 + round))"
