@@ -175,38 +175,27 @@ async def supervisor(job, done):
     # aiohttp 3.8 makes every connection's protocol with this factory.
     connector._factory = functools.partial(_ClosingWatcher, loop=asyncio.get_running_loop())
     timeout = aiohttp.ClientTimeout(total=job.timeout_s)  # the whole transfer
-    tasks = []
-    try:
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout,
-                                         trace_configs=[trace],
-                                         headers={'User-Agent': 'flagbench/0.1'}) as session:
-            semaphore = asyncio.Semaphore(job.concur_req)
-            tasks = [asyncio.create_task(get_one(session, job, i, semaphore))
-                     for i in range(job.requests)]
-            for coro in asyncio.as_completed(tasks):
-                done(await coro)
-    except asyncio.CancelledError:
-        if not job.cancelled.is_set():
-            raise
-        # Interrupted: stop every transfer, then report those that had
-        # finished (the rest are counted cancelled by main).
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for task in tasks:
-            if task.done() and not task.cancelled() and task.exception() is None:
-                res = task.result()
-                if res.index not in job.results:
-                    done(res)
+    session = aiohttp.ClientSession(connector=connector, timeout=timeout,
+                                    trace_configs=[trace],
+                                    headers={'User-Agent': 'flagbench/0.1'})
+    await drive(job, done, session, get_one)
 
 
 async def run_h2(job, done):
-    """supervisor's body over httpx; interrupted the same way."""
+    """supervisor's body over httpx."""
+    await drive(job, done, h2_client(job), get_one_h2)
+
+
+async def drive(job, done, client, get):
+    """The book's supervisor loop: a task per request under the semaphore,
+    results as they complete. Interrupted (the first signal cancels this
+    task), it stops every transfer and reports those that had finished; main
+    counts the rest cancelled."""
     tasks = []
     try:
-        async with h2_client(job) as client:
+        async with client:
             semaphore = asyncio.Semaphore(job.concur_req)
-            tasks = [asyncio.create_task(get_one_h2(client, job, i, semaphore))
+            tasks = [asyncio.create_task(get(client, job, i, semaphore))
                      for i in range(job.requests)]
             for coro in asyncio.as_completed(tasks):
                 done(await coro)
