@@ -11,7 +11,11 @@
 /* One per socket libcurl asked us to watch; attached to the socket with
  * curl_multi_assign, so libcurl hands it back on every later call. */
 struct loop_sock {
-    struct event ev; /* its callback gets the struct loop */
+    struct event ev;       /* its callback gets this struct */
+    struct event kick;     /* h2_kick only: the idle kick (see on_kick) */
+    struct loop_multi *lm; /* the handle the socket belongs to */
+    curl_socket_t fd;
+    long kick_ms; /* the next kick's delay */
 };
 
 /* The share of total that multi handle k of n gets: the shares sum to total,
@@ -66,12 +70,53 @@ static void socket_action(struct loop_multi *lm, curl_socket_t s, int ev_bitmask
     drain(lm);
 }
 
-/* libevent: a watched socket of multi handle arg is ready. */
+/* Arms ls's idle kick delay_ms from now. */
+static void kick_arm(struct loop_sock *ls, long delay_ms)
+{
+    struct timeval tv = {.tv_sec = delay_ms / 1000, .tv_usec = (delay_ms % 1000) * 1000};
+    if (evtimer_add(&ls->kick, &tv) != 0) /* re-adding reschedules it */
+        fail(ls->lm->loop, -EIO, "evtimer_add", "failed");
+}
+
+/* libevent: watched socket arg is ready. */
 static void on_event(evutil_socket_t fd, short what, void *arg)
 {
+    struct loop_sock *ls = arg;
+    struct loop_multi *lm = ls->lm;
     int bits =
         ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-    socket_action(arg, fd, bits);
+
+    /* The connection is active: its next kick is a full idle period away.
+     * Before socket_action, which may free ls (CURL_POLL_REMOVE). */
+    if (lm->h2_kick && evtimer_pending(&ls->kick, NULL)) {
+        ls->kick_ms = LOOP_H2_KICK_MS;
+        kick_arm(ls, ls->kick_ms);
+    }
+    socket_action(lm, fd, bits);
+}
+
+/* libevent: watched socket arg, which libcurl reads from, has been idle for
+ * ls->kick_ms (h2_kick only). libcurl 7.88.0 to 8.0.1 can leave HTTP/2 input
+ * it has already read from the socket unprocessed: when a stream's buffer is
+ * full it pauses nghttp2 (NGHTTP2_ERR_PAUSE) with the rest of its input
+ * buffer unparsed, and once that stream has taken its data nothing parses
+ * the rest, because cf_h2_data_pending() tests nread_inbuf > inbuflen, which
+ * never holds. The frames left there (often the last response's end) then
+ * wait for the socket to become readable again: at the end of a run, for the
+ * server's idle timeout (docs/http2.md, "The 30 s stall"). Telling libcurl
+ * the socket is readable makes the first transfer with nothing buffered
+ * parse them. curl 8.1.0 removed the pause (curl commit 744dcf22fa, PR
+ * #10771). The kicks back off while the connection stays idle. */
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    struct loop_sock *ls = arg;
+    struct loop_multi *lm = ls->lm;
+    curl_socket_t s = ls->fd;
+    (void)fd, (void)what;
+
+    ls->kick_ms = ls->kick_ms * 2 > LOOP_H2_KICK_MAX_MS ? LOOP_H2_KICK_MAX_MS : ls->kick_ms * 2;
+    kick_arm(ls, ls->kick_ms); /* before socket_action, which may free ls */
+    socket_action(lm, s, CURL_CSELECT_IN);
 }
 
 /* libevent: the timeout of multi handle arg expired. */
@@ -96,6 +141,8 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         if (ls) {
             /* Fails only if ev was never assigned (a failed watch): nothing to undo. */
             (void)event_del(&ls->ev);
+            if (lm->h2_kick)
+                (void)evtimer_del(&ls->kick); /* assigned with ls: cannot fail */
             free(ls);
         }
         return 0;
@@ -105,6 +152,13 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         ls = calloc(1, sizeof(*ls));
         if (!ls) {
             fail(l, -ENOMEM, "socket context", strerror(ENOMEM));
+            return -1;
+        }
+        ls->lm = lm;
+        ls->fd = s;
+        if (lm->h2_kick && evtimer_assign(&ls->kick, l->base, on_kick, ls) != 0) {
+            free(ls);
+            fail(l, -EIO, "evtimer_assign", "failed");
             return -1;
         }
         CURLMcode mc = curl_multi_assign(lm->multi, s, ls);
@@ -124,11 +178,19 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         kind |= EV_READ;
     if (what & CURL_POLL_OUT)
         kind |= EV_WRITE;
-    if (event_assign(&ls->ev, l->base, s, kind, on_event, lm) != 0 ||
+    if (event_assign(&ls->ev, l->base, s, kind, on_event, ls) != 0 ||
         event_add(&ls->ev, NULL) != 0) {
         /* The context stays assigned; REMOVE frees it. */
         fail(l, -EIO, "event_add", "cannot watch a socket");
         return -1;
+    }
+    if (lm->h2_kick) {
+        if (!(what & CURL_POLL_IN)) {
+            (void)evtimer_del(&ls->kick); /* assigned with ls: cannot fail */
+        } else if (!evtimer_pending(&ls->kick, NULL)) {
+            ls->kick_ms = LOOP_H2_KICK_MS;
+            kick_arm(ls, ls->kick_ms);
+        }
     }
     return 0;
 }
@@ -207,10 +269,18 @@ long loop_h2_connections(long transfers, long streams)
     return (transfers + streams - 1) / streams;
 }
 
+bool loop_h2_kick_needed(unsigned version_num)
+{
+    return version_num >= 0x075800 && version_num < 0x080100;
+}
+
 int loop_set_http2(struct loop *l, long total, long streams)
 {
+    bool kick = loop_h2_kick_needed(curl_version_info(CURLVERSION_NOW)->version_num);
+
     for (unsigned k = 0; k < l->nmulti; k++) {
         CURLM *m = l->multis[k].multi;
+        l->multis[k].h2_kick = kick;
         long cap = loop_h2_connections(share_of(total, k, l->nmulti), streams);
         if (curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) != CURLM_OK ||
             curl_multi_setopt(m, CURLMOPT_MAX_CONCURRENT_STREAMS, streams) != CURLM_OK ||

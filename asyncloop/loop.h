@@ -26,6 +26,8 @@
 #ifndef FLAGS_LOOP_H
 #define FLAGS_LOOP_H
 
+#include <stdbool.h>
+
 #include <curl/curl.h>
 #include <event2/event.h>
 
@@ -38,6 +40,7 @@ struct loop_multi {
     CURLM *multi;        /* owned */
     struct event *timer; /* owned; this handle's timeout */
     struct loop *loop;   /* the loop it belongs to */
+    bool h2_kick;        /* kick idle sockets (loop_h2_kick_needed) */
 };
 
 struct loop {
@@ -73,12 +76,25 @@ int loop_set_maxconnects(struct loop *l, long total);
  * 1. */
 long loop_h2_connections(long transfers, long streams);
 
+/* The idle kick of loop_h2_kick_needed: a socket libcurl reads from that has
+ * had no event for LOOP_H2_KICK_MS is handed to libcurl as readable; while it
+ * stays idle the delay doubles up to LOOP_H2_KICK_MAX_MS. */
+#define LOOP_H2_KICK_MS     20L
+#define LOOP_H2_KICK_MAX_MS 1000L
+
+/* Whether the libcurl of version_num (curl_version_info's) can leave HTTP/2
+ * frames it has read unprocessed until the socket is readable again:
+ * 7.88.0 to 8.0.1 (docs/http2.md, "The 30 s stall"). With it, loop_set_http2
+ * makes the loop kick idle sockets. */
+bool loop_h2_kick_needed(unsigned version_num);
+
 /* --http2: makes every multi handle multiplex (CURLPIPE_MULTIPLEX, up to
  * `streams` per connection) and caps the connections to the one host that
  * handle k opens at loop_h2_connections(its share of total, streams), the
  * share dealt out as in loop_set_maxconnects. Without the cap libcurl 7.88
  * opens a new connection for every transfer that finds the others full
- * (docs/asyncloop.md, "HTTP/2"). Returns 0 or -EINVAL if libcurl refused an
+ * (docs/asyncloop.md, "HTTP/2"). With a libcurl loop_h2_kick_needed names,
+ * also turns on the idle kick. Returns 0 or -EINVAL if libcurl refused an
  * option. */
 int loop_set_http2(struct loop *l, long total, long streams);
 

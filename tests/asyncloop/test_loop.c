@@ -42,6 +42,7 @@
 #include "cancel.h"
 #include "check.h"
 #include "download.h"
+#include "loop.h"
 #include "flags.h"
 #include "save.h"
 
@@ -319,6 +320,19 @@ static int file_matches(const char *cc)
 
 static char base[64];
 
+/* The idle kick is for exactly the libcurl releases whose HTTP/2 input can
+ * stay unparsed: 7.88.0 (the connection filters) to 8.0.1; 8.1.0 removed the
+ * pause (docs/http2.md, "The 30 s stall"). */
+static void test_h2_kick_range(void)
+{
+    CHECK_EQ_LONG(loop_h2_kick_needed(0x075700), 0); /* 7.87.0 */
+    CHECK_EQ_LONG(loop_h2_kick_needed(0x075800), 1); /* 7.88.0 */
+    CHECK_EQ_LONG(loop_h2_kick_needed(0x075801), 1); /* 7.88.1, Debian 12 */
+    CHECK_EQ_LONG(loop_h2_kick_needed(0x080001), 1); /* 8.0.1 */
+    CHECK_EQ_LONG(loop_h2_kick_needed(0x080100), 0); /* 8.1.0 */
+    CHECK_EQ_LONG(loop_h2_kick_needed(0x080e01), 0); /* 8.14.1 */
+}
+
 static void test_local(void)
 {
     struct tally t;
@@ -437,6 +451,7 @@ int main(int argc, char **argv)
     }
     snprintf(base, sizeof(base), "http://127.0.0.1:%d/flags", srv.port);
 
+    test_h2_kick_range();
     test_local();
     test_not_found();
     test_cap(8, 40);
