@@ -220,6 +220,23 @@ shape_direction() {
     fi
 }
 
+# probe CMD...: runs one of the commands that show whether this environment
+# can make a lab; on failure keeps the first line of what it said in
+# PROBE_ERROR, for the one-line refusal.
+PROBE_ERROR=""
+probe() {
+    local out
+    out=$("$@" 2>&1 >/dev/null) && return 0
+    PROBE_ERROR=$(printf '%s' "$out" | head -n 1)
+    # `ip -n` and `ip netns exec` make / a slave mount in the namespace they
+    # enter; the kernel refuses when / is not a mount point (a chroot into a
+    # plain folder).
+    case $PROBE_ERROR in
+    *make-rslave*) PROBE_ERROR="$PROBE_ERROR: / is not a mount point (a chroot into a folder? bind-mount the folder on itself)" ;;
+    esac
+    return 1
+}
+
 # build_lab ID: the two namespaces, the veth pair, addresses and shaping.
 build_lab() {
     local id=$1 s c
@@ -229,11 +246,12 @@ build_lab() {
     if ! mountpoint -q /run/netns 2>/dev/null; then
         touch "$STATE_ROOT/made-run-netns"
     fi
-    ip netns add "$s" 2>/dev/null || return 3
-    ip netns add "$c" 2>/dev/null || return 3
+    probe ip netns add "$s" || return 3
+    probe ip netns add "$c" || return 3
     # The pair is born inside the client namespace, its peer moved straight
-    # into the server namespace: neither end ever exists on the host.
-    ip -n "$c" link add "$CLIENT_DEV" type veth peer name "$SERVER_DEV" netns "$s" 2>/dev/null || return 3
+    # into the server namespace: neither end ever exists on the host. This is
+    # also the first command that enters a namespace's mount namespace.
+    probe ip -n "$c" link add "$CLIENT_DEV" type veth peer name "$SERVER_DEV" netns "$s" || return 3
     ip -n "$s" link set lo up
     ip -n "$c" link set lo up
     # IPv4 only: the rules are iptables (not ip6tables) rules, so IPv6 would
@@ -282,7 +300,7 @@ up_lab() {
     if [ "$rc" -ne 0 ]; then
         teardown "$id"
         case $rc in
-        3) die 3 "not run here: this kernel or container cannot make network namespaces and veth pairs" ;;
+        3) die 3 "not run here: this kernel or container cannot make network namespaces and veth pairs (${PROBE_ERROR:-no reason given})" ;;
         *) die 1 "could not build the lab" ;;
         esac
     fi
