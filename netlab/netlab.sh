@@ -22,7 +22,8 @@
 #   netlab.sh exec ID server|client -- CMD...   run CMD inside a namespace
 #   netlab.sh measure ID [--samples N] [--packets N] [--seconds S] [--parts rtt,loss,rate]
 #   netlab.sh status                     the labs present, one line each
-#   netlab.sh down ID | --all            tear down one lab, or every lab
+#   netlab.sh down ID | --stale          tear down one lab, or every lab whose
+#                                        owner is gone (never another run's)
 # SHAPE: --rtt MS (split evenly over the two directions) or --delay-c2s MS and
 #   --delay-s2c MS; --jitter MS (each direction, never reorders); --loss P
 #   (each direction, 0..1) or --loss-c2s P and --loss-s2c P; --rate MBIT (each
@@ -129,7 +130,9 @@ release_run_netns() {
     rmdir "$STATE_ROOT" 2>/dev/null || true
 }
 
-# remove_stale: tears down every lab whose owner process is gone.
+# remove_stale: tears down every lab whose owner process is gone. A lab whose
+# owner is alive belongs to another run (a second bench, a test, CI beside a
+# developer) and is never touched.
 remove_stale() {
     local id
     for id in $(lab_ids); do
@@ -508,8 +511,12 @@ status)
 down)
     [ $# -eq 1 ] || usage
     need_root
-    if [ "$1" = "--all" ]; then
-        for id in $(lab_ids); do teardown "$id"; done
+    if [ "$1" = "--stale" ]; then
+        remove_stale
+    elif [ "$1" = "--all" ]; then
+        # It used to remove every lab, live ones included: two runs at once
+        # broke each other.
+        die 2 "down --all is gone (it removed other runs' labs): use down ID, or down --stale"
     else
         [[ $1 =~ ^[0-9]+$ ]] || die 2 "down: not a lab id: '$1'"
         teardown "$1"
