@@ -54,11 +54,12 @@ leftovers() {
   done
   return 0
 }
-# wait_for_ns NAME: up to 10 s.
-wait_for_ns() {
+# wait_for_lab ID: until the lab of a `run` is built, its settings (the last
+# thing build_lab writes) included, so both delayers run; up to 10 s.
+wait_for_lab() {
   local _
   for _ in $(seq 1 200); do
-    [ -e "/run/netns/$1" ] && return 0
+    [ -e "/run/netns/fbnl-$1-c" ] && [ -s "/run/flagbench-netlab/$1/settings" ] && return 0
     sleep 0.05
   done
   return 1
@@ -102,7 +103,7 @@ fb_eq "down after a delayer was killed leaves nothing" "$(leftovers)" ""
 bash "$NETLAB" run --rtt 10 -- sleep 30 &
 run=$!
 MINE+="$run "
-if wait_for_ns "fbnl-$run-c"; then
+if wait_for_lab "$run"; then
   sleep 0.3
   note_delayers "$run"
   t0=$(fb_now)
@@ -120,7 +121,7 @@ fi
 bash "$NETLAB" run --rtt 10 --loss 0.01 -- sleep 30 &
 run=$!
 MINE+="$run "
-if wait_for_ns "fbnl-$run-c"; then
+if wait_for_lab "$run"; then
   sleep 0.3
   note_delayers "$run"
   cmd=$(grep -l "^PPid:[[:space:]]*$run\$" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3)
@@ -154,7 +155,7 @@ MINE+="$other "
 bash "$NETLAB" run --rtt 10 -- sleep 60 &
 killed=$!
 MINE+="$killed "
-if wait_for_ns "fbnl-$other-c" && wait_for_ns "fbnl-$killed-c"; then
+if wait_for_lab "$other" && wait_for_lab "$killed"; then
   sleep 0.3
   note_delayers "$other"
   note_delayers "$killed"
