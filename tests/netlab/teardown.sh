@@ -54,6 +54,18 @@ leftovers() {
   done
   return 0
 }
+# settled: leftovers, once a process killed by the teardown has had up to 2 s
+# to finish exiting (on a loaded machine a SIGKILLed delayer can still be
+# running its exit a moment after `down` returns).
+settled() {
+  local _ left
+  for _ in $(seq 1 40); do
+    left=$(leftovers)
+    [ -n "$left" ] || return 0
+    sleep 0.05
+  done
+  printf '%s\n' "$left"
+}
 # wait_for_lab ID: until the lab of a `run` is built, its settings (the last
 # thing build_lab writes) included, so both delayers run; up to 10 s.
 wait_for_lab() {
@@ -82,7 +94,7 @@ fb_eq "the host's links, routes, qdiscs and rules are untouched while the lab is
   "$(host_state | head -n -1)" "$(head -n -1 <<<"$before")"
 fb_eq "no 198.18 address on the host" "$(ip -br addr | grep -c '198\.1[89]\.')" 0
 nl_down
-fb_eq "down leaves no namespace, folder or delayer" "$(leftovers)" ""
+fb_eq "down leaves no namespace, folder or delayer" "$(settled)" ""
 fb_eq "the host is as before" "$(host_state)" "$before"
 
 # --- a dead delayer does not black-hole the link (--queue-bypass) ----------
@@ -97,7 +109,7 @@ else
   fb_fail "the link still carries traffic with the c2s delayer killed" "$(cat "$FB_TMP/m")"
 fi
 nl_down
-fb_eq "down after a delayer was killed leaves nothing" "$(leftovers)" ""
+fb_eq "down after a delayer was killed leaves nothing" "$(settled)" ""
 
 # --- a run ended by SIGTERM tears down at once -----------------------------
 bash "$NETLAB" run --rtt 10 -- sleep 30 &
@@ -111,7 +123,7 @@ if wait_for_lab "$run"; then
   wait "$run"
   fb_eq "SIGTERM: run exits 143" "$?" 143
   fb_le "SIGTERM: run ends within 5 s" "$(fb_elapsed "$t0")" 5
-  fb_eq "SIGTERM: nothing left" "$(leftovers)" ""
+  fb_eq "SIGTERM: nothing left" "$(settled)" ""
 else
   fb_fail "run builds its lab"
   kill "$run"
@@ -143,7 +155,7 @@ else
   fb_fail "run builds its lab"
   kill "$run"
 fi
-fb_eq "nothing left at the end" "$(leftovers)" ""
+fb_eq "nothing left at the end" "$(settled)" ""
 fb_eq "the host is as before at the end" "$(host_state)" "$before"
 
 # --- another run's lab survives this one's teardown --------------------------
@@ -189,7 +201,7 @@ else
   fb_fail "the runs build their labs"
   kill "$other" "$killed" 2>/dev/null
 fi
-fb_eq "nothing of this test's labs left" "$(leftovers)" ""
+fb_eq "nothing of this test's labs left" "$(settled)" ""
 out=$(bash "$NETLAB" down --all 2>&1)
 fb_eq "down --all (which removed every run's labs) is refused: exit 2" "$?" 2
 fb_eq "with a pointer to what replaces it" "$out" \
@@ -209,5 +221,5 @@ for bad in "up --rtt abc" "up --loss 2" "up --rate" "up --bogus" "bogus" "exec 1
   out=$(bash "$NETLAB" $bad 2>&1)
   fb_eq "netlab.sh $bad: exit 2" "$?" 2
 done
-fb_eq "the refusals left nothing" "$(leftovers)" ""
+fb_eq "the refusals left nothing" "$(settled)" ""
 fb_finish
