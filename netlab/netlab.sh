@@ -22,7 +22,8 @@
 #   netlab.sh exec ID server|client -- CMD...   run CMD inside a namespace
 #   netlab.sh measure ID [--samples N] [--packets N] [--seconds S] [--parts rtt,loss,rate]
 #   netlab.sh status                     the labs present, one line each
-#   netlab.sh down ID | --all            tear down one lab, or every lab
+#   netlab.sh down ID | --stale          tear down one lab, or every lab whose
+#                                        owner is gone (never another run's)
 # SHAPE: --rtt MS (split evenly over the two directions) or --delay-c2s MS and
 #   --delay-s2c MS; --jitter MS (each direction, never reorders); --loss P
 #   (each direction, 0..1) or --loss-c2s P and --loss-s2c P; --rate MBIT (each
@@ -129,7 +130,9 @@ release_run_netns() {
     rmdir "$STATE_ROOT" 2>/dev/null || true
 }
 
-# remove_stale: tears down every lab whose owner process is gone.
+# remove_stale: tears down every lab whose owner process is gone. A lab whose
+# owner is alive belongs to another run (a second bench, a test, CI beside a
+# developer) and is never touched.
 remove_stale() {
     local id
     for id in $(lab_ids); do
@@ -220,6 +223,23 @@ shape_direction() {
     fi
 }
 
+# probe CMD...: runs one of the commands that show whether this environment
+# can make a lab; on failure keeps the first line of what it said in
+# PROBE_ERROR, for the one-line refusal.
+PROBE_ERROR=""
+probe() {
+    local out
+    out=$("$@" 2>&1 >/dev/null) && return 0
+    PROBE_ERROR=$(printf '%s' "$out" | head -n 1)
+    # `ip -n` and `ip netns exec` make / a slave mount in the namespace they
+    # enter; the kernel refuses when / is not a mount point (a chroot into a
+    # plain folder).
+    case $PROBE_ERROR in
+    *make-rslave*) PROBE_ERROR="$PROBE_ERROR: / is not a mount point (a chroot into a folder? bind-mount the folder on itself)" ;;
+    esac
+    return 1
+}
+
 # build_lab ID: the two namespaces, the veth pair, addresses and shaping.
 build_lab() {
     local id=$1 s c
@@ -229,11 +249,12 @@ build_lab() {
     if ! mountpoint -q /run/netns 2>/dev/null; then
         touch "$STATE_ROOT/made-run-netns"
     fi
-    ip netns add "$s" 2>/dev/null || return 3
-    ip netns add "$c" 2>/dev/null || return 3
+    probe ip netns add "$s" || return 3
+    probe ip netns add "$c" || return 3
     # The pair is born inside the client namespace, its peer moved straight
-    # into the server namespace: neither end ever exists on the host.
-    ip -n "$c" link add "$CLIENT_DEV" type veth peer name "$SERVER_DEV" netns "$s" 2>/dev/null || return 3
+    # into the server namespace: neither end ever exists on the host. This is
+    # also the first command that enters a namespace's mount namespace.
+    probe ip -n "$c" link add "$CLIENT_DEV" type veth peer name "$SERVER_DEV" netns "$s" || return 3
     ip -n "$s" link set lo up
     ip -n "$c" link set lo up
     # IPv4 only: the rules are iptables (not ip6tables) rules, so IPv6 would
@@ -282,7 +303,7 @@ up_lab() {
     if [ "$rc" -ne 0 ]; then
         teardown "$id"
         case $rc in
-        3) die 3 "not run here: this kernel or container cannot make network namespaces and veth pairs" ;;
+        3) die 3 "not run here: this kernel or container cannot make network namespaces and veth pairs (${PROBE_ERROR:-no reason given})" ;;
         *) die 1 "could not build the lab" ;;
         esac
     fi
@@ -490,8 +511,12 @@ status)
 down)
     [ $# -eq 1 ] || usage
     need_root
-    if [ "$1" = "--all" ]; then
-        for id in $(lab_ids); do teardown "$id"; done
+    if [ "$1" = "--stale" ]; then
+        remove_stale
+    elif [ "$1" = "--all" ]; then
+        # It used to remove every lab, live ones included: two runs at once
+        # broke each other.
+        die 2 "down --all is gone (it removed other runs' labs): use down ID, or down --stale"
     else
         [[ $1 =~ ^[0-9]+$ ]] || die 2 "down: not a lab id: '$1'"
         teardown "$1"

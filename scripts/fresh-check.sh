@@ -16,7 +16,11 @@
 # Downloaded .deb files are kept in the cache too, so a second run does not
 # fetch them again; what gets installed is still decided by the scripts alone.
 #
-# Usage: scripts/fresh-check.sh [--cache DIR] [--mirror URL] [--keep] [--only test|bench]
+# The network lab (netlab/) runs in the root too: its namespaces and veth pair
+# are made inside namespaces of their own, which die with this script's mount
+# namespace at the latest; the host's network is never changed.
+#
+# Usage: scripts/fresh-check.sh [--cache DIR] [--mirror URL] [--keep] [--only test|bench|netlab]
 # Exit status: 0 both commands passed; 1 a command failed; 2 usage error or
 # not root; 3 the fresh root could not be made.
 set -euo pipefail
@@ -39,7 +43,8 @@ usage: scripts/fresh-check.sh [options]
   --cache DIR    where the pristine root and the .deb cache live (default: build/fresh)
   --mirror URL   the Debian mirror for debootstrap (default: the one this machine's apt uses)
   --keep         keep the used root afterwards, for a look inside
-  --only WHICH   run only 'test' (scripts/test.sh) or only 'bench' (bench.sh --quick)
+  --only WHICH   run only 'test' (scripts/test.sh), only 'bench' (bench.sh --quick),
+                 or only 'netlab' (setup, the plain build, ctest -L netlab)
   -h, --help     this text
 Needs root: debootstrap, chroot and bind mounts do.
 EOF
@@ -64,7 +69,10 @@ parse_args() {
             --cache) cache_dir=$2 ;;
             --mirror) mirror=$2 ;;
             --only)
-                case $2 in test | bench) only=$2 ;; *) die 2 "--only takes 'test' or 'bench', not '$2'" ;; esac
+                case $2 in
+                test | bench | netlab) only=$2 ;;
+                *) die 2 "--only takes 'test', 'bench' or 'netlab', not '$2'" ;;
+                esac
                 ;;
             esac
             shift
@@ -149,6 +157,12 @@ prepare_run() {
     git -C "$work/root/src/flagbench" checkout -q --detach "$head"
     log "cloned $(git -C "$ROOT" log -1 --format='%h %s' "$head")"
 
+    # The root is a mount point of its own, as / is on a real machine: `ip
+    # netns exec` and `ip -n` make / a slave mount (mount --make-rslave /) in
+    # the mount namespace they enter, which the kernel refuses (EINVAL) for a
+    # plain folder, so the network lab could not run in the root. The bind
+    # lives only in this script's private mount namespace.
+    bind "$work/root" "$work/root"
     mount -t proc proc "$work/root/proc"
     mounts+=("$work/root/proc")
     bind /sys "$work/root/sys"
@@ -210,8 +224,17 @@ main() {
     make_root
     prepare_run
 
-    if [ "$only" != bench ]; then run test "scripts/test.sh"; fi
-    if [ "$only" != test ]; then run bench "scripts/bench.sh --quick --out /tmp/fresh-bench"; fi
+    case $only in
+    "" | test) run test "scripts/test.sh" ;;
+    esac
+    case $only in
+    "" | bench) run bench "scripts/bench.sh --quick --out /tmp/fresh-bench" ;;
+    esac
+    # Only the network lab's tests, on the fresh root (scripts/test.sh runs
+    # them as part of every test, this is for working on the lab).
+    if [ "$only" = netlab ]; then
+        run netlab "bash scripts/setup.sh && cmake -S . -B build -DFLAGBENCH_WERROR=ON >/dev/null && cmake --build build -j $(nproc) >/dev/null && ctest --test-dir build -L netlab --output-on-failure"
+    fi
 
     printf '\n==== fresh-check on a minimal Debian 12 (HEAD %s) ====\n' "${head:0:7}"
     printf '%s\n' "${results[@]}"
