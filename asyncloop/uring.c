@@ -195,8 +195,9 @@ static void unlink_part(struct uring *u, struct uring_save *s)
 
 /* After a failure that left the temporary file open (its CLOSE cancelled):
  * closes it through the ring too, then unlinks it and ends the save with err.
- * Every descriptor of a save is opened and closed by the kernel: the loop
- * never holds a number that another thread's open could reuse. */
+ * Every descriptor of a save is closed by the kernel (a spare's is opened on
+ * the loop, a new file's by the kernel): the loop never closes a number it
+ * handed to the ring, which another thread's open could have reused. */
 static void discard(struct uring *u, struct uring_save *s, int err)
 {
     struct io_uring_sqe *e = sqe_get(u, 1);
