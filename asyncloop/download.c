@@ -776,7 +776,7 @@ int asyncloop_download_many(const struct flags_job *job, flags_done_fn done, voi
     }
     if (job->save_uring) {
         struct uring_shared ush;
-        if ((rc = uring_shared_init(&ush, n)) != 0) {
+        if ((rc = uring_shared_init(&ush, n, job)) != 0) {
             char msg[160];
             snprintf(msg, sizeof(msg), "cannot create an eventfd: %s", strerror(-rc));
             flags_fail_all(job, 0, FLAGS_ERROR, msg, done, arg);

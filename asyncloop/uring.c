@@ -1,10 +1,11 @@
 /* uring.c -- the loop's saves through io_uring; see uring.h. */
-#define _GNU_SOURCE /* AT_EMPTY_PATH */
+#define _GNU_SOURCE /* AT_EMPTY_PATH, RENAME_EXCHANGE, F_SETLEASE, F_SETSIG */
 #include "uring.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,15 +14,24 @@
 #include <unistd.h>
 
 #include "cancel.h"
+#include "save.h"
 #include "xfer.h"
+
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+/* The signal a lease break would send (save.c's choice: ignored by default,
+ * not caught by cancel.c). */
+#define LEASE_SIGNAL SIGURG
 
 /* A completion's user_data: the save's address with the operation in the low
  * bits (a struct uring_save is at least 8-aligned). */
-enum uring_op { OP_OPEN = 1, OP_OWN, OP_WRITE, OP_CLOSE, OP_RENAME, OP_STATX, OP_DISCARD };
+enum uring_op { OP_OPEN = 0, OP_OWN, OP_WRITE, OP_CLOSE, OP_RENAME, OP_STATX, OP_OLD, OP_DISCARD };
 #define OP_MASK 7u
 
-/* The operations of a commit, submitted together. */
-#define CHAIN 5
+/* The operations of a commit, submitted together: at most six in a row. */
+#define CHAIN 6
 
 /* How many taken temporary file names a save skips (EEXIST), as xfer.c does. */
 #define URING_NAME_TRIES 1000u
@@ -70,14 +80,26 @@ int uring_probe(char *msg, size_t cap)
     return rc;
 }
 
-int uring_shared_init(struct uring_shared *sh, unsigned nloops)
+int uring_shared_init(struct uring_shared *sh, unsigned nloops, const struct flags_job *job)
 {
     memset(sh, 0, sizeof(*sh));
     for (unsigned c = 0; c < URING_CODES; c++)
         atomic_init(&sh->busy[c], false);
     atomic_init(&sh->deferred, 0);
-    if (!(sh->efds = malloc(nloops * sizeof(*sh->efds))))
+    atomic_init(&sh->no_exchange, false);
+    atomic_init(&sh->no_lease, false);
+    sh->dirfd = job->outdir_fd;
+    if (job->saver) { /* the mode and owner of the files we create */
+        sh->mode = job->saver->mode;
+        sh->uid = job->saver->uid;
+        sh->recycle = true;
+    }
+    if (!(sh->spares = calloc(URING_CODES, sizeof(*sh->spares))))
         return -ENOMEM;
+    if (!(sh->efds = malloc(nloops * sizeof(*sh->efds)))) {
+        uring_shared_free(sh);
+        return -ENOMEM;
+    }
     for (unsigned k = 0; k < nloops; k++) {
         if ((sh->efds[k] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
             int rc = -errno;
@@ -92,6 +114,11 @@ int uring_shared_init(struct uring_shared *sh, unsigned nloops)
 
 void uring_shared_free(struct uring_shared *sh)
 {
+    for (unsigned c = 0; sh->spares && c < URING_CODES; c++)
+        if (sh->spares[c].exists)
+            (void)unlinkat(sh->dirfd, sh->spares[c].name, 0);
+    free(sh->spares);
+    sh->spares = NULL;
     for (unsigned k = 0; k < sh->nloops; k++)
         close(sh->efds[k]);
     free(sh->efds);
@@ -168,8 +195,9 @@ static void unlink_part(struct uring *u, struct uring_save *s)
 
 /* After a failure that left the temporary file open (its CLOSE cancelled):
  * closes it through the ring too, then unlinks it and ends the save with err.
- * Every descriptor of a save is opened and closed by the kernel: the loop
- * never holds a number that another thread's open could reuse. */
+ * Every descriptor of a save is closed by the kernel (a spare's is opened on
+ * the loop, a new file's by the kernel): the loop never closes a number it
+ * handed to the ring, which another thread's open could have reused. */
 static void discard(struct uring *u, struct uring_save *s, int err)
 {
     struct io_uring_sqe *e = sqe_get(u, 1);
@@ -188,6 +216,57 @@ static void discard(struct uring *u, struct uring_save *s, int err)
     arm_flush(u);
 }
 
+/* True when renameat2's errno says the kernel or file system lacks
+ * RENAME_EXCHANGE, as opposed to this one call failing (save.c's test). */
+static bool exchange_unsupported(int err)
+{
+    return err == EINVAL || err == ENOSYS || err == EOPNOTSUPP;
+}
+
+/* The same for F_SETLEASE (EAGAIN is this file being open elsewhere). */
+static bool lease_unsupported(int err)
+{
+    return err == EINVAL || err == ENOSYS || err == EOPNOTSUPP || err == EACCES;
+}
+
+/* Opens the code's spare for rewriting, on the loop thread, if nothing else
+ * can see it: save.h's rules (a regular file with one link, our owner and
+ * mode, and a write lease granted: no other descriptor or mapping). Longer
+ * than the body, it is cut to the body's length first. Returns the descriptor
+ * (blocking, for the ring's write), or -1 when it must not be rewritten. None
+ * of these calls waits: the lease is refused at once if the file is open. */
+static int open_spare(struct uring *u, const char *name, size_t len)
+{
+    struct uring_shared *sh = u->sh;
+    struct stat st;
+    int fd = openat(sh->dirfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != sh->uid ||
+        (st.st_mode & 07777) != sh->mode)
+        goto refuse;
+    /* Since the exchange the old file is reachable only by this name. */
+    if (fcntl(fd, F_SETSIG, LEASE_SIGNAL) != 0)
+        goto refuse;
+    if (fcntl(fd, F_SETLEASE, F_WRLCK) != 0) {
+        if (lease_unsupported(errno))
+            atomic_store(&sh->no_lease, true);
+        goto refuse;
+    }
+    if (fcntl(fd, F_SETLEASE, F_UNLCK) != 0 || fcntl(fd, F_SETFL, 0) != 0)
+        goto refuse;
+    /* Cut only when longer, never to 0 (ext4's auto_da_alloc would start
+     * writeback): flags of one code are mostly the same size. */
+    if ((size_t)st.st_size > len && ftruncate(fd, (off_t)len) != 0)
+        goto refuse;
+    return fd;
+
+refuse:
+    close(fd);
+    return -1;
+}
+
 /* Step 2: which inode the descriptor is, the rest of the body from s->off,
  * close, rename, and which inode CC.gif is now. */
 static void commit(struct uring *u, struct uring_save *s)
@@ -200,7 +279,10 @@ static void commit(struct uring *u, struct uring_save *s)
         discard(u, s, -EAGAIN);
         return;
     }
-    s->res_own = s->res_write = s->res_close = s->res_rename = s->res_statx = -ECANCELED;
+    s->res_own = s->res_write = s->res_close = s->res_rename = s->res_statx = s->res_old =
+        -ECANCELED;
+    s->exchange = !atomic_load(&u->sh->no_exchange);
+    s->plain = false;
     io_uring_prep_statx(e, s->fd, "", AT_EMPTY_PATH, STATX_INO, &s->own);
     io_uring_sqe_set_data64(e, tag(s, OP_OWN));
     e->flags |= IOSQE_IO_LINK;
@@ -214,14 +296,69 @@ static void commit(struct uring *u, struct uring_save *s)
     io_uring_sqe_set_data64(e, tag(s, OP_CLOSE));
     e->flags |= IOSQE_IO_LINK;
     e = io_uring_get_sqe(&u->ring);
-    io_uring_prep_renameat(e, dirfd, x->part_name, dirfd, s->name, 0);
+    io_uring_prep_renameat(e, dirfd, x->part_name, dirfd, s->name,
+                           s->exchange ? RENAME_EXCHANGE : 0);
     io_uring_sqe_set_data64(e, tag(s, OP_RENAME));
     e->flags |= IOSQE_IO_LINK;
     e = io_uring_get_sqe(&u->ring);
     io_uring_prep_statx(e, dirfd, s->name, AT_SYMLINK_NOFOLLOW, STATX_INO, &s->stx);
     io_uring_sqe_set_data64(e, tag(s, OP_STATX));
-    s->pending = CHAIN;
+    s->pending = CHAIN - 1;
+    if (s->exchange) { /* what the exchange put at the temporary name */
+        e->flags |= IOSQE_IO_LINK;
+        e = io_uring_get_sqe(&u->ring);
+        io_uring_prep_statx(e, dirfd, x->part_name, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &s->old);
+        io_uring_sqe_set_data64(e, tag(s, OP_OLD));
+        s->pending = CHAIN;
+    }
     arm_flush(u);
+}
+
+/* An exchange found no CC.gif (or no RENAME_EXCHANGE): the written, closed
+ * temporary file is renamed in the plain way, and CC.gif checked. */
+static void commit_plain(struct uring *u, struct uring_save *s)
+{
+    int dirfd = u->job->outdir_fd;
+    struct io_uring_sqe *e = sqe_get(u, 2);
+
+    if (!e) {
+        unlink_part(u, s);
+        finish(u, s, -EAGAIN);
+        return;
+    }
+    s->res_rename = s->res_statx = -ECANCELED;
+    s->plain = true;
+    io_uring_prep_renameat(e, dirfd, s->x->part_name, dirfd, s->name, 0);
+    io_uring_sqe_set_data64(e, tag(s, OP_RENAME));
+    e->flags |= IOSQE_IO_LINK;
+    e = io_uring_get_sqe(&u->ring);
+    io_uring_prep_statx(e, dirfd, s->name, AT_SYMLINK_NOFOLLOW, STATX_INO, &s->stx);
+    io_uring_sqe_set_data64(e, tag(s, OP_STATX));
+    s->pending = 2;
+    arm_flush(u);
+}
+
+/* After an exchange that put our file at CC.gif: the file it replaced is at
+ * the temporary name. A directory goes back where it was and the save fails
+ * as rename(2) over it would; anything else becomes the code's spare, which
+ * its next save rewrites only if open_spare allows. Returns 0 or the error. */
+static int keep_old(struct uring *u, struct uring_save *s)
+{
+    int dirfd = u->job->outdir_fd;
+
+    if (s->res_old < 0)
+        return 0; /* gone already: someone else's doing, nothing to keep */
+    if (S_ISDIR(s->old.stx_mode)) {
+        /* Rare, so on the loop thread: our file goes back to the
+         * temporary name, which the caller then unlinks. */
+        if (renameat2(dirfd, s->x->part_name, dirfd, s->name, RENAME_EXCHANGE) != 0)
+            return -errno;
+        return -EISDIR;
+    }
+    struct uring_spare *sp = &u->sh->spares[s->code];
+    snprintf(sp->name, sizeof(sp->name), "%s", s->x->part_name);
+    sp->exists = true;
+    return 0;
 }
 
 /* Step 1 is done: the temporary file exists (fd >= 0) or could not be made. */
@@ -282,6 +419,13 @@ static void committed(struct uring *u, struct uring_save *s)
     if (s->res_close < 0 && err == 0)
         err = s->res_close; /* the descriptor is gone either way */
     s->fd = -1;
+    if (err == 0 && s->res_rename < 0 && s->exchange && !s->plain &&
+        (s->res_rename == -ENOENT || exchange_unsupported(-s->res_rename))) {
+        if (s->res_rename != -ENOENT) /* ENOENT: no CC.gif yet */
+            atomic_store(&u->sh->no_exchange, true);
+        commit_plain(u, s);
+        return;
+    }
     if (s->res_rename < 0) {
         if (err == 0)
             err = s->res_rename;
@@ -290,8 +434,17 @@ static void committed(struct uring *u, struct uring_save *s)
         err = s->res_statx;
     } else if (!same_inode(&s->stx, &s->own)) {
         /* What was renamed, or what is at CC.gif now, is not the file this
-         * save wrote: someone else changes the folder. Not reported OK. */
-        err = -ESTALE;
+         * save wrote: its temporary name was taken over. Not reported OK,
+         * in xfer.c's words for it (-EXDEV). An exchange is undone (rare, so
+         * on the loop thread): CC.gif gets back the file it had, and what
+         * took the temporary name gets its name back; neither is ours to
+         * keep as a spare or to delete. */
+        err = -EXDEV;
+        if (s->exchange && !s->plain)
+            (void)renameat2(u->job->outdir_fd, s->x->part_name, u->job->outdir_fd, s->name,
+                            RENAME_EXCHANGE);
+    } else if (s->exchange && !s->plain && (err = keep_old(u, s)) != 0) {
+        unlink_part(u, s);
     }
     finish(u, s, err);
 }
@@ -325,6 +478,9 @@ static void complete(struct uring *u, uint64_t data, int res)
         break;
     case OP_STATX:
         s->res_statx = res;
+        break;
+    case OP_OLD:
+        s->res_old = res;
         break;
     }
     if (--s->pending == 0)
@@ -386,6 +542,21 @@ static void start(struct uring *u, struct uring_save *s)
         return;
     }
     s->name_try = 0;
+    struct uring_shared *sh = u->sh;
+    struct uring_spare *sp = &sh->spares[s->code];
+    if (sp->exists) {
+        int fd = -1;
+        sp->exists = false;
+        if (sh->recycle && !atomic_load(&sh->no_lease) && !atomic_load(&sh->no_exchange))
+            fd = open_spare(u, sp->name, s->x->buf_len);
+        if (fd >= 0) {
+            snprintf(s->x->part_name, sizeof(s->x->part_name), "%s", sp->name);
+            s->fd = fd;
+            commit(u, s);
+            return;
+        }
+        (void)unlinkat(sh->dirfd, sp->name, 0); /* whoever holds it keeps it */
+    }
     submit_open(u, s);
 }
 

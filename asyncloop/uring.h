@@ -11,26 +11,39 @@
  *
  * One save of a body held in memory (every flag) is two steps:
  *
- *   1. openat(DIR, ".CC.gif.PID.N.part", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW);
+ *   1. a file to write: the code's spare, the file its last save replaced,
+ *      when it may be rewritten (below); else a new one,
+ *      openat(DIR, ".CC.gif.PID.N.part", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW)
+ *      through the ring;
  *   2. statx(fd, AT_EMPTY_PATH) -> write -> close ->
- *      renameat(".CC.gif.PID.N.part", "CC.gif") -> statx("CC.gif"), linked,
- *      so each runs only if the one before succeeded. After a failure that
- *      cancelled the close, a close alone follows.
+ *      renameat(".CC.gif.PID.N.part", "CC.gif", RENAME_EXCHANGE) ->
+ *      statx("CC.gif") -> statx(".CC.gif.PID.N.part"), linked, so each runs
+ *      only if the one before succeeded. After a failure that cancelled the
+ *      close, a close alone follows; where CC.gif does not exist yet (or the
+ *      file system has no RENAME_EXCHANGE), a plain renameat and its statx.
  *
- * Every descriptor of a save is opened, used and closed by the kernel.
+ * The exchange leaves the replaced CC.gif at the temporary name: it becomes
+ * the code's spare, rewritten by the code's next save instead of a new file
+ * (on ext4 a new inode per save, and the old one's eviction with its blocks,
+ * cost 3 times the rest of the save: docs/asyncloop.md). A spare is rewritten
+ * under save.h's rules: opened on the loop thread (the write lease has no
+ * io_uring operation; F_SETLEASE never waits), rewritten only if it is a
+ * regular file with one link, our owner and mode, and no other descriptor or
+ * mapping (a write lease is granted); else its name is unlinked and a new
+ * file made. From offset 0, cut to the new length only if it was longer.
  *
- * The body is written only through the descriptor the save created, and the
+ * The body is written only through the descriptor the save opened, and the
  * save is OK only when statx finds exactly that inode at CC.gif: a temporary
- * name swapped for something else between the steps is an error, never a
+ * name swapped for something else between the steps is an error in xfer.c's
+ * words ("its temporary file was replaced during the transfer"), never a
  * file reported as saved. A complete file or the old one, never a partial:
- * rename(2) replaces CC.gif in one step, and a failed save unlinks its
- * temporary file. Saves of one code never overlap, across every loop of the
- * run, so the statx check cannot be confused by a save of our own.
- *
- * The replaced file is not recycled (save.h's write lease has no io_uring
- * operation; docs/asyncloop.md says what that costs). A body too large for
- * the buffer was streamed to its temporary file during the transfer and is
- * committed by flags_xfer_save on the loop.
+ * the rename replaces CC.gif in one step, a directory at CC.gif is exchanged
+ * back (the save fails as rename(2) would, EISDIR), and a failed save unlinks
+ * its temporary file. Saves of one code never overlap, across every loop of
+ * the run, so neither the statx checks nor a code's spare can be confused by
+ * a save of our own. A body too large for the buffer was streamed to its
+ * temporary file during the transfer and is committed by flags_xfer_save on
+ * the loop.
  *
  * Creations in flight are counted with cancel.h's flags_tmp_async_begin, so a
  * second signal removes the temporary files of operations still in the ring.
@@ -57,11 +70,26 @@ struct flags_xfer;
 /* Two-letter codes A-Z x A-Z, plus one bucket for anything else. */
 #define URING_CODES (26 * 26 + 1)
 
-/* What the loops of one run share: which codes have a save in a ring, and
- * the eventfds that wake each loop. Owned by the caller of the loops. */
+/* A code's spare: the file its last save replaced, at a temporary name. */
+struct uring_spare {
+    bool exists;
+    char name[64]; /* ".CC.gif.PID.N.part" */
+};
+
+/* What the loops of one run share: which codes have a save in a ring, their
+ * spares, and the eventfds that wake each loop. Owned by the caller of the
+ * loops. */
 struct uring_shared {
     atomic_bool busy[URING_CODES]; /* a save of this code is in some ring */
     atomic_uint deferred;          /* saves waiting for a busy code, all loops */
+    atomic_bool no_exchange;       /* RENAME_EXCHANGE unsupported: plain renames */
+    atomic_bool no_lease;          /* leases unsupported: nothing is rewritten */
+    struct uring_spare *spares;    /* owned: URING_CODES, each touched only by
+                                      the holder of its busy flag */
+    int dirfd;                     /* the output folder: not owned */
+    mode_t mode;                   /* a file we create: 0644 & ~umask */
+    uid_t uid;                     /* ... and its owner */
+    bool recycle;                  /* the job has a saver: its mode and uid */
     int *efds;                     /* owned: nloops eventfds, one per loop */
     unsigned nloops;
 };
@@ -78,10 +106,13 @@ struct uring_save {
     unsigned name_try;        /* taken temporary names skipped (EEXIST) */
     bool creating;            /* its openat is in the ring */
     bool waiting;             /* counted in uring_shared.deferred */
-    int res_own, res_write, res_close, res_rename, res_statx;
+    bool exchange;            /* its rename is (or was) RENAME_EXCHANGE */
+    bool plain;               /* its rename is the plain one after an exchange */
+    int res_own, res_write, res_close, res_rename, res_statx, res_old;
     int err;          /* the error a discard ends with */
     struct statx own; /* the temporary file, through its descriptor */
     struct statx stx; /* CC.gif after the rename */
+    struct statx old; /* the temporary name after an exchange: the old CC.gif */
     char name[16];    /* "CC.gif" */
 };
 
@@ -116,11 +147,13 @@ struct uring {
  * seccomp filter, an old kernel), which the caller reports as a usage error. */
 int uring_probe(char *msg, size_t cap);
 
-/* Prepares sh for nloops loops: one eventfd each. Returns 0, -ENOMEM, or
- * the eventfd's error. On error sh holds nothing that needs freeing. */
-int uring_shared_init(struct uring_shared *sh, unsigned nloops);
+/* Prepares sh for nloops loops saving into job's folder: one eventfd each,
+ * no spare yet. Returns 0, -ENOMEM, or the eventfd's error. On error sh holds
+ * nothing that needs freeing. */
+int uring_shared_init(struct uring_shared *sh, unsigned nloops, const struct flags_job *job);
 
-/* Closes sh's eventfds. No loop may use it any more. Safe twice. */
+/* Unlinks the idle spare files and closes sh's eventfds. No loop may use it
+ * any more. Safe twice. */
 void uring_shared_free(struct uring_shared *sh);
 
 /* Makes loop k's ring (entries submissions deep) on base, with its eventfd

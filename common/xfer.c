@@ -818,21 +818,26 @@ bool flags_xfer_classify(struct flags_xfer *x, const struct flags_job *job, CURL
     return false;
 }
 
+/* A failed save's words, the same for every way of saving. */
+static void save_failed(struct flags_result *res, const char *cc, int err)
+{
+    res->status = FLAGS_ERROR;
+    if (err == -EXDEV) /* the word for "the temporary file's name was taken
+                        * over": rename(2) within one directory never says
+                        * EXDEV. */
+        snprintf(res->msg, sizeof(res->msg),
+                 "cannot save %s.gif: its temporary file was replaced during the transfer", cc);
+    else
+        snprintf(res->msg, sizeof(res->msg), "cannot save %s.gif: %s", cc, strerror(-err));
+}
+
 void flags_xfer_save(struct flags_xfer *x, const struct flags_job *job, struct flags_result *res)
 {
     const char *cc = job->codes[x->index % job->ncodes];
     int err = part_commit(x, cc);
 
-    if (err == -EXDEV) {
-        /* part_commit's word for "the temporary file's name was taken over":
-         * rename(2) within one directory never says EXDEV. */
-        res->status = FLAGS_ERROR;
-        snprintf(res->msg, sizeof(res->msg),
-                 "cannot save %s.gif: its temporary file was replaced during the transfer", cc);
-    } else if (err != 0) {
-        res->status = FLAGS_ERROR;
-        snprintf(res->msg, sizeof(res->msg), "cannot save %s.gif: %s", cc, strerror(-err));
-    }
+    if (err != 0)
+        save_failed(res, cc, err);
     part_remove(x); /* a no-op after a commit */
     body_buf_release(x);
 }
@@ -840,12 +845,8 @@ void flags_xfer_save(struct flags_xfer *x, const struct flags_job *job, struct f
 void flags_xfer_saved(struct flags_xfer *x, const struct flags_job *job, int err,
                       struct flags_result *res)
 {
-    const char *cc = job->codes[x->index % job->ncodes];
-
-    if (err != 0) {
-        res->status = FLAGS_ERROR;
-        snprintf(res->msg, sizeof(res->msg), "cannot save %s.gif: %s", cc, strerror(-err));
-    }
+    if (err != 0)
+        save_failed(res, job->codes[x->index % job->ncodes], err);
     body_buf_release(x);
 }
 

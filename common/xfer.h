@@ -146,7 +146,8 @@ void flags_xfer_save(struct flags_xfer *x, const struct flags_job *job, struct f
 /* The end of a save made elsewhere from x's buffer (flags_asyncloop
  * --save-uring writes it through io_uring): err is 0 or the save's negative
  * errno-style code, which turns *res into an error in flags_xfer_save's
- * words. Frees the body buffer, as flags_xfer_save does. */
+ * words (-EXDEV: the temporary file was replaced). Frees the body buffer, as
+ * flags_xfer_save does. */
 void flags_xfer_saved(struct flags_xfer *x, const struct flags_job *job, int err,
                       struct flags_result *res);
 

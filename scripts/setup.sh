@@ -41,6 +41,7 @@ packages=(
   shellcheck pyflakes3 clang-format     # tests/lint (label lint): bash, Python and C lint
   python3-httpx python3-h2              # the Python HTTP/2 line; tests/faults/h2_fault_server.py
   liburing-dev                          # flags_asyncloop --save-uring: the saves through io_uring
+  strace                                # tests/asyncloop/uring.sh "swapped": holds the loop mid-save (inject delay)
 )
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 libcurl8_dir=""

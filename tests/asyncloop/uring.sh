@@ -8,6 +8,10 @@
 #   directory  a directory where CC.gif goes: every save an error in the
 #              same words, the directory untouched, nothing reported OK
 #   many       26 codes x 20, --loops 3 --multis 2: every file complete
+#   recycle    the file a save replaced is rewritten by the next save of its
+#              code, unless a hard link or an open descriptor holds it
+#   swapped    a spare's name taken over mid-save: xfer.c's words, BR.gif
+#              and the file that took the name left as they were
 #   burst      SIGINT once, then twice, during a burst of saves: exit 130,
 #              each request accounted once, no temporary file left
 #
@@ -77,6 +81,82 @@ for cc in "${CODES[@]}"; do
 done
 fb_eq "many: every file complete and right" "$bad" 0
 fb_eq "many: no temporary file left" "$(parts "$out")" 0
+
+# --- recycle ---------------------------------------------------------------
+# BR.gif exists; --repeat 2: the first save's exchange leaves the old file at
+# its temporary name, and the second save rewrites it (save.h's rules), so
+# BR.gif ends as the same file with the new content: the same inode number and
+# birth time (a number alone could be a freed inode's, reused). A hard link to the old
+# file, or a descriptor open on it, forbids the rewrite: the old content stays.
+BR_FLAG=$DATA/flags/br/br.gif
+recycle() { # NAME HOW: HOW is 'none', 'link' or 'open'
+  local name="recycle, $1" how=$2 out=$FB_TMP/recycle-$2 ino rc
+  mkdir -p "$out"
+  printf 'old BR\n' >"$out/BR.gif"
+  ino=$(stat -c '%i %w' "$out/BR.gif")
+  case $how in
+    link) ln "$out/BR.gif" "$FB_TMP/old-br.link" ;;
+    open) exec 7<"$out/BR.gif" ;;
+  esac
+  timeout -k 5 "$RUN_LIMIT" "$CLIENT" --save-uring -m 1 --repeat 2 --quiet --output "$out" \
+    -s "$FB_BASE" BR >/dev/null 2>&1
+  rc=$?
+  fb_eq "$name: exit 0" "$rc" 0
+  fb_ok "$name: BR.gif is complete and right" cmp -s "$out/BR.gif" "$BR_FLAG"
+  fb_eq "$name: no temporary file left" "$(parts "$out")" 0
+  case $how in
+    none)
+      fb_ok "$name: the file system records birth times" test "${ino##* }" != "-"
+      fb_eq "$name: the replaced file was rewritten, not a new one made" \
+        "$(stat -c '%i %w' "$out/BR.gif")" "$ino" ;;
+    link) fb_eq "$name: the hard link keeps the old content" \
+      "$(cat "$FB_TMP/old-br.link")" "old BR" ;;
+    open)
+      fb_eq "$name: the open descriptor reads the old content" "$(cat <&7)" "old BR"
+      exec 7<&- ;;
+  esac
+}
+recycle "a file nobody else holds" none
+recycle "a hard link to the old file" link
+recycle "the old file open elsewhere" open
+
+# --- swapped ---------------------------------------------------------------
+# The spare's name is taken over between the loop's open of it and the ring's
+# exchange (strace holds the loop in the fcntl after the lease check): the
+# save is an error in xfer.c's words, BR.gif keeps what it had, and what took
+# the name keeps it. Under ASan, LeakSanitizer cannot run under ptrace.
+if command -v strace >/dev/null 2>&1; then
+  out=$FB_TMP/swapped
+  mkdir -p "$out"
+  printf 'old BR\n' >"$out/BR.gif"
+  log=$FB_TMP/swapped.strace
+  : >"$log"
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+    timeout -k 5 "$RUN_LIMIT" strace -f -qq -o "$log" -e trace=fcntl \
+    -e inject=fcntl:delay_enter=300000 "$CLIENT" --save-uring -v -m 1 --repeat 2 --timeout 30 \
+    --output "$out" -s "$FB_BASE" BR >"$FB_TMP/swapped.out" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 500); do
+    grep -q 'F_SETLEASE, F_UNLCK' "$log" && break
+    sleep 0.01
+  done
+  spare=$(find "$out" -maxdepth 1 -name '.BR.gif.*.part' | head -n 1)
+  if [ -n "$spare" ]; then
+    printf 'planted\n' >"$FB_TMP/planted"
+    mv "$FB_TMP/planted" "$spare"
+  fi
+  wait "$pid"
+  rc=$?
+  fb_ok "swapped: the spare was open when its name was taken" test -n "$spare"
+  fb_eq "swapped: exit 1" "$rc" 1
+  fb_eq "swapped: the request is an error, in xfer.c's words" \
+    "$(grep -c -x -F "BR error: cannot save BR.gif: its temporary file was replaced during the transfer" \
+      "$FB_TMP/swapped.out")" 1
+  fb_ok "swapped: BR.gif is the first save's, complete" cmp -s "$out/BR.gif" "$BR_FLAG"
+  fb_eq "swapped: what took the name keeps it" "$(cat "$spare" 2>/dev/null)" "planted"
+else
+  fb_fail "swapped: needs strace (the Debian package strace; scripts/setup.sh installs it)"
+fi
 
 # --- burst -----------------------------------------------------------------
 # 26 codes x 400 at -m 50: saves are in the ring all the time.
