@@ -55,7 +55,7 @@ def cmd_more_runs(rawdir, m):
             continue
         raw = load_new_point(rawdir, p["line"], p["m"])
         for b in raw["batches"]:
-            if b["batch"] > 1 and b["hyperfine"]:
+            if b["extra"] and b["hyperfine"]:
                 spent += sum(b["hyperfine"].get("times") or [])
         if p["m"] == m and p["line"] in C_LINES:
             pts[p["line"]] = reduce_point(s, raw)

@@ -126,6 +126,17 @@ def scenario_section(out, name):
     return "\n".join(lines), summary
 
 
+def schedule_text(word):
+    """meta.txt's "schedule" ("interleaved B" or "consecutive") in words."""
+    w = word.split()
+    if w[:1] == ["interleaved"] and len(w) == 2:
+        return ("interleaved: the lines' runs alternate in batches of %s, the order rotated each round"
+                % w[1])
+    if w == ["consecutive"]:
+        return "consecutive: all runs of one line, then all of the next (--consecutive)"
+    return word
+
+
 def cmd_report(out):
     names = scenario_names(out)
     meta = read_meta(out)
@@ -141,9 +152,9 @@ def cmd_report(out):
                        ("libcurl_dir", "libcurl loaded from"),
                        ("libevent", "libevent"), ("curl", "curl (reference)"), ("hyperfine", "hyperfine"),
                        ("python", "python3"), ("save_fs", "downloads saved on"), ("build_type", "build"),
-                       ("server_url", "server")]:
+                       ("server_url", "server"), ("schedule", "runs at one m")]:
         if meta.get(key) not in (None, ""):
-            head.append("| %s | %s |" % (label, meta[key]))
+            head.append("| %s | %s |" % (label, schedule_text(meta[key]) if key == "schedule" else meta[key]))
     if meta.get("sanitize"):
         head.append("| sanitizer | %s (timings not representative) |" % meta["sanitize"])
     head += ["",
