@@ -59,7 +59,8 @@ def claim_text(v):
             v["claim"], v["faster_median"], v["ratio"], v["ci"][0], v["ci"][1])
     if v["ratio"] is None:
         return "no significant difference (%s)" % v["why"]
-    return "no significant difference (%s's median lower by %.2f×, 95%% CI %.2f–%.2f; %s; %d+%d runs)" % (
+    return "no significant difference (%s%s's median lower by %.2f×, 95%% CI %.2f–%.2f; %s; %d+%d runs)" % (
+        "could detect ≥ %.2f×; " % v["detectable"] if v.get("detectable") else "",
         v["faster_median"], v["ratio"], v["ci"][0], v["ci"][1], v["why"], v["n_a"], v["n_b"])
 
 
