@@ -15,7 +15,7 @@ from .scenarios import tls_resume
 from .stats import ALPHA, BOOT_RESAMPLES, MIN_RATIO, POWER, version_compare
 from .text import python_tables, save_fs_line, table, tls_table_note, verdict_sentences, vs_curl_lines
 from .validity import BOUND_TOLERANCE
-from .verdicts import best_designs, claim_text, pair_verdicts, second_core_sentence, vs_curl_text
+from .verdicts import best_designs, claim_text, undetected_sentence, pair_verdicts, second_core_sentence, vs_curl_text
 
 
 def scenario_section(out, name):
@@ -85,6 +85,9 @@ def scenario_section(out, name):
         for v in verdicts:
             lines.append("| %d | %s |" % (v["m"], claim_text(v)))
         lines.append("")
+        und = undetected_sentence(s, verdicts)
+        if und:
+            lines.append(und + "\n")
     curl_lines, curl_rs = vs_curl_lines(s, pts)
     lines += curl_lines
     if s.get("variants"):

@@ -23,6 +23,9 @@ BOOT_RESAMPLES = 10000
 POWER = 0.80  # the power at which a "no significant difference" states what it could detect
 
 
+ADAPT_TARGET = 1.05  # the detectable ratio the adaptive extra runs aim at
+
+
 BOOT_SEED = 20261125
 
 
