@@ -15,6 +15,7 @@
 # Usage: scripts/bench.sh [--quick] [--scenario NAME[,NAME]] [--concur LIST]
 #                         [--runs N] [--out DIR] [--build DIR] [--save-dir DIR]
 #                         [--server-url URL [--cacert FILE]] [--libcurl DIR]
+#                         [--consecutive]
 # A run writes into a staging folder inside OUT (OUT/.flagbench-partial.XXXXXX)
 # and replaces the earlier results only when it completes: all of them, or with
 # --scenario only those scenarios (the others are kept, in scenarios.txt and
@@ -37,6 +38,12 @@ only_scenarios=""
 scenario_set="" # --set NAME; empty: the set "default"
 concur_override=""
 runs_override=""
+# The schedule of the runs at one m: the lines' runs in batches of BATCH_RUNS,
+# alternating line by line (A B C A B C ..., the order rotated each round), so
+# that drift over a minute lands on every line alike. --consecutive: all runs
+# of one line, then all of the next (the schedule before issue 24).
+BATCH_RUNS=2
+consecutive=0
 out_dir="$ROOT/results"
 # The benchmark's own build: Release, no sanitizer, no tests, whatever
 # scripts/test.sh did to build/. --build DIR uses DIR as it is configured.
@@ -121,6 +128,8 @@ usage: scripts/bench.sh [options]
   --libcurl DIR      load the libcurl.so.4 in DIR (e.g. libcurl 8 from
                      `scripts/setup.sh --libcurl8`) in both clients and curl; the
                      report names it, and a point whose client loaded another is INVALID
+  --consecutive      at each m, all runs of one line and then all of the next,
+                     instead of the lines' runs interleaved in batches of 2
   -h, --help         this text
 EOF
 }
@@ -179,6 +188,7 @@ parse_args() {
     while [ $# -gt 0 ]; do
         case $1 in
         --quick) quick=1 ;;
+        --consecutive) consecutive=1 ;;
         --set | --scenario | --concur | --runs | --out | --build | --save-dir | --server-url | --libcurl | --cacert)
             [ $# -ge 2 ] || {
                 log "$1 needs a value"
@@ -603,6 +613,7 @@ write_meta() {
         echo "python=$PEER_PYTHON $("$PEER_PYTHON" --version 2>&1 | awk '{ print $2 }')"
         echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
         echo "quick=$quick"
+        echo "schedule=$([ "$consecutive" -eq 1 ] && echo consecutive || echo "interleaved $BATCH_RUNS")"
         echo "build_type=${build_type:-unknown}"
         echo "sanitize=${sanitize:-}"
         echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -751,12 +762,16 @@ line_command() {
     esac
 }
 
-# run_batch RAW LINE M RUNS WARMUP K: hyperfine batch K of the point (LINE, M)
-# into RAW/LINE-mM/, with the server's counters reset before it and read after
-# it, so its peak belongs to this batch alone. Appends a "batch" line to
-# facts.txt; on batch 1's failure reruns a client once to keep its stderr.
+# run_batch RAW LINE M RUNS WARMUP K EXTRA: hyperfine batch K of the point
+# (LINE, M) into RAW/LINE-mM/, with the server's counters reset before it and
+# read after it, so its peak belongs to this batch alone. Appends a "batch"
+# line to facts.txt (EXTRA 1: an adaptive extra batch) and to
+# RAW/schedule.txt (every batch of the scenario, in order); on batch 1's failure
+# reruns a client once to keep its stderr. Returns 1 when the batch failed
+# (stopped at the point limit, or hyperfine failed without --ignore-failure):
+# the point is INVALID, and its later batches would only fail again.
 run_batch() {
-    local raw=$1 line=$2 m=$3 runs=$4 warmup=$5 k=$6
+    local raw=$1 line=$2 m=$3 runs=$4 warmup=$5 k=$6 extra=${7:-0}
     local pdir="$raw/$line-m$m" cmd rc=0 timed_out=0
     mkdir -p "$pdir"
     cmd=$(line_command "$line" "$pdir" "$m")
@@ -774,8 +789,11 @@ run_batch() {
     if [ "$rc" -eq 124 ]; then timed_out=1; fi
     "${IN_SERVER_NS[@]}" curl -s --max-time 5 "${CURL_TLS[@]}" -o "$pdir/stats-$k.json" "$stats_url" ||
         rm -f "$pdir/stats-$k.json"
-    printf 'batch %d rc %d timed_out %d runs %d warmup %d\n' "$k" "$rc" "$timed_out" "$runs" \
-        "$warmup" >>"$pdir/facts.txt"
+    printf 'batch %d rc %d timed_out %d runs %d warmup %d extra %d\n' "$k" "$rc" "$timed_out" "$runs" \
+        "$warmup" "$extra" >>"$pdir/facts.txt"
+    # the order the batches ran in, over the whole scenario (docs/bench.md)
+    printf 'm %d line %s batch %d runs %d warmup %d extra %d\n' "$m" "$line" "$k" "$runs" "$warmup" \
+        "$extra" >>"$raw/schedule.txt"
     # hyperfine hides the program's stderr: learn why a client failed (exit 2
     # with "file descriptors" is "not run here", not broken).
     if [ "$rc" -ne 0 ] && [ "$timed_out" -eq 0 ] && [ "${LINE_PROG[$line]:-}" != curl ] &&
@@ -785,24 +803,63 @@ run_batch() {
             >/dev/null 2>"$pdir/probe.err" || prc=$?
         printf 'probe_rc %d\n' "$prc" >>"$pdir/facts.txt"
     fi
+    [ "$timed_out" -eq 0 ] && { [ "$rc" -eq 0 ] || [ "$IGNORE_FAILURE" -eq 1 ]; }
 }
 
-# run_point RAW LINE M RUNS WARMUP: the first batch of a point, and its line.
-run_point() {
-    run_batch "$@" 1
-    log "[$scen] $(report point-line "$1" "$2" "$3")"
+# run_m RAW M: every point of POINTS at M. Interleaved (the default): round r
+# runs a batch of at most BATCH_RUNS runs of each line that has runs left, the
+# lines in the scenario's order rotated by r; a line's warm-up runs open its
+# first batch, as they opened its only batch before. --consecutive: each
+# line's runs in one batch, one line after the other. A line whose batch
+# failed runs no more batches. Sets next_batch[LINE] for adapt.
+declare -A next_batch=()
+run_m() {
+    local raw=$1 m=$2 p line pm runs warmup i j n r=0 b
+    local lines=() left=() warm=()
+    for p in "${POINTS[@]}"; do
+        read -r line pm runs warmup <<<"$p"
+        if [ "$pm" -eq "$m" ]; then
+            lines+=("$line")
+            left+=("$runs")
+            warm+=("$warmup")
+            next_batch[$line]=1
+        fi
+    done
+    n=${#lines[@]}
+    while :; do
+        local ran=0
+        for ((j = 0; j < n; j++)); do
+            i=$(((j + r) % n))
+            [ "${left[i]}" -gt 0 ] || continue
+            line=${lines[i]}
+            b=${left[i]}
+            if [ "$consecutive" -eq 0 ] && [ "$b" -gt "$BATCH_RUNS" ]; then b=$BATCH_RUNS; fi
+            ran=1
+            if run_batch "$raw" "$line" "$m" "$b" "${warm[i]}" "${next_batch[$line]}" 0; then
+                left[i]=$((left[i] - b))
+            else
+                left[i]=0
+            fi
+            warm[i]=0
+            next_batch[$line]=$((next_batch[$line] + 1))
+            if [ "${left[i]}" -eq 0 ]; then log "[$scen] $(report point-line "$raw" "$line" "$m")"; fi
+        done
+        [ "$ran" -eq 1 ] || break
+        r=$((r + 1))
+    done
 }
 
 # When the (threadpool, asyncloop) pair at m is undecided, report.py asks for
 # more runs of both (up to the scenario's max_runs and adaptive budget).
 adapt() {
-    local raw=$1 m=$2 k=2 more line order
+    local raw=$1 m=$2 k=0 more line order
     while more=$(report more-runs "$raw" "$m") && [ "$more" -gt 0 ]; do
         log "[$scen] m=$m undecided: $more more run(s) of threadpool and asyncloop"
         order=(threadpool asyncloop) # taking turns going first, batch by batch
-        if ((k % 2 == 0)); then order=(asyncloop threadpool); fi
+        if ((k % 2 == 1)); then order=(asyncloop threadpool); fi
         for line in "${order[@]}"; do
-            run_batch "$raw" "$line" "$m" "$more" 0 "$k"
+            run_batch "$raw" "$line" "$m" "$more" 0 "${next_batch[$line]}" 1 || true
+            next_batch[$line]=$((next_batch[$line] + 1))
             log "[$scen] $(report point-line "$raw" "$line" "$m")"
         done
         k=$((k + 1))
@@ -812,6 +869,7 @@ adapt() {
 run_scenario() {
     # a new folder in the staging folder: nothing of an earlier run to clear
     local name=$1 raw="$out_dir/$1/raw" m p line pm runs warmup ok=1
+    next_batch=()
     scen=$name
     mkdir -p "$raw"
     load_scenario "$name" "$raw"
@@ -858,19 +916,18 @@ run_scenario() {
         report curl-config "$raw/scenario.json" "$base_url" "$save_dir" >"$work_dir/curl.cfg"
         write_h2load_uris "$raw"
         for m in "${CONCUR[@]}"; do
-            for p in "${POINTS[@]}"; do
-                read -r line pm runs warmup <<<"$p"
-                if [ "$pm" -eq "$m" ]; then run_point "$raw" "$line" "$pm" "$runs" "$warmup"; fi
-            done
+            run_m "$raw" "$m"
             adapt "$raw" "$m"
         done
         # python lines at an m outside the C sweep
+        local extra_ms=()
         for p in "${POINTS[@]}"; do
             read -r line pm runs warmup <<<"$p"
-            if [[ " ${CONCUR[*]} " != *" $pm "* ]]; then
-                run_point "$raw" "$line" "$pm" "$runs" "$warmup"
+            if [[ " ${CONCUR[*]} " != *" $pm "* ]] && [[ " ${extra_ms[*]} " != *" $pm "* ]]; then
+                extra_ms+=("$pm")
             fi
         done
+        for m in "${extra_ms[@]}"; do run_m "$raw" "$m"; done
     fi
     stop_server
     net_down

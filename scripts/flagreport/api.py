@@ -9,7 +9,8 @@ from .lines import (
     CURL_MAX_PARALLEL, show, max_m)
 from .stats import (
     ALPHA, MIN_RATIO, BOOT_RESAMPLES, BOOT_SEED, PCTS, median, percentile, quartiles, mann_whitney,
-    bootstrap_ratio_ci, min_p, too_few, compare, untested, fmt_p, spread, version_compare)
+    bootstrap_ratio_ci, min_p, too_few, compare, untested, fmt_p, spread, version_compare, POWER,
+    detectable_ratio, ADAPT_TARGET)
 from .scenarios import (
     count_codes, dataset_codes, expected_split, scenario_codes, server_args, tls_resume, resolve,
     OUTPUT_DIRS, output_dir, shell_assignments, curl_config, settings_mismatch,
@@ -33,7 +34,7 @@ from .points import (
     gather, reduce_point, not_run_point, RESOLVED_KEYS, check_resolved, load_resolved, expectations,
     load_scenario_points, public_point)
 from .verdicts import (
-    VS_CURL_MIN_RUNS, pair_verdicts, mrange, crossover, claim_text, best_designs,
+    VS_CURL_MIN_RUNS, pair_verdicts, mrange, crossover, claim_text, best_designs, undetected_sentence,
     best_design_sentence, vs_curl, vs_curl_text, second_core_sentence)
 from .text import (
     f, pct, fmt_count, broken_text, status_text, table, tls_header, tls_cells, tls_table_note,
@@ -52,6 +53,7 @@ __all__ = [
     "LINE_ARGS", "LINE_PROG", "COLOR", "MARKER", "CURL_MAX_PARALLEL", "show", "max_m", "ALPHA",
     "MIN_RATIO", "BOOT_RESAMPLES", "BOOT_SEED", "PCTS", "median", "percentile", "quartiles",
     "mann_whitney", "bootstrap_ratio_ci", "min_p", "too_few", "compare", "untested", "fmt_p",
+    "POWER", "detectable_ratio", "ADAPT_TARGET", "undetected_sentence",
     "spread", "version_compare", "count_codes", "dataset_codes", "expected_split", "scenario_codes",
     "server_args", "tls_resume", "resolve", "OUTPUT_DIRS", "output_dir", "shell_assignments",
     "curl_config", "settings_mismatch", "tls_settings_mismatch", "fmt_range", "old_scenario",

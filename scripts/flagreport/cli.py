@@ -15,7 +15,7 @@ from .reportmd import cmd_report
 from .scenarios import (curl_config, h2load_uris, libcurl8_scenarios, resolve, scenario_set, scenario_sets,
                          scenario_codes, settings_mismatch,
                         shell_assignments)
-from .stats import MIN_RATIO, compare
+from .stats import ADAPT_TARGET, compare
 from .text import broken_text
 
 
@@ -43,8 +43,10 @@ def cmd_compare(out1, out2):
 
 def cmd_more_runs(rawdir, m):
     """How many more runs the (threadpool, asyncloop) pair at m needs: 0 when
-    decided (a claim, or a CI of the ratio that cannot reach MIN_RATIO), at
-    max_runs, or when the scenario's adaptive budget is spent."""
+    decided (a claim, or a detectable ratio already at or below
+    ADAPT_TARGET: a difference of that size would have been seen), at
+    max_runs, or when the scenario's adaptive budget (the extra batches'
+    time) would be overrun."""
     s = load_resolved(rawdir)
     if s["max_runs"] <= s["runs"]:
         return 0
@@ -55,7 +57,7 @@ def cmd_more_runs(rawdir, m):
             continue
         raw = load_new_point(rawdir, p["line"], p["m"])
         for b in raw["batches"]:
-            if b["batch"] > 1 and b["hyperfine"]:
+            if b["extra"] and b["hyperfine"]:
                 spent += sum(b["hyperfine"].get("times") or [])
         if p["m"] == m and p["line"] in C_LINES:
             pts[p["line"]] = reduce_point(s, raw)
@@ -72,8 +74,7 @@ def cmd_more_runs(rawdir, m):
     v = compare(a["times"], b["times"], "threadpool", "asyncloop", 2000)
     if v["winner"] or v["ratio"] is None:
         return 0
-    lo, hi = v["ci"]
-    if hi < MIN_RATIO:  # even the upper bound of the ratio is below a claim
+    if v["detectable"] is not None and v["detectable"] <= ADAPT_TARGET:
         return 0
     return step
 

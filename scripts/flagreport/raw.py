@@ -19,8 +19,10 @@ def _int_word(path, n, word):
 
 
 def read_facts(path):
-    """facts.txt of a point: "batch K rc R timed_out 0|1 runs N warmup W"
-    per batch, "probe_rc N", "command CMD". A missing file is no batches; a
+    """facts.txt of a point: "batch K rc R timed_out 0|1 runs N warmup W
+    extra 0|1" per batch (extra: an adaptive extra batch; a facts.txt
+    without the key is from before interleaving, when every batch after the
+    first was one), "probe_rc N", "command CMD". A missing file is no batches; a
     malformed line raises ReportError naming the file and the line. Keys
     this program does not know are left alone (a newer bench.sh may add
     some)."""
@@ -46,6 +48,10 @@ def read_facts(path):
             if b["timed_out"] not in ("0", "1"):
                 raise ReportError("%s line %d is malformed: timed_out must be 0 or 1" % (path, n))
             b["timed_out"] = b["timed_out"] == "1"
+            extra = kv.get("extra", "1" if b["batch"] > 1 else "0")
+            if extra not in ("0", "1"):
+                raise ReportError("%s line %d is malformed: extra must be 0 or 1" % (path, n))
+            b["extra"] = extra == "1"
             if b["batch"] < 1 or b["runs"] < 0 or b["warmup"] < 0 or not 0 <= b["rc"] <= 255:
                 raise ReportError("%s line %d is malformed: a batch number, runs, warmup or "
                                   "exit status out of range" % (path, n))
@@ -195,7 +201,7 @@ def load_old_points(old_raw, s):
         if not isinstance(hf, (dict, type(None))) or not isinstance(st, (dict, type(None))) or \
                 not isinstance(p.get("records") or [], list):
             raise ReportError("raw.json point %d: hyperfine, stats or records of the wrong type" % (i + 1))
-        batch = {"batch": 1, "rc": p.get("hyperfine_rc") if p.get("hyperfine_rc") is not None else 0,
+        batch = {"batch": 1, "extra": False, "rc": p.get("hyperfine_rc") if p.get("hyperfine_rc") is not None else 0,
                  "timed_out": bool(p.get("timed_out")), "runs": s["runs"], "warmup": s["warmup"],
                  "hyperfine": hf, "stats": st}
         pts.append({

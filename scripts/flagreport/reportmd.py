@@ -12,10 +12,10 @@ from .plots import write_plot_data
 from .points import load_scenario_points, public_point
 from .raw import read_meta, scenario_names
 from .scenarios import tls_resume
-from .stats import ALPHA, BOOT_RESAMPLES, MIN_RATIO, version_compare
+from .stats import ALPHA, BOOT_RESAMPLES, MIN_RATIO, POWER, version_compare
 from .text import python_tables, save_fs_line, table, tls_table_note, verdict_sentences, vs_curl_lines
 from .validity import BOUND_TOLERANCE
-from .verdicts import best_designs, claim_text, pair_verdicts, second_core_sentence, vs_curl_text
+from .verdicts import best_designs, claim_text, undetected_sentence, pair_verdicts, second_core_sentence, vs_curl_text
 
 
 def scenario_section(out, name):
@@ -85,6 +85,9 @@ def scenario_section(out, name):
         for v in verdicts:
             lines.append("| %d | %s |" % (v["m"], claim_text(v)))
         lines.append("")
+        und = undetected_sentence(s, verdicts)
+        if und:
+            lines.append(und + "\n")
     curl_lines, curl_rs = vs_curl_lines(s, pts)
     lines += curl_lines
     if s.get("variants"):
@@ -126,6 +129,17 @@ def scenario_section(out, name):
     return "\n".join(lines), summary
 
 
+def schedule_text(word):
+    """meta.txt's "schedule" ("interleaved B" or "consecutive") in words."""
+    w = word.split()
+    if w[:1] == ["interleaved"] and len(w) == 2:
+        return ("interleaved: the lines' runs alternate in batches of %s, the order rotated each round"
+                % w[1])
+    if w == ["consecutive"]:
+        return "consecutive: all runs of one line, then all of the next (--consecutive)"
+    return word
+
+
 def cmd_report(out):
     names = scenario_names(out)
     meta = read_meta(out)
@@ -141,9 +155,9 @@ def cmd_report(out):
                        ("libcurl_dir", "libcurl loaded from"),
                        ("libevent", "libevent"), ("curl", "curl (reference)"), ("hyperfine", "hyperfine"),
                        ("python", "python3"), ("save_fs", "downloads saved on"), ("build_type", "build"),
-                       ("server_url", "server")]:
+                       ("server_url", "server"), ("schedule", "runs at one m")]:
         if meta.get(key) not in (None, ""):
-            head.append("| %s | %s |" % (label, meta[key]))
+            head.append("| %s | %s |" % (label, schedule_text(meta[key]) if key == "schedule" else meta[key]))
     if meta.get("sanitize"):
         head.append("| sanitizer | %s (timings not representative) |" % meta["sanitize"])
     head += ["",
@@ -151,7 +165,9 @@ def cmd_report(out):
              "flagserver's counters reset before each batch of runs and read after it. A claim \"X faster\" "
              "needs a two-sided Mann–Whitney U test on the per-run elapsed times at p < %g **and** a ratio of "
              "medians ≥ %.2f; the ratio is given with a 95%% bootstrap confidence interval (%d resamples, fixed "
-             "seed). Anything else reads \"no significant difference\". A point is **INVALID** (never plotted) "
+             "seed). Anything else reads \"no significant difference\", with the smallest ratio it could "
+             "have detected (\"could detect ≥ 1.08×\": with %d%% power at p < %g, from the CI's half-width on "
+             "the log scale, never below %.2f; docs/bench.md). A point is **INVALID** (never plotted) "
              "when it breaks a validity rule, named in brackets beside the reason (docs/bench.md lists them): "
              "the server did not start, a run failed, ok + not found + errors ≠ requests, the server "
              "counted other requests than the runs made, peak_in_flight > m, the server's settings differ "
@@ -162,7 +178,8 @@ def cmd_report(out):
              "dataset's files hold, a request used another protocol than the scenario's or a run opened more "
              "connections than its line's bound (HTTP/2), or a number read is not finite or out of its range; **not run here** says "
              "why a point could not run on this machine.\n"
-             % (ALPHA, MIN_RATIO, BOOT_RESAMPLES, round(BOUND_TOLERANCE * 100))]
+             % (ALPHA, MIN_RATIO, BOOT_RESAMPLES, round(POWER * 100), ALPHA, MIN_RATIO,
+                round(BOUND_TOLERANCE * 100))]
     body, summaries, notrun = [], [], []
     for name in names:
         text, summary = scenario_section(out, name)

@@ -1,5 +1,6 @@
 """Statistics: medians and percentiles, the Mann-Whitney U test, the
-bootstrap CI of a ratio of medians, and the rule of a "faster" claim."""
+bootstrap CI of a ratio of medians, the rule of a "faster" claim and the
+smallest ratio a comparison could have detected."""
 
 import math
 import random
@@ -17,6 +18,12 @@ MIN_RATIO = 1.05  # and the smallest ratio of medians worth a claim
 
 
 BOOT_RESAMPLES = 10000
+
+
+POWER = 0.80  # the power at which a "no significant difference" states what it could detect
+
+
+ADAPT_TARGET = 1.05  # the detectable ratio the adaptive extra runs aim at
 
 
 BOOT_SEED = 20261125
@@ -106,6 +113,21 @@ def bootstrap_ratio_ci(num, den, resamples=BOOT_RESAMPLES, seed=BOOT_SEED):
     return percentile(ratios, 0.025), percentile(ratios, 0.975)
 
 
+def detectable_ratio(ci, alpha=ALPHA, power=POWER):
+    """The smallest ratio of medians a comparison would have detected with
+    probability POWER, from the 95% bootstrap CI [lo, hi] of its ratio: the
+    CI's half-width on the log scale, divided by z(0.975), estimates the
+    standard error of log(ratio); a true log ratio of (z(1 - alpha / 2) +
+    z(power)) standard errors is rejected at alpha with that probability (the
+    normal approximation of a test on the log ratio). Never below MIN_RATIO,
+    the smallest ratio a claim is made for. None without an interval."""
+    if not ci or ci[0] is None or ci[0] <= 0 or ci[1] < ci[0]:
+        return None
+    z = statistics.NormalDist().inv_cdf
+    se = (math.log(ci[1]) - math.log(ci[0])) / (2 * z(0.975))
+    return max(MIN_RATIO, math.exp((z(1 - alpha / 2) + z(power)) * se))
+
+
 def min_p(n1, n2):
     """The smallest two-sided p the Mann-Whitney U test can give for n1 and
     n2 runs (every run of one line faster than every run of the other):
@@ -126,7 +148,8 @@ def compare(times_a, times_b, name_a, name_b, resamples=BOOT_RESAMPLES):
     only when Mann-Whitney's p < ALPHA AND the ratio of medians (slower /
     faster) is >= MIN_RATIO; the ratio is given with its 95% bootstrap CI.
     With too few runs for the test ever to reach ALPHA the claim says so
-    ("too few runs to test (2 + 2)"), never "no significant difference"."""
+    ("too few runs to test (2 + 2)"), never "no significant difference".
+    "detectable" is detectable_ratio() of the CI (None when untested)."""
     out = {"a": name_a, "b": name_b, "n_a": len(times_a), "n_b": len(times_b)}
     few = too_few(len(times_a), len(times_b))
     if len(times_a) < 2 or len(times_b) < 2:
@@ -141,7 +164,8 @@ def compare(times_a, times_b, name_a, name_b, resamples=BOOT_RESAMPLES):
         fast, tf, ts = name_b, times_b, times_a
     ratio = statistics.median(ts) / statistics.median(tf)
     lo, hi = bootstrap_ratio_ci(ts, tf, resamples)
-    out.update(p=p, method=method, ratio=ratio, ci=[lo, hi], faster_median=fast)
+    out.update(p=p, method=method, ratio=ratio, ci=[lo, hi], faster_median=fast,
+               detectable=None if few else detectable_ratio([lo, hi]))
     if few:
         out.update(winner=None, claim=few,
                    why="the smallest p %d + %d runs can give is %s" % (len(ts), len(tf), fmt_p(min_p(len(ts), len(tf)))))

@@ -4,7 +4,7 @@ best design per m, each design against curl, the libcurl comparison."""
 import statistics
 
 from .lines import DESIGN_LINES, show
-from .stats import untested, BOOT_RESAMPLES, bootstrap_ratio_ci, compare, fmt_p, mann_whitney
+from .stats import untested, ADAPT_TARGET, BOOT_RESAMPLES, bootstrap_ratio_ci, compare, fmt_p, mann_whitney
 
 
 VS_CURL_MIN_RUNS = 5  # runs a side before a design is held against curl's time
@@ -59,8 +59,33 @@ def claim_text(v):
             v["claim"], v["faster_median"], v["ratio"], v["ci"][0], v["ci"][1])
     if v["ratio"] is None:
         return "no significant difference (%s)" % v["why"]
-    return "no significant difference (%s's median lower by %.2f×, 95%% CI %.2f–%.2f; %s; %d+%d runs)" % (
+    return "no significant difference (%s%s's median lower by %.2f×, 95%% CI %.2f–%.2f; %s; %d+%d runs)" % (
+        "could detect ≥ %.2f×; " % v["detectable"] if v.get("detectable") else "",
         v["faster_median"], v["ratio"], v["ci"][0], v["ci"][1], v["why"], v["n_a"], v["n_b"])
+
+
+def undetected_sentence(s, verdicts):
+    """Where the threadpool / asyncloop comparison could not detect a ratio
+    of ADAPT_TARGET (a "no significant difference" whose detectable ratio is
+    above it) and why the runs stopped there: the scenario has no adaptive
+    runs, the pair reached max_runs, or the adaptive budget ran out. "" when
+    there is no such m."""
+    over = [v for v in verdicts if not v["winner"] and not untested(v)
+            and v.get("detectable") and v["detectable"] > ADAPT_TARGET + 0.005]
+    if not over:
+        return ""
+    why = {}
+    for v in over:
+        n = min(v["n_a"], v["n_b"])
+        if s.get("max_runs", s["runs"]) <= s["runs"]:
+            w = "this scenario has no adaptive runs (%d a line)" % s["runs"]
+        elif n >= s["max_runs"]:
+            w = "the pair reached max_runs (%d a line)" % s["max_runs"]
+        else:
+            w = "the adaptive budget (%d s of extra runs) ran out" % s["adapt_budget_s"]
+        why.setdefault(w, []).append("%d (%.2f×)" % (v["m"], v["detectable"]))
+    return "Could not detect %.2f× at m = %s." % (ADAPT_TARGET, "; at m = ".join(
+        "%s: %s" % (", ".join(ms), w) for w, ms in why.items()))
 
 
 def best_designs(pts, resamples=BOOT_RESAMPLES):

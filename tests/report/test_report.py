@@ -201,6 +201,75 @@ class Statistics(Base):
         self.assertEqual(x["crossovers"], [])
 
 
+class DetectableEffect(Base):
+    """The smallest ratio a "no significant difference" could have detected
+    (stats.detectable_ratio, issue 24), against samples of known spread."""
+
+    @staticmethod
+    def lognormal(n, sigma, scale, seed):
+        import random
+        rng = random.Random(seed)
+        return [scale * rng.lognormvariate(0, sigma) for _ in range(n)]
+
+    def test_from_the_interval_by_hand(self):
+        # a 95% CI of 1/1.1 .. 1.1: se = ln 1.1 / 1.96; (2.5758 + 0.8416) se
+        r = report.detectable_ratio([1 / 1.1, 1.1])
+        self.assertAlmostEqual(r, 1.1 ** ((2.5758 + 0.8416) / 1.96), places=3)
+        self.assertAlmostEqual(r, 1.181, places=3)
+
+    def test_never_below_the_claim_threshold(self):
+        self.assertEqual(report.detectable_ratio([1.0, 1.0]), report.MIN_RATIO)
+        self.assertEqual(report.detectable_ratio([0.999, 1.001]), report.MIN_RATIO)
+        self.assertIsNone(report.detectable_ratio(None))
+
+    def test_matches_the_spread_of_a_known_distribution(self):
+        # log-normal, sigma 0.2, 200 runs a side: the median's standard error
+        # is sqrt(pi / 2) sigma / sqrt(n), so log(ratio)'s is that times
+        # sqrt(2): 0.0251, and the detectable ratio exp(3.417 * 0.0251) = 1.089
+        a = self.lognormal(200, 0.2, 1.0, 1)
+        b = self.lognormal(200, 0.2, 1.0, 2)
+        v = report.compare(a, b, "a", "b", resamples=2000)
+        self.assertIsNone(v["winner"])
+        self.assertAlmostEqual(v["detectable"], 1.089, delta=0.02)
+
+    def test_more_runs_or_less_spread_detect_less(self):
+        wide = report.compare(self.lognormal(10, 0.3, 1, 3), self.lognormal(10, 0.3, 1, 4), "a", "b", 2000)
+        narrow = report.compare(self.lognormal(10, 0.05, 1, 3), self.lognormal(10, 0.05, 1, 4), "a", "b", 2000)
+        many = report.compare(self.lognormal(40, 0.3, 1, 3), self.lognormal(40, 0.3, 1, 4), "a", "b", 2000)
+        self.assertGreater(wide["detectable"], narrow["detectable"])
+        self.assertGreater(wide["detectable"], many["detectable"])
+
+    def test_a_true_difference_of_that_size_is_claimed_most_times(self):
+        # at the ratio the baseline says it could detect (with 80% power),
+        # the claim rule (Mann-Whitney p < 0.01 and ratio >= 1.05) must find
+        # the difference in most of 40 fresh samples; with no difference, in
+        # almost none
+        n, sigma = 20, 0.1
+        base = report.compare(self.lognormal(n, sigma, 1, 5), self.lognormal(n, sigma, 1, 6), "a", "b", 2000)
+        d = base["detectable"]
+        self.assertGreater(d, 1.08)
+        found = same = 0
+        for k in range(40):
+            a = self.lognormal(n, sigma, 1, 100 + k)
+            b = self.lognormal(n, sigma, d, 200 + k)
+            found += report.compare(a, b, "a", "b", 200)["winner"] == "a"
+            c = self.lognormal(n, sigma, 1, 300 + k)
+            same += report.compare(a, c, "a", "b", 200)["winner"] is not None
+        self.assertGreaterEqual(found, 26)  # 80% expected; 65% allows for sampling
+        self.assertLessEqual(same, 2)
+
+    def test_wording(self):
+        v = report.compare([1.00, 1.30, 1.05, 1.25, 1.10], [1.02, 1.28, 1.08, 1.22, 1.12], "a", "b")
+        self.assertEqual(v["claim"], "no significant difference")
+        self.assertRegex(report.claim_text(v), r"^no significant difference \(could detect ≥ \d\.\d\d×; ")
+        # a claim and an untested pair say nothing of it
+        w = report.compare(TIMES[("threadpool", 4)], TIMES[("asyncloop", 4)], "threadpool", "asyncloop")
+        self.assertNotIn("could detect", report.claim_text(w))
+        few = report.compare([1.0, 1.1], [1.2, 1.3], "a", "b")
+        self.assertIsNone(few["detectable"])
+        self.assertNotIn("could detect", report.claim_text(few))
+
+
 class Variants(Base):
     """The loop variants (issue 11): lines of their own where a scenario lists
     them, and the best design named per m range."""
@@ -602,6 +671,46 @@ class Adaptive(Base):
                       lambda h: h["results"][0].update(times=[0.701, 0.711, 0.719, 0.706, 0.729]))
         out = make_out(self.tmp, mut)
         self.assertEqual(report.cmd_more_runs(os.path.join(out, "FIX", "raw"), 4), 0)
+
+    def test_equal_medians_but_too_noisy_to_see_5_percent_get_more_runs(self):
+        # the CI (0.95-1.04) excludes a claim, but a 1.05x difference would
+        # not have been detected (1.09x): more runs, aiming at ADAPT_TARGET
+        def mut(d, raw):
+            edit_json(os.path.join(d("asyncloop", 4), "hf-1.json"),
+                      lambda h: h["results"][0].update(times=[0.68, 0.74, 0.71, 0.69, 0.72]))
+        out = make_out(self.tmp, mut)
+        self.assertEqual(report.cmd_more_runs(os.path.join(out, "FIX", "raw"), 4), 5)
+
+    def test_the_report_says_where_the_target_was_missed_and_why(self):
+        def mut(d, raw):
+            edit_json(os.path.join(d("asyncloop", 4), "hf-1.json"),
+                      lambda h: h["results"][0].update(times=[0.68, 0.74, 0.71, 0.69, 0.72]))
+        out = make_out(self.tmp, mut)
+        self.assertEqual(report.cmd_report(out), 0)
+        with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertRegex(md, r"Could not detect 1\.05× at m = 4 \(1\.\d\d×\): the adaptive budget "
+                         r"\(100 s of extra runs\) ran out\.")
+        s = dict(scenario(), max_runs=5)
+        v = report.compare([0.700, 0.710, 0.720, 0.705, 0.730], [0.68, 0.74, 0.71, 0.69, 0.72], "threadpool",
+                           "asyncloop")
+        v["m"] = 4
+        self.assertIn("this scenario has no adaptive runs (5 a line)", report.undetected_sentence(s, [v]))
+        self.assertIn("the pair reached max_runs (5 a line)",
+                      report.undetected_sentence(dict(s, max_runs=5, runs=3), [v]))
+
+    def test_facts_mark_the_adaptive_batches(self):
+        path = os.path.join(self.tmp, "facts.txt")
+        write(path, "batch 1 rc 0 timed_out 0 runs 2 warmup 1 extra 0\n"
+                    "batch 2 rc 0 timed_out 0 runs 2 warmup 0 extra 0\n"
+                    "batch 3 rc 0 timed_out 0 runs 5 warmup 0 extra 1\n")
+        self.assertEqual([b["extra"] for b in report.read_facts(path)["batches"]], [False, False, True])
+        # before issue 24 every batch after the first was an adaptive one
+        write(path, "batch 1 rc 0 timed_out 0 runs 5 warmup 1\nbatch 2 rc 0 timed_out 0 runs 5 warmup 0\n")
+        self.assertEqual([b["extra"] for b in report.read_facts(path)["batches"]], [False, True])
+        write(path, "batch 1 rc 0 timed_out 0 runs 5 warmup 1 extra 2\n")
+        with self.assertRaisesRegex(report.ReportError, "extra must be 0 or 1"):
+            report.read_facts(path)
 
     def test_no_more_runs_when_the_budget_is_spent(self):
         def mut(d, raw):
