@@ -21,10 +21,6 @@
 #define RENAME_EXCHANGE (1 << 1)
 #endif
 
-/* The signal a lease break would send (save.c's choice: ignored by default,
- * not caught by cancel.c). */
-#define LEASE_SIGNAL SIGURG
-
 /* A completion's user_data: the save's address with the operation in the low
  * bits (a struct uring_save is at least 8-aligned). */
 enum uring_op { OP_OPEN = 0, OP_OWN, OP_WRITE, OP_CLOSE, OP_RENAME, OP_STATX, OP_OLD, OP_DISCARD };
@@ -223,14 +219,8 @@ static bool exchange_unsupported(int err)
     return err == EINVAL || err == ENOSYS || err == EOPNOTSUPP;
 }
 
-/* The same for F_SETLEASE (EAGAIN is this file being open elsewhere). */
-static bool lease_unsupported(int err)
-{
-    return err == EINVAL || err == ENOSYS || err == EOPNOTSUPP || err == EACCES;
-}
-
 /* Opens the code's spare for rewriting, on the loop thread, if nothing else
- * can see it: save.h's rules (a regular file with one link, our owner and
+ * can see it: flags_spare_open's rules (a regular file with one link, our owner and
  * mode, and a write lease granted: no other descriptor or mapping). Longer
  * than the body, it is cut to the body's length first. Returns the descriptor
  * (blocking, for the ring's write), or -1 when it must not be rewritten. None
@@ -239,22 +229,11 @@ static int open_spare(struct uring *u, const char *name, size_t len)
 {
     struct uring_shared *sh = u->sh;
     struct stat st;
-    int fd = openat(sh->dirfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int fd = flags_spare_open(sh->dirfd, name, sh->uid, sh->mode, &sh->no_lease, &st);
 
     if (fd < 0)
         return -1;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != sh->uid ||
-        (st.st_mode & 07777) != sh->mode)
-        goto refuse;
-    /* Since the exchange the old file is reachable only by this name. */
-    if (fcntl(fd, F_SETSIG, LEASE_SIGNAL) != 0)
-        goto refuse;
-    if (fcntl(fd, F_SETLEASE, F_WRLCK) != 0) {
-        if (lease_unsupported(errno))
-            atomic_store(&sh->no_lease, true);
-        goto refuse;
-    }
-    if (fcntl(fd, F_SETLEASE, F_UNLCK) != 0 || fcntl(fd, F_SETFL, 0) != 0)
+    if (fcntl(fd, F_SETFL, 0) != 0)
         goto refuse;
     /* Cut only when longer, never to 0 (ext4's auto_da_alloc would start
      * writeback): flags of one code are mostly the same size. */

@@ -102,19 +102,15 @@ static void give_back(struct flags_saver *s, unsigned id, const char *name)
         (void)unlinkat(s->dirfd, name, 0);
 }
 
-/* Opens the idle spare `name` for rewriting, if nothing else can see it: a
- * regular file with one link, our owner and mode, and no other open
- * descriptor or mapping anywhere (a write lease is granted). Returns the
- * descriptor, or -1 when it must not be rewritten (the caller unlinks it). */
-static int open_recyclable(struct flags_saver *s, const char *name)
+int flags_spare_open(int dirfd, const char *name, uid_t uid, mode_t mode, atomic_bool *no_lease,
+                     struct stat *st)
 {
-    struct stat st;
-    int fd = openat(s->dirfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
     if (fd < 0)
         return -1;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != s->uid ||
-        (st.st_mode & 07777) != s->mode)
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_nlink != 1 || st->st_uid != uid ||
+        (st->st_mode & 07777) != mode)
         goto refuse;
     /* The old file is reachable only by this name since the exchange, so no
      * one can open it between the lease check and the rewrite but by
@@ -123,7 +119,7 @@ static int open_recyclable(struct flags_saver *s, const char *name)
         goto refuse;
     if (fcntl(fd, F_SETLEASE, F_WRLCK) != 0) {
         if (lease_unsupported(errno))
-            atomic_store(&s->no_lease, true);
+            atomic_store(no_lease, true);
         goto refuse;
     }
     if (fcntl(fd, F_SETLEASE, F_UNLCK) != 0)
@@ -201,7 +197,8 @@ int flags_saver_save(struct flags_saver *s, const char *name, const char *data, 
 
     if (recycle && take_spare(s, &id)) {
         spare_name(s, id, spare, sizeof(spare));
-        if ((fd = open_recyclable(s, spare)) < 0)
+        struct stat st;
+        if ((fd = flags_spare_open(s->dirfd, spare, s->uid, s->mode, &s->no_lease, &st)) < 0)
             (void)unlinkat(s->dirfd, spare, 0); /* whoever holds it keeps it */
     }
     if (fd < 0) {

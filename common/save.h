@@ -39,6 +39,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* The most idle spare files a saver keeps. */
@@ -82,6 +83,17 @@ int flags_saver_save(struct flags_saver *s, const char *name, const char *data, 
  * Thread-safe. */
 int flags_saver_rename(struct flags_saver *s, const char *from, const char *name, dev_t dev,
                        ino_t ino);
+
+/* Opens DIR/name (a spare: a file a save exchanged out of its name) for
+ * rewriting, if nothing else can see it: a regular file with one link, owner
+ * uid and mode `mode`, and no other open descriptor or mapping anywhere (a
+ * write lease is granted, then released at once). Never waits: the lease is
+ * refused at once when the file is open. Returns the descriptor (O_NONBLOCK
+ * still set; *st is the file's stat) or -1 when the file must not be
+ * rewritten (the caller unlinks it); sets *no_lease when leases are
+ * unsupported here. Used by the saver and by the io_uring saves. */
+int flags_spare_open(int dirfd, const char *name, uid_t uid, mode_t mode, atomic_bool *no_lease,
+                     struct stat *st);
 
 /* Unlinks the idle spare files and frees s. No save may be in progress.
  * Safe on a zeroed struct and to call twice. */
