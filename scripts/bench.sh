@@ -713,9 +713,14 @@ load_scenario() {
 }
 
 # Starts flagserver with the scenario's arguments; sets base_url and stats_url.
-# Returns 1 if it did not print its listening line within 10 s.
+# Returns 1 if it did not print its listening line within 10 s. The files are
+# removed first: the redirections happen in the child, after the fork, so a
+# previous scenario's server.out could otherwise be read here, listening line
+# and port included, before the new server truncates it (seen in CI: DISK ran
+# against C10K's stopped server, every request refused).
 start_server() {
     local out="$work_dir/server.out" line="" i
+    rm -f "$out" "$work_dir/server.err"
     "${IN_SERVER_NS[@]}" "$FLAGSERVER" --bind "$server_addr" --port 0 --dir "$dataset" --quiet \
         "${SERVER_ARGS[@]}" "${TLS_SERVER_ARGS[@]}" >"$out" 2>"$work_dir/server.err" &
     server_pid=$!
@@ -735,6 +740,19 @@ start_server() {
     esac
     base_url=${line#flagserver listening on }
     stats_url=${base_url%/flags}/stats
+}
+
+# server_answers RAW: the server just started answers its /stats (kept as
+# RAW/server-stats.json): the listening line alone does not prove that the
+# server bench.sh reaches is the one it started.
+server_answers() {
+    local raw=$1
+    if "${IN_SERVER_NS[@]}" curl -s --max-time 5 "${CURL_TLS[@]}" -o "$raw/server-stats.json" "$stats_url"; then
+        return 0
+    fi
+    rm -f "$raw/server-stats.json"
+    log "flagserver pid $server_pid printed $base_url but its /stats does not answer; $(head -c 500 "$work_dir/server.err")"
+    return 1
 }
 
 # The command hyperfine runs for LINE at M, with {m} for hyperfine's parameter.
@@ -903,12 +921,11 @@ run_scenario() {
             return 0
         fi
         if [ -n "$why" ]; then log "[$name] $why"; fi
-    elif start_server; then
+    elif start_server && server_answers "$raw"; then
         log "[$name] flagserver pid $server_pid at $base_url, options: ${SERVER_ARGS[*]:-none} ${TLS_SERVER_ARGS[*]:-}"
         printf 'started 1\nurl %s\nexternal 0\n' "$base_url" >"$raw/server.txt"
-        "${IN_SERVER_NS[@]}" curl -s --max-time 5 "${CURL_TLS[@]}" -o "$raw/server-stats.json" "$stats_url" ||
-            rm -f "$raw/server-stats.json"
     else
+        stop_server
         ok=0
         printf 'started 0\n' >"$raw/server.txt"
     fi

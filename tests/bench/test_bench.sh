@@ -106,6 +106,14 @@ fb_eq "every JSON file parses" "${bad:-none}" none
 invalid=$(jq -r '.[] | select((.valid or .not_run) | not) | "\(.line) m=\(.m): \(.reasons | join("; "))"' \
     "$out"/*/points.json 2>/dev/null)
 fb_eq "no point is INVALID in points.json" "${invalid:-none}" none
+if [ -n "$invalid" ]; then
+    # what bench.sh said about its servers and failed batches, and each failed
+    # client's own words: the temporary directory is gone once this test ends
+    grep -E 'flagserver|could not|error' "$errlog" | tail -n 20 | sed 's/^/#   /'
+    find "$out" -name probe.err -size +0 | head -n 5 | while read -r f; do
+        printf '#   %s: %s\n' "${f#"$out"/}" "$(head -c 300 "$f")"
+    done
+fi
 fb_eq "REPORT.md marks no point INVALID" "$(grep -cE '\*\*INVALID\*\*:|point\(s\) INVALID' "$report")" 0
 nran=0 # the default set's scenarios this machine could run
 for name in "${default_set[@]}"; do
