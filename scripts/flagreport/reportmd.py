@@ -7,6 +7,7 @@ import os
 from .base import load_json, write_text
 from .h2table import h2_section
 from .lines import show
+from .lossy import loss_section
 from .net import ideal_formula, lab_lines, network_sentence
 from .plots import write_plot_data
 from .points import load_scenario_points, public_point
@@ -200,6 +201,10 @@ def cmd_report(out):
     h2 = h2_section(out, names)
     if h2:
         body.append(h2)
+    lossy, loss_verdicts = loss_section(out, names)
+    if lossy:
+        body.append(lossy)
+    summaries += loss_verdicts  # `report.py compare` holds them against another run's too
     body.append(libcurl_section(out))
     write_text(os.path.join(out, "REPORT.md"), "\n".join(head + body))
     write_text(os.path.join(out, "verdicts.json"), json.dumps(summaries, indent=1) + "\n")
