@@ -96,7 +96,7 @@ def design_sentence(line, rows):
         parts.append("no significant difference at %s%s" % (
             mrange([r["m"] for r in none]), " (could detect ≥ %.2f×)" % max(det) if det else ""))
     if room:
-        parts.append("more runs needed at %s (significant on too few runs to claim)" % mrange(room))
+        parts.append("more runs needed to claim the significant difference at %s" % mrange(room))
     if few:
         parts.append("too few runs to test at %s" % mrange(few))
     if len(wins) == 2:

@@ -122,7 +122,7 @@ def verdict_sentences(s, pts, verdicts):
         if x["too_few"]:
             parts.append("too few runs to test at %s" % mrange(x["too_few"]))
         if x["no_room"]:
-            parts.append("more runs needed at %s (significant on too few runs to claim)" % mrange(x["no_room"]))
+            parts.append("more runs needed to claim the significant difference at %s" % mrange(x["no_room"]))
         out.append("; ".join(parts)[:1].upper() + "; ".join(parts)[1:] +
                    " (Mann–Whitney U on the per-run elapsed times, p < %g, and a median ratio ≥ %.2f)."
                    % (ALPHA, MIN_RATIO))

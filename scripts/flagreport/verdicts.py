@@ -199,7 +199,7 @@ def second_core_sentence(pts, verdicts):
     if few:
         rest.append("too few runs to test at %s" % mrange(few))
     if room:
-        rest.append("more runs needed at %s (significant on too few runs to claim)" % mrange(room))
+        rest.append("more runs needed to claim the significant difference at %s" % mrange(room))
     if not wins:
         return ("Second core: the pool's second core wins nowhere in this sweep — threadpool is "
                 "not significantly faster at any m (%s)." % "; ".join(rest))

@@ -84,8 +84,8 @@ class Section(Base):
 
     def test_5_plus_5_runs_need_more_runs_not_a_verdict(self):
         text, verdicts = section(lossy_out(self.tmp, times=TIMES))
-        self.assertIn("- **asyncloop**: no claim at any m — more runs needed at m = 2, 4 (significant on too "
-                      "few runs to claim).", text)
+        self.assertIn("- **asyncloop**: no claim at any m — more runs needed to claim the significant "
+                      "difference at m = 2, 4.", text)
         self.assertIn("significant on only 5 + 5 runs (the smallest p they can give is 0.0079)", text)
         self.assertNotIn("faster by", text)
         self.assertTrue(all(x["winner"] is None for v in verdicts for x in v["verdicts"]))

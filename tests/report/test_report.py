@@ -579,7 +579,7 @@ class WholeReport(Base):
             md = f.read()
         self.assertIn("| 4 | significant on only 5 + 5 runs (the smallest p they can give is 0.0079): more "
                       "runs needed, no claim (asyncloop's median lower by 1.39×", md)
-        self.assertIn("**Verdict.** More runs needed at m = 2, 4 (significant on too few runs to claim)", md)
+        self.assertIn("**Verdict.** More runs needed to claim the significant difference at m = 2, 4 (Mann–Whitney", md)
         self.assertNotIn("faster by", md)
         self.assertNotIn("Crossover", md)
 
