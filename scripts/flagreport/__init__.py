@@ -4,7 +4,7 @@ scripts/report.py is its entry point; the rooms, one concern each:
 
   base       ROOT, ReportError, reading JSON and key-value files
   lines      bench/lines.json: the designs and references, declared once
-  stats      Mann-Whitney U, bootstrap CI, percentiles, the "faster" rule
+  stats      Mann-Whitney U, bootstrap CI, percentiles, the "faster" and room rules
   scenarios  bench/scenarios/NAME.json resolved; settings checks
   raw        reading a point's raw files (facts, hyperfine, records, latencies)
   validity   every INVALID rule, each a named function the report cites
@@ -13,6 +13,7 @@ scripts/report.py is its entry point; the rooms, one concern each:
   verdicts   pair claims, crossover, best design, against curl
   text       tables and sentences
   plots      plot data and gnuplot scripts
+  lossy      HTTP/1.1 against HTTP/2 under loss (LOSSY, LOSSY-H2)
   reportmd   REPORT.md, verdicts.json, the libcurl 8 section
   cli        the subcommands
 

@@ -10,7 +10,7 @@ from .lines import (
 from .stats import (
     ALPHA, MIN_RATIO, BOOT_RESAMPLES, BOOT_SEED, PCTS, median, percentile, quartiles, mann_whitney,
     bootstrap_ratio_ci, min_p, too_few, compare, untested, fmt_p, spread, version_compare, POWER,
-    detectable_ratio, ADAPT_TARGET)
+    detectable_ratio, ADAPT_TARGET, ROOM_INVERSIONS, room_p, has_room, no_room, runs_for_room, roomless)
 from .scenarios import (
     count_codes, dataset_codes, expected_split, scenario_codes, server_args, tls_resume, resolve,
     OUTPUT_DIRS, output_dir, shell_assignments, curl_config, settings_mismatch,
@@ -53,7 +53,8 @@ __all__ = [
     "LINE_ARGS", "LINE_PROG", "COLOR", "MARKER", "CURL_MAX_PARALLEL", "show", "max_m", "ALPHA",
     "MIN_RATIO", "BOOT_RESAMPLES", "BOOT_SEED", "PCTS", "median", "percentile", "quartiles",
     "mann_whitney", "bootstrap_ratio_ci", "min_p", "too_few", "compare", "untested", "fmt_p",
-    "POWER", "detectable_ratio", "ADAPT_TARGET", "undetected_sentence",
+    "POWER", "detectable_ratio", "ADAPT_TARGET", "ROOM_INVERSIONS", "room_p", "has_room", "no_room",
+    "runs_for_room", "roomless", "undetected_sentence",
     "spread", "version_compare", "count_codes", "dataset_codes", "expected_split", "scenario_codes",
     "server_args", "tls_resume", "resolve", "OUTPUT_DIRS", "output_dir", "shell_assignments",
     "curl_config", "settings_mismatch", "tls_settings_mismatch", "fmt_range", "old_scenario",

@@ -15,7 +15,7 @@ from .reportmd import cmd_report
 from .scenarios import (curl_config, h2load_uris, libcurl8_scenarios, resolve, scenario_set, scenario_sets,
                          scenario_codes, settings_mismatch,
                         shell_assignments)
-from .stats import ADAPT_TARGET, compare
+from .stats import ADAPT_TARGET, compare, roomless, runs_for_room
 from .text import broken_text
 
 
@@ -42,11 +42,14 @@ def cmd_compare(out1, out2):
 
 
 def cmd_more_runs(rawdir, m):
-    """How many more runs the (threadpool, asyncloop) pair at m needs: 0 when
-    decided (a claim, or a detectable ratio already at or below
-    ADAPT_TARGET: a difference of that size would have been seen), at
-    max_runs, or when the scenario's adaptive budget (the extra batches'
-    time) would be overrun."""
+    """How many more runs the (threadpool, asyncloop) pair at m needs. A
+    would-be claim whose run counts leave it no room (stats.has_room: 5 + 5
+    runs) gets the fewest runs that give it room (1 for 5 + 5); an
+    undecided pair whose detectable ratio is above ADAPT_TARGET gets
+    adapt_step more. 0 when decided (a claim with room, or a detectable
+    ratio already at or below ADAPT_TARGET: a difference of that size would
+    have been seen), when max_runs would be passed, or when the scenario's
+    adaptive budget (the extra batches' time) would be overrun."""
     s = load_resolved(rawdir)
     if s["max_runs"] <= s["runs"]:
         return 0
@@ -67,14 +70,19 @@ def cmd_more_runs(rawdir, m):
     n = min(len(a["times"]), len(b["times"]))
     if n >= s["max_runs"]:
         return 0
-    est = (a["elapsed"]["median"] + b["elapsed"]["median"])
-    step = min(s.get("adapt_step", 5), s["max_runs"] - n)
-    if spent + est * step > s["adapt_budget_s"]:
-        return 0
     v = compare(a["times"], b["times"], "threadpool", "asyncloop", 2000)
     if v["winner"] or v["ratio"] is None:
         return 0
-    if v["detectable"] is not None and v["detectable"] <= ADAPT_TARGET:
+    if roomless(v):
+        step = runs_for_room(len(a["times"]), len(b["times"]), s["max_runs"])
+        if step is None:
+            return 0
+    elif v["detectable"] is not None and v["detectable"] <= ADAPT_TARGET:
+        return 0
+    else:
+        step = min(s.get("adapt_step", 5), s["max_runs"] - n)
+    est = (a["elapsed"]["median"] + b["elapsed"]["median"])
+    if spent + est * step > s["adapt_budget_s"]:
         return 0
     return step
 

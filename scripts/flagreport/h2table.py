@@ -5,6 +5,7 @@ scenario against the same design in the HTTP/1.1 scenario it names as
 import os
 
 from .lines import DESIGN_LINES, show
+from .net import loss_of
 from .points import load_scenario_points
 from .stats import BOOT_RESAMPLES, compare
 from .verdicts import claim_text
@@ -70,13 +71,14 @@ def h2_table(rows, name1, name2):
 
 def h2_section(out, names, resamples=BOOT_RESAMPLES):
     """The REPORT.md section, or "" when the run has no HTTP/2 scenario
-    whose "h1_peer" it also ran."""
+    whose "h1_peer" it also ran. A pair over a lossy lab is lossy.py's."""
     parts = []
     for name in names:
         sdir = os.path.join(out, name)
         s2, pts2, _ = load_scenario_points(sdir)
         peer = s2.get("h1_peer")
-        if s2.get("protocol", "http/1.1") == "http/1.1" or s2.get("_skipped") or not peer or peer not in names:
+        if (s2.get("protocol", "http/1.1") == "http/1.1" or s2.get("_skipped") or not peer or peer not in names
+                or loss_of(s2) > 0):
             continue
         s1, pts1, _ = load_scenario_points(os.path.join(out, peer))
         rows = h2_rows(s1, pts1, s2, pts2, resamples)

@@ -33,6 +33,12 @@ LOSS_LEVEL = 0.99
 TLS_ROUND_TRIPS = 1
 
 
+def loss_of(s):
+    """The random loss each way of scenario S's lab (0 over loopback)."""
+    net = s.get("net") or {}
+    return net.get("loss") or 0
+
+
 def read_netlab(path):
     """netlab.txt: key=value lines, values as text. None when the file is
     missing; a line without "=" is left out."""

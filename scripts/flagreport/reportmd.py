@@ -7,6 +7,7 @@ import os
 from .base import load_json, write_text
 from .h2table import h2_section
 from .lines import show
+from .lossy import loss_section
 from .net import ideal_formula, lab_lines, network_sentence
 from .plots import write_plot_data
 from .points import load_scenario_points, public_point
@@ -165,7 +166,9 @@ def cmd_report(out):
              "flagserver's counters reset before each batch of runs and read after it. A claim \"X faster\" "
              "needs a two-sided Mann–Whitney U test on the per-run elapsed times at p < %g **and** a ratio of "
              "medians ≥ %.2f; the ratio is given with a 95%% bootstrap confidence interval (%d resamples, fixed "
-             "seed). Anything else reads \"no significant difference\", with the smallest ratio it could "
+             "seed). A claim also needs runs enough that two runs out of order would still give p < %g "
+             "(6 + 6 runs have it, 5 + 5 do not: \"significant on only 5 + 5 runs ...: more runs needed, no "
+             "claim\"). Anything else reads \"no significant difference\", with the smallest ratio it could "
              "have detected (\"could detect ≥ 1.08×\": with %d%% power at p < %g, from the CI's half-width on "
              "the log scale, never below %.2f; docs/bench.md). A point is **INVALID** (never plotted) "
              "when it breaks a validity rule, named in brackets beside the reason (docs/bench.md lists them): "
@@ -178,7 +181,7 @@ def cmd_report(out):
              "dataset's files hold, a request used another protocol than the scenario's or a run opened more "
              "connections than its line's bound (HTTP/2), or a number read is not finite or out of its range; **not run here** says "
              "why a point could not run on this machine.\n"
-             % (ALPHA, MIN_RATIO, BOOT_RESAMPLES, round(POWER * 100), ALPHA, MIN_RATIO,
+             % (ALPHA, MIN_RATIO, BOOT_RESAMPLES, ALPHA, round(POWER * 100), ALPHA, MIN_RATIO,
                 round(BOUND_TOLERANCE * 100))]
     body, summaries, notrun = [], [], []
     for name in names:
@@ -198,6 +201,10 @@ def cmd_report(out):
     h2 = h2_section(out, names)
     if h2:
         body.append(h2)
+    lossy, loss_verdicts = loss_section(out, names)
+    if lossy:
+        body.append(lossy)
+    summaries += loss_verdicts  # `report.py compare` holds them against another run's too
     body.append(libcurl_section(out))
     write_text(os.path.join(out, "REPORT.md"), "\n".join(head + body))
     write_text(os.path.join(out, "verdicts.json"), json.dumps(summaries, indent=1) + "\n")
@@ -255,8 +262,8 @@ def libcurl_section(out, resamples=BOOT_RESAMPLES):
             "The same programs and the same `curl` binary, run again with libcurl %s loaded "
             "(`LD_LIBRARY_PATH=%s`) on a reduced set of points; the system's libcurl %s is "
             "the main run above. Elapsed is the median (runs); the ratio is %s / %s with its "
-            "95%% bootstrap CI, and a claim needs Mann–Whitney p < %g and a ratio beyond %.2f "
-            "either way. *ran with* is what each point loaded, from its own records (curl: "
+            "95%% bootstrap CI, and a claim needs Mann–Whitney p < %g, a ratio beyond %.2f "
+            "either way and runs enough to claim it (as above). *ran with* is what each point loaded, from its own records (curl: "
             "its `--version`). What changed between the versions: docs/asyncloop.md, "
             "\"libcurl 7.88 vs 8.14\".\n"
             % (mn.get("libcurl", "?"), mn.get("libcurl_dir", "?"), mo.get("libcurl", "?"),

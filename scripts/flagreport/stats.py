@@ -26,6 +26,12 @@ POWER = 0.80  # the power at which a "no significant difference" states what it 
 ADAPT_TARGET = 1.05  # the detectable ratio the adaptive extra runs aim at
 
 
+# A claim needs room: with this many pairs of runs out of order (Mann-Whitney
+# U = ROOM_INVERSIONS) the run counts must still give p < ALPHA, so that no
+# claim rests on the one ordering at the edge of the test (docs/bench.md).
+ROOM_INVERSIONS = 2
+
+
 BOOT_SEED = 20261125
 
 
@@ -143,12 +149,56 @@ def too_few(n1, n2):
     return "too few runs to test (%d + %d)" % (n1, n2) if min_p(n1, n2) >= ALPHA else None
 
 
+def room_p(n1, n2, inversions=ROOM_INVERSIONS):
+    """The two-sided exact p of n1 + n2 runs whose orderings are at most
+    INVERSIONS pairs (x, y) away from complete separation (U <= inversions):
+    2 * (the orderings with U <= inversions) / C(n1 + n2, n1). 1 when a side
+    has no run. For 5 + 5 runs and 2 inversions 8 / 252 = 0.032; for 6 + 6
+    8 / 924 = 0.0087."""
+    if n1 < 1 or n2 < 1:
+        return 1.0
+    k = min(inversions, n1 * n2)
+    count = sum(_u_count(n1, n2, u) for u in range(0, k + 1))
+    return min(1.0, 2 * count / math.comb(n1 + n2, n1))
+
+
+def has_room(n1, n2):
+    """Whether n1 + n2 runs leave a claim room: two pairs of runs out of order
+    still give p < ALPHA (room_p). Then the smallest possible p is at most
+    about ALPHA / 4: 6 + 6 runs (0.0022), 5 + 8, 4 + 10 have room; 5 + 5
+    (0.0079), 5 + 6 (0.0043) and 5 + 7 (0.0025) do not."""
+    return room_p(n1, n2) < ALPHA
+
+
+def no_room(n1, n2):
+    """The words of a claim that n1 + n2 runs leave no room for (has_room):
+    "significant on only 5 + 5 runs (the smallest p they can give is
+    0.0079): more runs needed, no claim"; None when they do."""
+    if has_room(n1, n2):
+        return None
+    return ("significant on only %d + %d runs (the smallest p they can give is %s): more runs needed, no claim"
+            % (n1, n2, fmt_p(min_p(n1, n2))))
+
+
+def runs_for_room(n1, n2, most):
+    """The fewest runs k >= 0 more of both sides that give n1 + k, n2 + k
+    runs room (has_room), neither side above MOST; None when MOST is not
+    enough."""
+    for k in range(0, max(0, most - max(n1, n2)) + 1):
+        if has_room(n1 + k, n2 + k):
+            return k
+    return None
+
+
 def compare(times_a, times_b, name_a, name_b, resamples=BOOT_RESAMPLES):
     """The verdict on two lines' per-run elapsed samples. A line is "faster"
     only when Mann-Whitney's p < ALPHA AND the ratio of medians (slower /
-    faster) is >= MIN_RATIO; the ratio is given with its 95% bootstrap CI.
-    With too few runs for the test ever to reach ALPHA the claim says so
-    ("too few runs to test (2 + 2)"), never "no significant difference".
+    faster) is >= MIN_RATIO AND the run counts have room (has_room); the
+    ratio is given with its 95% bootstrap CI. With too few runs for the test
+    ever to reach ALPHA the claim says so ("too few runs to test (2 + 2)");
+    a claim the run counts leave no room for says "significant on only 5 + 5
+    runs (...): more runs needed, no claim" -- never "no significant
+    difference".
     "detectable" is detectable_ratio() of the CI (None when untested)."""
     out = {"a": name_a, "b": name_b, "n_a": len(times_a), "n_b": len(times_b)}
     few = too_few(len(times_a), len(times_b))
@@ -169,6 +219,10 @@ def compare(times_a, times_b, name_a, name_b, resamples=BOOT_RESAMPLES):
     if few:
         out.update(winner=None, claim=few,
                    why="the smallest p %d + %d runs can give is %s" % (len(ts), len(tf), fmt_p(min_p(len(ts), len(tf)))))
+    elif p < ALPHA and ratio >= MIN_RATIO and no_room(len(times_a), len(times_b)):
+        out.update(winner=None, claim=no_room(len(times_a), len(times_b)),
+                   why="p = %s, but two runs out of order would give %s" % (
+                       fmt_p(p), fmt_p(room_p(len(times_a), len(times_b)))))
     elif p < ALPHA and ratio >= MIN_RATIO:
         out.update(winner=fast, claim="%s faster" % fast, why="")
     elif p < ALPHA:
@@ -184,6 +238,12 @@ def compare(times_a, times_b, name_a, name_b, resamples=BOOT_RESAMPLES):
 def untested(v):
     """Whether a verdict of compare() is "too few runs to test"."""
     return (v.get("claim") or "").startswith("too few runs")
+
+
+def roomless(v):
+    """Whether a verdict of compare() is a would-be claim without room
+    ("significant on only 5 + 5 runs ...: more runs needed, no claim")."""
+    return (v.get("claim") or "").startswith("significant on only")
 
 
 def fmt_p(p):
@@ -203,8 +263,8 @@ def spread(xs):
 
 def version_compare(t_new, t_old, resamples=BOOT_RESAMPLES):
     """median(t_new) / median(t_old), its 95% bootstrap CI, and the claim
-    under the report's rule (Mann-Whitney p < ALPHA and a ratio of at least
-    MIN_RATIO either way)."""
+    under the report's rule (Mann-Whitney p < ALPHA, a ratio of at least
+    MIN_RATIO either way, and run counts with room: has_room)."""
     if not t_new or not t_old:
         return {"ratio": None, "ci": None, "p": None, "claim": "–"}
     ratio = statistics.median(t_new) / statistics.median(t_old)
@@ -215,6 +275,8 @@ def version_compare(t_new, t_old, resamples=BOOT_RESAMPLES):
     lo, hi = bootstrap_ratio_ci(t_new, t_old, resamples)
     if too_few(len(t_new), len(t_old)):
         claim = too_few(len(t_new), len(t_old))
+    elif p < ALPHA and (ratio >= MIN_RATIO or ratio <= 1 / MIN_RATIO) and no_room(len(t_new), len(t_old)):
+        claim = no_room(len(t_new), len(t_old))
     elif p < ALPHA and ratio >= MIN_RATIO:
         claim = "8.x slower"
     elif p < ALPHA and ratio <= 1 / MIN_RATIO:

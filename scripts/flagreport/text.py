@@ -5,7 +5,7 @@ import os
 from .base import read_kv
 from .lines import ALL_LINES, C_LINES, DESIGN_LINES, PY_LINES, show
 from .scenarios import tls_resume
-from .stats import untested, ALPHA, MIN_RATIO, PCTS, compare
+from .stats import roomless, untested, ALPHA, MIN_RATIO, PCTS, compare
 from .verdicts import (VS_CURL_MIN_RUNS, best_design_sentence, best_designs, claim_text, crossover, mrange,
                        second_core_sentence, vs_curl, vs_curl_text)
 
@@ -121,6 +121,8 @@ def verdict_sentences(s, pts, verdicts):
             parts.append("no significant difference at %s" % mrange(x["none"]))
         if x["too_few"]:
             parts.append("too few runs to test at %s" % mrange(x["too_few"]))
+        if x["no_room"]:
+            parts.append("more runs needed to claim the significant difference at %s" % mrange(x["no_room"]))
         out.append("; ".join(parts)[:1].upper() + "; ".join(parts)[1:] +
                    " (Mann–Whitney U on the per-run elapsed times, p < %g, and a median ratio ≥ %.2f)."
                    % (ALPHA, MIN_RATIO))
@@ -200,6 +202,8 @@ def python_tables(s, pts):
             holds = "holds: py-asyncio is faster at m = %d (%s)" % (m, claim_text(v))
         elif untested(v):
             holds = "cannot be tested at m = %d: %s" % (m, claim_text(v))
+        elif roomless(v):
+            holds = "cannot be claimed at m = %d: %s" % (m, claim_text(v))
         else:
             holds = ("is not contradicted at m = %d: %s" % (m, claim_text(v)))
         lines.append("")

@@ -4,7 +4,7 @@ best design per m, each design against curl, the libcurl comparison."""
 import statistics
 
 from .lines import DESIGN_LINES, show
-from .stats import untested, ADAPT_TARGET, BOOT_RESAMPLES, bootstrap_ratio_ci, compare, fmt_p, mann_whitney
+from .stats import roomless, untested, ADAPT_TARGET, BOOT_RESAMPLES, bootstrap_ratio_ci, compare, fmt_p, mann_whitney
 
 
 VS_CURL_MIN_RUNS = 5  # runs a side before a design is held against curl's time
@@ -30,13 +30,16 @@ def mrange(ms):
 def crossover(verdicts):
     """Where each design wins: {"wins": {line: [m...]}, "none": [m...] (no
     significant difference), "too_few": [m...] (too few runs to test),
+    "no_room": [m...] (significant on too few runs to claim),
     "crossovers": ["between m = X and m = Y: A below, B above", ...]}."""
-    wins, none, few = {}, [], []
+    wins, none, few, room = {}, [], [], []
     for v in verdicts:
         if v["winner"]:
             wins.setdefault(v["winner"], []).append(v["m"])
         elif untested(v):
             few.append(v["m"])
+        elif roomless(v):
+            room.append(v["m"])
         else:
             none.append(v["m"])
     decided = [v for v in verdicts if v["winner"]]
@@ -45,7 +48,7 @@ def crossover(verdicts):
         if prev["winner"] != cur["winner"]:
             xs.append({"from_m": prev["m"], "to_m": cur["m"], "below": prev["winner"],
                        "above": cur["winner"]})
-    return {"wins": wins, "none": none, "too_few": few, "crossovers": xs}
+    return {"wins": wins, "none": none, "too_few": few, "no_room": room, "crossovers": xs}
 
 
 def claim_text(v):
@@ -57,6 +60,9 @@ def claim_text(v):
             return v["claim"]
         return "%s (%s's median lower by %.2f×, 95%% CI %.2f–%.2f)" % (
             v["claim"], v["faster_median"], v["ratio"], v["ci"][0], v["ci"][1])
+    if roomless(v):
+        return "%s (%s's median lower by %.2f×, 95%% CI %.2f–%.2f, p = %s)" % (
+            v["claim"], v["faster_median"], v["ratio"], v["ci"][0], v["ci"][1], fmt_p(v["p"]))
     if v["ratio"] is None:
         return "no significant difference (%s)" % v["why"]
     return "no significant difference (%s%s's median lower by %.2f×, 95%% CI %.2f–%.2f; %s; %d+%d runs)" % (
@@ -70,7 +76,7 @@ def undetected_sentence(s, verdicts):
     above it) and why the runs stopped there: the scenario has no adaptive
     runs, the pair reached max_runs, or the adaptive budget ran out. "" when
     there is no such m."""
-    over = [v for v in verdicts if not v["winner"] and not untested(v)
+    over = [v for v in verdicts if not v["winner"] and not untested(v) and not roomless(v)
             and v.get("detectable") and v["detectable"] > ADAPT_TARGET + 0.005]
     if not over:
         return ""
@@ -110,7 +116,8 @@ def best_design_sentence(bests):
         return ""
     groups = []
     for b in bests:
-        key = (b["best"], "sig" if b["v"]["winner"] else "few" if untested(b["v"]) else "none")
+        key = (b["best"], "sig" if b["v"]["winner"] else "few" if untested(b["v"])
+               else "room" if roomless(b["v"]) else "none")
         if groups and groups[-1][0] == key:
             groups[-1][1].append(b)
         else:
@@ -121,9 +128,12 @@ def best_design_sentence(bests):
         if sig == "sig":
             parts.append("%s at %s" % (show(line), mrange(ms)))
         else:
-            parts.append("%s at %s, %s %s" % (
-                show(line), mrange(ms), "not significantly ahead of" if sig == "none"
-                else "too few runs to test against", "/".join(sorted({show(b["second"]) for b in bs}))))
+            parts.append("%s at %s, %s %s%s" % (
+                show(line), mrange(ms), {"none": "not significantly ahead of",
+                                         "few": "too few runs to test against",
+                                         "room": "significant on too few runs to claim against"}[sig],
+                "/".join(sorted({show(b["second"]) for b in bs})),
+                " (more runs needed)" if sig == "room" else ""))
     return "Best design per m (fastest median; significant against the runner-up unless said): " + \
         "; ".join(parts) + "."
 
@@ -178,8 +188,9 @@ def second_core_sentence(pts, verdicts):
 
     wins = [v for v in verdicts if v["winner"] == "threadpool"]
     loop = [v["m"] for v in verdicts if v["winner"] == "asyncloop"]
-    none = [v["m"] for v in verdicts if not v["winner"] and not untested(v)]
+    none = [v["m"] for v in verdicts if not v["winner"] and not untested(v) and not roomless(v)]
     few = [v["m"] for v in verdicts if untested(v)]
+    room = [v["m"] for v in verdicts if roomless(v)]
     rest = []
     if loop:
         rest.append("asyncloop is faster at %s" % mrange(loop))
@@ -187,6 +198,8 @@ def second_core_sentence(pts, verdicts):
         rest.append("no significant difference at %s" % mrange(none))
     if few:
         rest.append("too few runs to test at %s" % mrange(few))
+    if room:
+        rest.append("more runs needed to claim the significant difference at %s" % mrange(room))
     if not wins:
         return ("Second core: the pool's second core wins nowhere in this sweep — threadpool is "
                 "not significantly faster at any m (%s)." % "; ".join(rest))

@@ -17,7 +17,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from test_report import Base, SETTINGS, edit_json, make_out, points, write  # noqa: E402
+from test_report import Base, SETTINGS, TIMES6, edit_json, make_out, points, write  # noqa: E402
 from flagreport import api as report  # noqa: E402  (test_report put scripts/ on the path)
 from flagreport import h2table, lines, scenarios  # noqa: E402
 
@@ -39,9 +39,11 @@ def to_h2(d, raw, proto="h2c"):
         line, m = name.rsplit("-m", 1)
         m = int(m)
         per_run = m if line == "threadpool" else 1
+        with open(os.path.join(pdir, "hf-1.json"), encoding="utf-8") as f:
+            runs = len(json.load(f)["results"][0]["times"]) + 1  # and the warmup
         edit_json(os.path.join(pdir, "stats-1.json"), lambda st: st.update(
-            settings=H2_SETTINGS, requests_by_protocol={proto: 60},
-            connections_by_protocol={proto: 6 * per_run}, streams=60,
+            settings=H2_SETTINGS, requests_by_protocol={proto: 10 * runs},
+            connections_by_protocol={proto: runs * per_run}, streams=10 * runs,
             peak_streams_per_connection=1 if line == "threadpool" else m))
         rp = os.path.join(pdir, "records.jsonl")
         if os.path.exists(rp):
@@ -243,9 +245,10 @@ class Resolve(unittest.TestCase):
 
 
 class Table(Base):
-    def two(self, h2_delay=100):
-        """OUT with FIX (HTTP/1.1) and FIX2 (h2c, h1_peer FIX)."""
-        out = make_out(self.tmp)
+    def two(self, h2_delay=100, times=TIMES6):
+        """OUT with FIX (HTTP/1.1) and FIX2 (h2c, h1_peer FIX), 6 runs a
+        point unless told."""
+        out = make_out(self.tmp, times=times)
         src = os.path.join(out, "FIX")
         other = os.path.join(self.tmp, "o2")
         os.makedirs(other)
@@ -259,7 +262,7 @@ class Table(Base):
                 if name.startswith("asyncloop-m"):  # HTTP/2's loop: 1.5 times as fast (above the bound)
                     edit_json(os.path.join(raw, name, "hf-1.json"), lambda h: h["results"][0].update(
                         times=[t / 1.5 for t in h["results"][0]["times"]]))
-        o2 = make_out(other, mut)
+        o2 = make_out(other, mut, times=times)
         os.rename(os.path.join(o2, "FIX"), os.path.join(out, "FIX2"))
         write(os.path.join(out, "scenarios.txt"), "FIX\nFIX2\n")
         self.assertTrue(os.path.isdir(src))

@@ -30,6 +30,16 @@ TIMES = {
     ("asyncloop", 4): [0.500, 0.510, 0.520, 0.505, 0.515],
     ("curl", 4): [0.600, 0.610, 0.605, 0.620, 0.615],
 }
+# The same with 6 runs a line: 5 + 5 runs leave a claim no room (a complete
+# separation is the only ordering that reaches p < 0.01), 6 + 6 do.
+TIMES6 = {
+    ("threadpool", 2): TIMES[("threadpool", 2)] + [1.008],
+    ("asyncloop", 2): TIMES[("asyncloop", 2)] + [1.215],
+    ("curl", 2): TIMES[("curl", 2)] + [1.108],
+    ("threadpool", 4): TIMES[("threadpool", 4)] + [0.715],
+    ("asyncloop", 4): TIMES[("asyncloop", 4)] + [0.512],
+    ("curl", 4): TIMES[("curl", 4)] + [0.612],
+}
 SETTINGS = {"bind": "127.0.0.1", "port": 8001, "delay_ms": {"min": 100, "max": 100},
             "error_rate": 0, "error_kind": "status", "seed": 42, "preset": "DELAY"}
 
@@ -62,11 +72,16 @@ def write(path, text):
         f.write(text)
 
 
-def make_out(tmp, mutate=None, stats_settings=True):
-    """OUT/ with scenario FIX; mutate(pdir_of, raw) may change files after."""
+def make_out(tmp, mutate=None, stats_settings=True, times=None):
+    """OUT/ with scenario FIX; mutate(pdir_of, raw) may change files after.
+    TIMES (default: TIMES) are the timed runs of each point, one batch of
+    them after one warmup run."""
+    times_of = times or TIMES
     out = os.path.join(tmp, "out")
     raw = os.path.join(out, "FIX", "raw")
     s = scenario()
+    for pt in s["points"]:
+        pt["runs"] = len(times_of[(pt["line"], pt["m"])])
     write(os.path.join(out, "scenarios.txt"), "FIX\n")
     write(os.path.join(out, "meta.txt"), "cpu=Fixture CPU\ncores=2\nlibcurl=7.88.1\ncommit=abc\n"
           "save_fs=tmpfs\nquick=0\n")
@@ -76,21 +91,22 @@ def make_out(tmp, mutate=None, stats_settings=True):
     if stats_settings:
         stats0["settings"] = SETTINGS
     write(os.path.join(raw, "server-stats.json"), json.dumps(stats0))
-    for (line, m), times in TIMES.items():
+    for (line, m), times in times_of.items():
         pdir = os.path.join(raw, "%s-m%d" % (line, m))
-        write(os.path.join(pdir, "facts.txt"), "command x\nbatch 1 rc 0 timed_out 0 runs 5 warmup 1\n")
+        n = len(times)
+        write(os.path.join(pdir, "facts.txt"), "command x\nbatch 1 rc 0 timed_out 0 runs %d warmup 1\n" % n)
         write(os.path.join(pdir, "hf-1.json"), json.dumps({"results": [{
-            "times": times, "exit_codes": [0] * 5, "user": 0.01, "system": 0.02}]}))
-        st = {"requests": 60, "peak_in_flight": m, "by_status": {"200": 42, "404": 18}}
+            "times": times, "exit_codes": [0] * n, "user": 0.01, "system": 0.02}]}))
+        st = {"requests": 10 * (n + 1), "peak_in_flight": m, "by_status": {"200": 7 * (n + 1), "404": 3 * (n + 1)}}
         if stats_settings:
             st["settings"] = SETTINGS
         write(os.path.join(pdir, "stats-1.json"), json.dumps(st))
         if line != "curl":
             # the warmup run uses no CPU; the timed runs 0.01 .. 0.05 s user
-            recs = [dict(record(m), cpu_user_s=0.01 * i) for i in range(6)]
+            recs = [dict(record(m), cpu_user_s=0.01 * i) for i in range(n + 1)]
             write(os.path.join(pdir, "records.jsonl"), "".join(json.dumps(r) + "\n" for r in recs))
             # warmup run: 1000 ms each; timed runs: 1..10 ms (+ m / 10)
-            lat = ["1000.000"] * 10 + ["%.3f" % (i + m / 10) for _ in range(5) for i in range(1, 11)]
+            lat = ["1000.000"] * 10 + ["%.3f" % (i + m / 10) for _ in range(n) for i in range(1, 11)]
             write(os.path.join(pdir, "latencies.txt"), "\n".join(lat) + "\n")
     if mutate:
         mutate(lambda line, m: os.path.join(raw, "%s-m%d" % (line, m)), raw)
@@ -145,12 +161,12 @@ class Statistics(Base):
         self.assertAlmostEqual(report.percentile(list(range(1, 101)), 0.99), 99.01)
 
     def test_clear_difference_is_faster(self):
-        v = report.compare(TIMES[("threadpool", 4)], TIMES[("asyncloop", 4)], "threadpool", "asyncloop")
+        v = report.compare(TIMES6[("threadpool", 4)], TIMES6[("asyncloop", 4)], "threadpool", "asyncloop")
         self.assertEqual(v["winner"], "asyncloop")
         self.assertLess(v["p"], 0.01)
         self.assertEqual(v["method"], "exact")
-        self.assertAlmostEqual(v["p"], 2 / 252, places=6)
-        self.assertAlmostEqual(v["ratio"], 0.71 / 0.51, places=6)
+        self.assertAlmostEqual(v["p"], 2 / 924, places=6)
+        self.assertAlmostEqual(v["ratio"], 0.7125 / 0.511, places=6)
         self.assertLessEqual(v["ci"][0], v["ratio"])
         self.assertGreaterEqual(v["ci"][1], v["ratio"])
         self.assertIn("asyncloop faster by 1.39×", report.claim_text(v))
@@ -177,6 +193,58 @@ class Statistics(Base):
         v = report.compare([1.0, 1.0, 1.01, 1.02, 1.03], [1.2, 1.21, 1.22, 1.23, 1.24], "a", "b")
         self.assertEqual(v["method"], "normal")
         self.assertIsNone(v["winner"])
+
+    def test_5_plus_5_complete_separation_is_no_claim_but_more_runs_needed(self):
+        # every run of asyncloop faster than every run of threadpool: p =
+        # 2 / 252 = 0.0079 < 0.01, the one ordering of 5 + 5 that gets there
+        v = report.compare(TIMES[("threadpool", 4)], TIMES[("asyncloop", 4)], "threadpool", "asyncloop")
+        self.assertAlmostEqual(v["p"], 2 / 252, places=6)
+        self.assertIsNone(v["winner"])
+        self.assertEqual(v["claim"], "significant on only 5 + 5 runs (the smallest p they can give is "
+                                     "0.0079): more runs needed, no claim")
+        text = report.claim_text(v)
+        self.assertTrue(text.startswith(v["claim"] + " (asyncloop's median lower by 1.39×, 95% CI "), text)
+        self.assertNotIn("no significant difference", text)
+        self.assertNotIn("faster", text)
+        x = report.crossover([dict(v, m=4)])
+        self.assertEqual((x["wins"], x["none"], x["no_room"]), ({}, [], [4]))
+        self.assertEqual(report.undetected_sentence(scenario(), [dict(v, m=4)]), "")
+
+    def test_6_plus_6_complete_separation_is_a_claim(self):
+        v = report.compare(TIMES6[("threadpool", 2)], TIMES6[("asyncloop", 2)], "threadpool", "asyncloop")
+        self.assertEqual(v["winner"], "threadpool")
+        self.assertAlmostEqual(v["p"], 2 / 924, places=6)
+        self.assertTrue(report.claim_text(v).startswith("threadpool faster by 1.20× ("))
+        # and with two pairs of runs out of order (U = 2): p = 8 / 924 = 0.0087
+        a = [1.000, 1.010, 1.020, 1.005, 1.015, 1.207]
+        b = [1.200, 1.210, 1.220, 1.205, 1.230, 1.250]
+        v = report.compare(a, b, "threadpool", "asyncloop")
+        self.assertAlmostEqual(v["p"], 8 / 924, places=6)
+        self.assertEqual(v["winner"], "threadpool")
+
+    def test_room_needs_two_runs_out_of_order_to_stay_below_alpha(self):
+        room = {(n1, n2): report.has_room(n1, n2)
+                for n1, n2 in ((5, 5), (5, 6), (5, 7), (4, 9), (6, 6), (5, 8), (4, 10), (10, 10), (3, 20))}
+        self.assertEqual(room, {(5, 5): False, (5, 6): False, (5, 7): False, (4, 9): False, (6, 6): True,
+                                (5, 8): True, (4, 10): True, (10, 10): True, (3, 20): True})
+        self.assertAlmostEqual(report.room_p(6, 6), 8 / 924)
+        self.assertAlmostEqual(report.room_p(5, 5), 8 / 252)
+        # where the rule sits: the smallest p at most ALPHA / 4 in these cases
+        for (n1, n2), r in room.items():
+            self.assertEqual(r, report.min_p(n1, n2) <= report.ALPHA / 4, (n1, n2))
+        self.assertEqual(report.runs_for_room(5, 5, 10), 1)
+        self.assertEqual(report.runs_for_room(3, 3, 10), 3)
+        self.assertIsNone(report.runs_for_room(5, 5, 5))
+        self.assertEqual(report.runs_for_room(6, 6, 6), 0)
+
+    def test_version_compare_follows_the_same_rule(self):
+        old = TIMES[("asyncloop", 4)]
+        v5 = report.version_compare([2 * t for t in old], old, resamples=200)
+        self.assertEqual(v5["claim"], "significant on only 5 + 5 runs (the smallest p they can give is "
+                                      "0.0079): more runs needed, no claim")
+        old6 = TIMES6[("asyncloop", 4)]
+        self.assertEqual(report.version_compare([2 * t for t in old6], old6, resamples=200)["claim"], "8.x slower")
+        self.assertEqual(report.version_compare(old6, [2 * t for t in old6], resamples=200)["claim"], "8.x faster")
 
     def test_too_few_runs_make_no_claim(self):
         v = report.compare([1.0], [2.0], "threadpool", "asyncloop")
@@ -489,7 +557,7 @@ class Pooling(Base):
 
 class WholeReport(Base):
     def test_report_has_verdicts_crossover_and_plots(self):
-        out = make_out(self.tmp)
+        out = make_out(self.tmp, times=TIMES6)
         self.assertEqual(report.cmd_report(out), 0)
         with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
             md = f.read()
@@ -503,6 +571,17 @@ class WholeReport(Base):
         self.assertAlmostEqual(float(rows[0][0]), 2.0)  # p50
         self.assertAlmostEqual(float(rows[-1][0]), 1000.0)  # p99.9
         self.assertTrue(os.path.exists(os.path.join(out, "FIX", "plots.gp")))
+
+    def test_claims_on_5_plus_5_runs_read_more_runs_needed(self):
+        out = make_out(self.tmp)
+        self.assertEqual(report.cmd_report(out), 0)
+        with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertIn("| 4 | significant on only 5 + 5 runs (the smallest p they can give is 0.0079): more "
+                      "runs needed, no claim (asyncloop's median lower by 1.39×", md)
+        self.assertIn("**Verdict.** More runs needed to claim the significant difference at m = 2, 4 (Mann–Whitney", md)
+        self.assertNotIn("faster by", md)
+        self.assertNotIn("Crossover", md)
 
     def test_invalid_point_is_not_plotted(self):
         def mut(d, raw):
@@ -526,7 +605,7 @@ class WholeReport(Base):
         self.assertIn("- FIX: the server at URL does not match", md)
 
     def test_compare_flags_contradictions(self):
-        a = make_out(self.tmp)
+        a = make_out(self.tmp, times=TIMES6)
         report.cmd_report(a)
         b = os.path.join(self.tmp, "b")
         shutil.copytree(a, b)
@@ -544,8 +623,8 @@ class LibcurlTable(Base):
     """The "libcurl 7.88 vs 8.14" table: bench.sh's libcurl 8 pass in
     OUT/libcurl8/ (its own meta and scenarios) beside the main run."""
 
-    def make(self):
-        out = make_out(self.tmp)
+    def make(self, times=TIMES6):
+        out = make_out(self.tmp, times=times)
         l8 = os.path.join(out, "libcurl8")
         shutil.copytree(os.path.join(out, "FIX"), os.path.join(l8, "FIX"))
         write(os.path.join(out, "meta.txt"), "libcurl=7.88.1\ncurl=7.88.1\ncommit=abc\nquick=0\n")
@@ -555,7 +634,7 @@ class LibcurlTable(Base):
         # 8.x: the loop twice as slow at m = 4, its records say 8.14.1; the
         # pool's m = 4 refused for descriptors, with the count it measured
         edit_json(os.path.join(raw, "asyncloop-m4", "hf-1.json"), lambda h: h["results"][0].update(
-            times=[2 * t for t in TIMES[("asyncloop", 4)]]))
+            times=[2 * t for t in times[("asyncloop", 4)]]))
         for line in ("threadpool", "asyncloop"):
             for m in (2, 4):
                 recs = os.path.join(raw, "%s-m%d" % (line, m), "records.jsonl")
@@ -581,7 +660,7 @@ class LibcurlTable(Base):
         rows = {tuple(c.strip() for c in l.split("|")[1:4]): l for l in md.splitlines()
                 if l.startswith("| FIX |")}
         loop4 = rows[("FIX", "4", "asyncloop")]
-        self.assertIn("| 8.14.1 | 1.020 s (5) | 2.00 (", loop4)
+        self.assertIn("| 8.14.1 | 1.022 s (6) | 2.00 (", loop4)
         self.assertIn("| 8.x slower |", loop4)
         self.assertIn("| no significant difference |", rows[("FIX", "2", "asyncloop")])
         # curl: the binary's version and the libcurl it loaded, per side
@@ -592,6 +671,12 @@ class LibcurlTable(Base):
         self.assertIn("- FIX threadpool m = 4 with 8.14.1: not run here: 4 concurrent transfers "
                       "need 76 file descriptors (3 each: its connection, libcurl 8.14.1's wakeup "
                       "eventfd (1), the file it saves)", md)
+
+    def test_5_plus_5_runs_make_no_version_claim(self):
+        md = self.md(self.make(times=TIMES))
+        loop4 = [l for l in md.splitlines() if l.startswith("| FIX | 4 | asyncloop |")][0]
+        self.assertIn("| significant on only 5 + 5 runs (the smallest p they can give is 0.0079): more runs "
+                      "needed, no claim |", loop4)
 
     def test_no_pass_no_section_and_a_failed_fetch_says_why(self):
         out = make_out(self.tmp)
@@ -654,7 +739,24 @@ class ScenarioSets(Base):
 
 class Adaptive(Base):
     def test_decided_pair_needs_no_more_runs(self):
+        out = make_out(self.tmp, times=TIMES6)  # 6 + 6: a claim with room
+        self.assertEqual(report.cmd_more_runs(os.path.join(out, "FIX", "raw"), 4), 0)
+
+    def test_claim_without_room_gets_the_runs_it_needs(self):
+        # 5 + 5 completely separated: one more run of each gives 6 + 6
         out = make_out(self.tmp)
+        self.assertEqual(report.cmd_more_runs(os.path.join(out, "FIX", "raw"), 4), 1)
+        self.assertEqual(report.cmd_more_runs(os.path.join(out, "FIX", "raw"), 2), 1)
+
+    def test_claim_without_room_beyond_max_runs_or_budget_gets_none(self):
+        def mut(d, raw):
+            edit_json(os.path.join(raw, "scenario.json"), lambda s: s.update(max_runs=5, runs=5))
+        out = make_out(self.tmp, mut)
+        self.assertEqual(report.cmd_more_runs(os.path.join(out, "FIX", "raw"), 4), 0)
+
+        def budget(d, raw):  # one run of each: 0.71 + 0.51 s, more than 1 s
+            edit_json(os.path.join(raw, "scenario.json"), lambda s: s.update(adapt_budget_s=1))
+        out = make_out(os.path.join(self.tmp, "b"), budget)
         self.assertEqual(report.cmd_more_runs(os.path.join(out, "FIX", "raw"), 4), 0)
 
     def test_undecided_pair_gets_more_runs(self):
@@ -744,7 +846,7 @@ class OldFormat(Base):
         self.assertIn("| 1 | threadpool | 3 | 1.100 |", md)
 
 
-def tls_out(tmp, fresh=False, resume=True, mutate=None):
+def tls_out(tmp, fresh=False, resume=True, mutate=None, times=None):
     """OUT/ with FIX turned into an HTTPS scenario (issue 10): the server's
     settings and /stats carry TLS, each batch's handshakes as a correct run
     would make them (fresh: one per request; keep-alive: m per run), plus
@@ -757,15 +859,15 @@ def tls_out(tmp, fresh=False, resume=True, mutate=None):
         edit_json(os.path.join(raw, "scenario.json"), scen)
         tls_set = dict(SETTINGS, tls=True, tls_resume=resume)
         edit_json(os.path.join(raw, "server-stats.json"), lambda st: st.update(settings=tls_set))
-        for (line, m) in TIMES:
+        for (line, m), ts in (times or TIMES).items():
             per_run = 10 if fresh else m  # 10 requests per run
-            hs = 6 * per_run + report.STATS_HANDSHAKES
+            hs = (len(ts) + 1) * per_run + report.STATS_HANDSHAKES
             edit_json(os.path.join(d(line, m), "stats-1.json"), lambda st: st.update(
                 settings=tls_set, tls_handshakes=hs,
-                tls_resumed=0 if fresh or not resume else 6 * (per_run - 1), tls_failed=0))
+                tls_resumed=0 if fresh or not resume else (len(ts) + 1) * (per_run - 1), tls_failed=0))
         if mutate:
             mutate(d, raw)
-    return make_out(tmp, mut)
+    return make_out(tmp, mut, times=times)
 
 
 class Tls(Base):
@@ -911,12 +1013,12 @@ class Tls(Base):
         self.assertIn("TLS on (scenario: off)", text)
 
     def test_second_core_wins_where_threadpool_is_faster(self):
-        out = tls_out(self.tmp)
+        out = tls_out(self.tmp, times=TIMES6)
         report.cmd_report(out)
         with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as fh:
             md = fh.read()
         self.assertIn("Second core: the pool wins at m = 2 by 1.20× (95% CI ", md)
-        self.assertIn("client CPU s per wall s: threadpool 0.05, asyncloop 0.04); elsewhere asyncloop is "
+        self.assertIn("client CPU s per wall s: threadpool 0.05, asyncloop 0.05); elsewhere asyncloop is "
                       "faster at m = 4.", md)
         with open(os.path.join(out, "FIX", "verdict.json"), encoding="utf-8") as fh:
             self.assertIn("the pool wins at m = 2", json.load(fh)["second_core"])
@@ -924,8 +1026,8 @@ class Tls(Base):
     def test_second_core_wins_nowhere(self):
         def mut(d, raw):  # asyncloop as fast as threadpool at m = 2
             edit_json(os.path.join(d("asyncloop", 2), "hf-1.json"),
-                      lambda h: h["results"][0].update(times=[1.001, 1.011, 1.019, 1.006, 1.014]))
-        pts = list(points(tls_out(self.tmp, mutate=mut))[0].values())
+                      lambda h: h["results"][0].update(times=[1.001, 1.011, 1.019, 1.006, 1.014, 1.009]))
+        pts = list(points(tls_out(self.tmp, mutate=mut, times=TIMES6))[0].values())
         sent = report.second_core_sentence(pts, report.pair_verdicts(pts, resamples=200))
         self.assertEqual(sent, "Second core: the pool's second core wins nowhere in this sweep — threadpool "
                                "is not significantly faster at any m (asyncloop is faster at m = 4; no "
