@@ -41,7 +41,7 @@ from .text import (
     verdict_sentences, python_tables, vs_curl_lines, save_fs_line)
 from .placement import (
     PLACEMENTS, SPLIT_SUFFIX, SERVER_SHARE, placement_setting, parse_cpus, fmt_cpus, split_cpus,
-    cpu_split_assignments, read_placement, read_cpu_records, want_sets, rule_placement_cpus,
+    cpu_split_assignments, read_placement, read_cpu_records, want_sets, rule_placement_cpus, server_cpus_broken,
     placement_line, placement_text, placement_pairs, placement_rows, placement_section)
 from .plots import (
     latency_m, latency_curve, log_tics, write_plot_data, GP_HEAD)
@@ -82,5 +82,5 @@ __all__ = [
     "cmd_point_line", "cmd_check_server", "cmd_budget", "main",
     "PLACEMENTS", "SPLIT_SUFFIX", "SERVER_SHARE", "placement_setting", "parse_cpus", "fmt_cpus",
     "split_cpus", "cpu_split_assignments", "read_placement", "read_cpu_records", "want_sets",
-    "rule_placement_cpus", "placement_line", "placement_text", "placement_pairs", "placement_rows",
+    "rule_placement_cpus", "server_cpus_broken", "placement_line", "placement_text", "placement_pairs", "placement_rows",
     "placement_section"]

@@ -92,15 +92,17 @@ def cpu_split_assignments(allowed_text):
 
 def read_placement(rawdir):
     """RAW/placement.txt as bench.sh wrote it ("placement P", "allowed L",
-    "server L", "client L"): {"placement", "allowed", "server", "client"}
-    with the lists as CPU sets (None where missing or not a list), or None
-    when there is no file (older data)."""
+    "server L", "client L", "external 1" with --server-url): {"placement",
+    "allowed", "server", "client", "external"} with the lists as CPU sets
+    (None where missing or not a list), or None when there is no file
+    (older data)."""
     path = os.path.join(rawdir, "placement.txt")
     if not os.path.isfile(path):
         return None
     kv = read_kv(path)
     return {"placement": kv.get("placement"), "allowed": parse_cpus(kv.get("allowed")),
-            "server": parse_cpus(kv.get("server")), "client": parse_cpus(kv.get("client"))}
+            "server": parse_cpus(kv.get("server")), "client": parse_cpus(kv.get("client")),
+            "external": kv.get("external") == "1"}
 
 
 def read_cpu_records(pdir):
@@ -145,7 +147,8 @@ def rule_placement_cpus(s, c):
     (server-cpus.txt), and every run of the client before it became the
     client (client-cpus.txt, one line per run). A missing or unreadable
     record breaks it too. Data from before placement (no "placement" in
-    the scenario) is not checked."""
+    the scenario) is not checked, nor the server of a --server-url (another
+    host's: bench.sh has no process of it to see)."""
     if not s.get("placement") or c["not_run"] is not None or not c["batches"]:
         return []
     pl = s.get("_placement")
@@ -154,23 +157,8 @@ def rule_placement_cpus(s, c):
     srv, cli = want_sets(s)
     if not srv or not cli:
         return ["raw/placement.txt does not give the server's and the clients' CPU sets"]
-    out = []
     server, client = c.get("server_cpus"), c.get("client_cpus")
-    if server is None:
-        out.append("no record of flagserver's CPUs (server-cpus.txt)")
-    else:
-        seen = {(k, w): sets for k, w, sets in server}
-        for b in c["batches"]:
-            for when in ("start", "end"):
-                sets = seen.get((b["batch"], when))
-                if not sets:
-                    out.append("no record of flagserver's CPUs at the %s of batch %d" % (when, b["batch"]))
-                    continue
-                bad = [x for x in sets if x != srv]
-                if bad:
-                    out.append("flagserver ran on CPU %s at the %s of batch %d, its set is %s"
-                               % (" ".join(fmt_cpus(x) if x else "?" for x in bad), when, b["batch"],
-                                  fmt_cpus(srv)))
+    out = [] if pl.get("external") else server_cpus_broken(server, c["batches"], srv)
     if client is None:
         out.append("no record of the client's CPUs (client-cpus.txt)")
     else:
@@ -182,6 +170,28 @@ def rule_placement_cpus(s, c):
         if whole and len(client) != c["nexpected_records"]:
             out.append("%d client CPU records, expected one per run: %d"
                        % (len(client), c["nexpected_records"]))
+    return out
+
+
+def server_cpus_broken(server, batches, want):
+    """How flagserver's CPU records (read_cpu_records) break WANT: a
+    record of every thread at the start and the end of every batch, each
+    on WANT."""
+    if server is None:
+        return ["no record of flagserver's CPUs (server-cpus.txt)"]
+    out = []
+    seen = {(k, w): sets for k, w, sets in server}
+    for b in batches:
+        for when in ("start", "end"):
+            sets = seen.get((b["batch"], when))
+            if not sets:
+                out.append("no record of flagserver's CPUs at the %s of batch %d" % (when, b["batch"]))
+                continue
+            bad = [x for x in sets if x != want]
+            if bad:
+                out.append("flagserver ran on CPU %s at the %s of batch %d, its set is %s"
+                           % (" ".join(fmt_cpus(x) if x else "?" for x in bad), when, b["batch"],
+                              fmt_cpus(want)))
     return out
 
 

@@ -157,6 +157,15 @@ class PlacementRule(Base):
             write(os.path.join(d("threadpool", 2), "client-cpus.txt"), "0-1\n" * 5 + "1\n")
         self.check_rule(mut, ("threadpool", 2), "a run of the client had CPU 1, its set is 0-1", "shared")
 
+    def test_external_server_is_not_checked(self):
+        # --server-url: shared, the clients recorded, the server not ours to see
+        def mut(d, raw):
+            write(os.path.join(raw, "placement.txt"), "placement shared\nallowed 0-1\nexternal 1\n")
+            for (line, m) in TIMES:
+                os.remove(os.path.join(d(line, m), "server-cpus.txt"))
+        pts, _ = points(split_out(self.tmp, mut, "shared"))
+        self.assertEqual({k: p["broken"] for k, p in pts.items() if p["broken"]}, {})
+
     def test_data_from_before_placement_is_not_checked(self):
         pts, _ = points(make_out(self.tmp))
         self.assertTrue(all(p["valid"] for p in pts.values()))
