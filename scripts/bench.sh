@@ -813,10 +813,11 @@ line_command() {
 # (the affinity mask, already narrowed by a cgroup cpuset: not nproc's count
 # of the machine), and their split (report.py cpu-split; docs/bench.md).
 find_cpus() {
-    local allowed
+    local allowed assignments
     allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$$/status 2>/dev/null) || allowed=""
     [ -n "$allowed" ] || die "cannot read the CPUs this process may use (Cpus_allowed_list in /proc/$$/status)"
-    eval "$(report cpu-split "$allowed")" || die "report.py cpu-split '$allowed' failed"
+    assignments=$(report cpu-split "$allowed") || die "report.py cpu-split '$allowed' failed"
+    eval "$assignments"
     log "CPUs this run may use: $CPUS_ALLOWED; split: ${SPLIT_WHY:-flagserver on $SERVER_CPUS, the clients on $CLIENT_CPUS}"
 }
 

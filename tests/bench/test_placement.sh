@@ -8,8 +8,9 @@
 # INVALID, and that REPORT.md has the placement lines and the section pairing
 # LOCAL with LOCAL-SPLIT. Independently of bench.sh's records, the test itself
 # samples the Cpus_allowed_list of the flagserver and client processes it
-# sees while the sweep runs. With fewer than 2 usable CPUs, LOCAL-SPLIT must
-# say "not run here: needs 2 CPUs".
+# sees while the sweep runs. With fewer than 2 usable CPUs (the test's own,
+# or bench.sh run under taskset on one of them), LOCAL-SPLIT must say "not
+# run here: needs 2 CPUs".
 #
 # Environment (set by ctest): FLAGBENCH_SOURCE, FLAGBENCH_BUILD.
 set -u
@@ -135,5 +136,17 @@ fb_ok "REPORT.md: LOCAL paired with LOCAL-SPLIT" grep -q "^### LOCAL against LOC
 fb_ok "REPORT.md: threadpool at m = 10, shared against split" \
     grep -q "^| 10 | threadpool | [0-9.]* s ([0-9]*) | [0-9.]* s ([0-9]*) | \(too few runs to test\|no significant\|split \)" \
     "$report"
+
+# Fewer than 2 CPUs: bench.sh itself limited to one of them, LOCAL-SPLIT is
+# not run here, in one line, and never run shared in its place.
+one=${CPUS_ALLOWED%%[-,]*}
+out1="$FB_TMP/out-one"
+taskset -c "$one" bash "$src/scripts/bench.sh" --quick --scenario LOCAL-SPLIT --concur 10 --runs 1 \
+    --out "$out1" --build "$build" 2>"$FB_TMP/bench-one.err"
+fb_eq "on CPU $one alone: bench.sh exits 0" "$?" 0
+fb_eq "on CPU $one alone: LOCAL-SPLIT not run here, why" "$(cat "$out1/LOCAL-SPLIT/raw/skipped.txt" 2>/dev/null)" \
+    "placement split needs 2 CPUs (this run may use only CPU $one)"
+fb_ok "on CPU $one alone: no point ran" test -z "$(find "$out1/LOCAL-SPLIT/raw" -name 'hf-*.json' 2>/dev/null)"
+fb_ok "on CPU $one alone: REPORT.md says why" grep -q "^\*\*Not run here\*\*: placement split needs 2 CPUs" "$out1/REPORT.md"
 
 fb_finish
