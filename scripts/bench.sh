@@ -848,14 +848,9 @@ prepare_placement() {
         PIN_CLIENT=(taskset -c "$CLIENT_CPUS")
     fi
     {
-        printf 'placement %s
-allowed %s
-' "$PLACEMENT" "$CPUS_ALLOWED"
-        if [ "$PLACEMENT" = split ]; then printf 'server %s
-client %s
-' "$SERVER_CPUS" "$CLIENT_CPUS"; fi
-        if [ -n "$server_url" ]; then printf 'external 1
-'; fi
+        printf 'placement %s\nallowed %s\n' "$PLACEMENT" "$CPUS_ALLOWED"
+        if [ "$PLACEMENT" = split ]; then printf 'server %s\nclient %s\n' "$SERVER_CPUS" "$CLIENT_CPUS"; fi
+        if [ -n "$server_url" ]; then printf 'external 1\n'; fi
     } >"$raw/placement.txt"
 }
 
