@@ -15,7 +15,7 @@
 # Usage: scripts/bench.sh [--quick] [--scenario NAME[,NAME]] [--concur LIST]
 #                         [--runs N] [--out DIR] [--build DIR] [--save-dir DIR]
 #                         [--server-url URL [--cacert FILE]] [--libcurl DIR]
-#                         [--consecutive]
+#                         [--consecutive] [--placement shared|split]
 # A run writes into a staging folder inside OUT (OUT/.flagbench-partial.XXXXXX)
 # and replaces the earlier results only when it completes: all of them, or with
 # --scenario only those scenarios (the others are kept, in scenarios.txt and
@@ -44,6 +44,20 @@ runs_override=""
 # of one line, then all of the next (the schedule before issue 24).
 BATCH_RUNS=2
 consecutive=0
+# Where flagserver and the lines run (issue 24; docs/bench.md, "Placement"):
+# --placement overrides every scenario's "placement" (shared or split). The
+# CPUs this process may use (its Cpus_allowed_list: the affinity mask, which
+# a cgroup cpuset narrows) and their split, set once by main (report.py
+# cpu-split): CPUS_ALLOWED, SERVER_CPUS, CLIENT_CPUS, SPLIT_WHY.
+placement_override=""
+CPUS_ALLOWED=""
+SERVER_CPUS=""
+CLIENT_CPUS=""
+SPLIT_WHY=""
+# per scenario (prepare_placement): the prefixes that pin flagserver and
+# hyperfine (with every line it runs) to their CPUs; empty when shared
+PIN_SERVER=()
+PIN_CLIENT=()
 out_dir="$ROOT/results"
 # The benchmark's own build: Release, no sanitizer, no tests, whatever
 # scripts/test.sh did to build/. --build DIR uses DIR as it is configured.
@@ -130,6 +144,9 @@ usage: scripts/bench.sh [options]
                      report names it, and a point whose client loaded another is INVALID
   --consecutive      at each m, all runs of one line and then all of the next,
                      instead of the lines' runs interleaved in batches of 2
+  --placement P      override every scenario's placement: shared (flagserver and
+                     the clients float over the same CPUs) or split (flagserver
+                     pinned to its own CPUs, the clients to the rest)
   -h, --help         this text
 EOF
 }
@@ -189,7 +206,7 @@ parse_args() {
         case $1 in
         --quick) quick=1 ;;
         --consecutive) consecutive=1 ;;
-        --set | --scenario | --concur | --runs | --out | --build | --save-dir | --server-url | --libcurl | --cacert)
+        --set | --scenario | --concur | --runs | --out | --build | --save-dir | --server-url | --libcurl | --cacert | --placement)
             [ $# -ge 2 ] || {
                 log "$1 needs a value"
                 usage >&2
@@ -209,6 +226,7 @@ parse_args() {
             --server-url) server_url=$2 ;;
             --libcurl) libcurl_dir=$2 ;;
             --cacert) cacert_given=$2 ;;
+            --placement) placement_override=$2 ;;
             esac
             shift
             ;;
@@ -250,6 +268,13 @@ parse_args() {
         log "--scenario names a scenario twice: '$only_scenarios'"
         exit 2
     fi
+    case $placement_override in
+    "" | shared | split) ;;
+    *)
+        log "--placement wants shared or split, not '$placement_override'"
+        exit 2
+        ;;
+    esac
     if [ -z "$out_dir" ]; then
         log "--out wants a folder, not ''"
         exit 2
@@ -603,6 +628,7 @@ write_meta() {
     {
         echo "cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)"
         echo "cores=$(nproc)"
+        echo "cpus_allowed=$CPUS_ALLOWED"
         echo "kernel=$(uname -sr)"
         # the libcurl the programs load (not the headers'): curl's own line says it
         echo "libcurl=$(curl --version | sed -n '1s|.* libcurl/\([^ ]*\).*|\1|p')"
@@ -704,6 +730,7 @@ load_scenario() {
     if [ -n "$runs_override" ]; then args+=(--runs "$runs_override"); fi
     if [ -n "$python_unavailable" ]; then args+=(--python-unavailable "$python_unavailable"); fi
     if [ "$libcurl8_pass" -eq 1 ]; then args+=(--libcurl8); fi
+    if [ -n "$placement_override" ]; then args+=(--placement "$placement_override"); fi
     # the libcurl every line loads (h2c needs 8.0: a scenario's "libcurl_not_run")
     args+=(--libcurl-version "$(curl --version | sed -n '1s|.* libcurl/\([^ ]*\).*|\1|p')")
     local assignments
@@ -721,7 +748,7 @@ load_scenario() {
 start_server() {
     local out="$work_dir/server.out" line="" i
     rm -f "$out" "$work_dir/server.err"
-    "${IN_SERVER_NS[@]}" "$FLAGSERVER" --bind "$server_addr" --port 0 --dir "$dataset" --quiet \
+    "${IN_SERVER_NS[@]}" "${PIN_SERVER[@]}" "$FLAGSERVER" --bind "$server_addr" --port 0 --dir "$dataset" --quiet \
         "${SERVER_ARGS[@]}" "${TLS_SERVER_ARGS[@]}" >"$out" 2>"$work_dir/server.err" &
     server_pid=$!
     for ((i = 0; i < 200; i++)); do
@@ -780,6 +807,75 @@ line_command() {
     esac
 }
 
+# ---------------------------------------------------------------- placement
+
+# find_cpus: the CPUs this process may use, from its own Cpus_allowed_list
+# (the affinity mask, already narrowed by a cgroup cpuset: not nproc's count
+# of the machine), and their split (report.py cpu-split; docs/bench.md).
+find_cpus() {
+    local allowed assignments
+    allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$$/status 2>/dev/null) || allowed=""
+    [ -n "$allowed" ] || die "cannot read the CPUs this process may use (Cpus_allowed_list in /proc/$$/status)"
+    assignments=$(report cpu-split "$allowed") || die "report.py cpu-split '$allowed' failed"
+    eval "$assignments"
+    log "CPUs this run may use: $CPUS_ALLOWED; split: ${SPLIT_WHY:-flagserver on $SERVER_CPUS, the clients on $CLIENT_CPUS}"
+}
+
+# prepare_placement RAW: the scenario's placement (PLACEMENT, resolved):
+# sets PIN_SERVER and PIN_CLIENT and writes RAW/placement.txt (the placement
+# and the CPU sets every point is checked against). Split pins with taskset;
+# where it cannot (fewer than 2 CPUs, no taskset, sched_setaffinity refused,
+# a --server-url's server) sets placement_why and returns 1: the scenario is
+# not run, never run shared under the name of split.
+placement_why=""
+prepare_placement() {
+    local raw=$1 err
+    PIN_SERVER=()
+    PIN_CLIENT=()
+    placement_why=""
+    if [ "$PLACEMENT" = split ]; then
+        if [ -n "$SPLIT_WHY" ]; then
+            placement_why="placement split $SPLIT_WHY"
+        elif [ -n "$server_url" ]; then
+            placement_why="placement split pins the flagserver bench.sh starts, not a --server-url"
+        elif ! command -v taskset >/dev/null; then
+            placement_why="placement split needs taskset (Debian package util-linux)"
+        elif ! err=$(taskset -c "$SERVER_CPUS" true 2>&1) || ! err=$(taskset -c "$CLIENT_CPUS" true 2>&1); then
+            placement_why="placement split: taskset could not pin to CPU $SERVER_CPUS and CPU $CLIENT_CPUS: $(head -n 1 <<<"$err")"
+        fi
+        if [ -n "$placement_why" ]; then return 1; fi
+        PIN_SERVER=(taskset -c "$SERVER_CPUS")
+        PIN_CLIENT=(taskset -c "$CLIENT_CPUS")
+    fi
+    {
+        printf 'placement %s\nallowed %s\n' "$PLACEMENT" "$CPUS_ALLOWED"
+        if [ "$PLACEMENT" = split ]; then printf 'server %s\nclient %s\n' "$SERVER_CPUS" "$CLIENT_CPUS"; fi
+        if [ -n "$server_url" ]; then printf 'external 1\n'; fi
+    } >"$raw/placement.txt"
+}
+
+# server_cpus PDIR K WHEN: appends "batch K WHEN LIST..." to PDIR/server-cpus.txt,
+# the Cpus_allowed_list of each distinct value over flagserver's threads as
+# it runs (measured, not taken from the setting; none when it is gone).
+server_cpus() {
+    local pdir=$1 k=$2 when=$3 lists=""
+    if [ -z "$server_pid" ]; then return 0; fi # an external server: not ours to see
+    lists=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/"$server_pid"/task/*/status 2>/dev/null |
+        sort -u | tr '\n' ' ') || lists=""
+    printf 'batch %d %s %s\n' "$k" "$when" "${lists% }" >>"$pdir/server-cpus.txt"
+}
+
+# cpu_recorder PDIR: the prefix of every timed command: a shell that appends
+# its own Cpus_allowed_list to PDIR/client-cpus.txt (builtins only: about
+# 3 ms a run here) and then execs the line's program, which keeps its pid
+# and that CPU set. One line per run, warmup included.
+cpu_recorder() {
+    local q="'"
+    # shellcheck disable=SC2016 # expanded by the recording shell, not here
+    printf '%s' 'sh -c '"$q"'while read -r k v; do if [ "$k" = Cpus_allowed_list: ]; then printf "%s\n" "$v" >>"$0"; fi; done </proc/$$/status; exec "$@"'"$q"
+    printf ' %s' "$q$1/client-cpus.txt$q"
+}
+
 # run_batch RAW LINE M RUNS WARMUP K EXTRA: hyperfine batch K of the point
 # (LINE, M) into RAW/LINE-mM/, with the server's counters reset before it and
 # read after it, so its peak belongs to this batch alone. Appends a "batch"
@@ -793,17 +889,23 @@ run_batch() {
     local pdir="$raw/$line-m$m" cmd rc=0 timed_out=0
     mkdir -p "$pdir"
     cmd=$(line_command "$line" "$pdir" "$m")
-    if [ "$k" -eq 1 ]; then printf 'command %s\n' "$cmd" >>"$pdir/facts.txt"; fi
+    # what hyperfine runs: the line's command behind the CPU recorder
+    local timed
+    timed="$(cpu_recorder "$pdir") $cmd"
+    if [ "$k" -eq 1 ]; then printf 'command %s\n' "$timed" >>"$pdir/facts.txt"; fi
     local hf_args=(-N --style none --warmup "$warmup" --runs "$runs" --parameter-list m "$m"
         --export-json "$pdir/hf-$k.json" --command-name "$line m={m}")
     if [ "$IGNORE_FAILURE" -eq 1 ]; then hf_args+=(--ignore-failure); fi
     rm -rf "$save_dir" && mkdir -p "$save_dir"
     "${IN_SERVER_NS[@]}" curl -s --max-time 5 "${CURL_TLS[@]}" -o /dev/null "$stats_url?reset=1" ||
         log "could not reset /stats"
-    timeout "$POINT_LIMIT_S" "${IN_CLIENT_NS[@]}" hyperfine "${hf_args[@]}" "$cmd" >"$pdir/hf-$k.log" 2>&1 &
+    server_cpus "$pdir" "$k" start
+    timeout "$POINT_LIMIT_S" "${IN_CLIENT_NS[@]}" "${PIN_CLIENT[@]}" hyperfine "${hf_args[@]}" "$timed" \
+        >"$pdir/hf-$k.log" 2>&1 &
     child_pid=$!
     wait "$child_pid" || rc=$?
     child_pid=""
+    server_cpus "$pdir" "$k" end
     if [ "$rc" -eq 124 ]; then timed_out=1; fi
     "${IN_SERVER_NS[@]}" curl -s --max-time 5 "${CURL_TLS[@]}" -o "$pdir/stats-$k.json" "$stats_url" ||
         rm -f "$pdir/stats-$k.json"
@@ -899,6 +1001,16 @@ run_scenario() {
     log "[$name] m = ${CONCUR[*]}; ${#POINTS[@]} point(s) to run"
     prepare_tls
     prepare_http2
+    if ! prepare_placement "$raw"; then
+        log "[$name] not run here: $placement_why"
+        printf '%s\n' "$placement_why" >"$raw/skipped.txt"
+        return 0
+    fi
+    if [ "$PLACEMENT" = split ]; then
+        log "[$name] placement split: flagserver on CPU $SERVER_CPUS, hyperfine and the lines on CPU $CLIENT_CPUS"
+    else
+        log "[$name] placement shared: flagserver and the lines float over CPU $CPUS_ALLOWED"
+    fi
     if [ "$NET" -eq 1 ]; then
         if ! net_up "$raw"; then
             log "[$name] not run here: $net_why"
@@ -1083,6 +1195,7 @@ main() {
         command -v "$tool" >/dev/null || die "$tool is not installed (scripts/setup.sh)"
     done
     check_server_url
+    find_cpus
     t0=$SECONDS
     build_dir=$(mkdir -p "$build_dir" && cd "$build_dir" && pwd)
     work_dir=$(mktemp -d "${TMPDIR:-/tmp}/flagbench-bench.XXXXXX")

@@ -39,6 +39,10 @@ from .verdicts import (
 from .text import (
     f, pct, fmt_count, broken_text, status_text, table, tls_header, tls_cells, tls_table_note,
     verdict_sentences, python_tables, vs_curl_lines, save_fs_line)
+from .placement import (
+    PLACEMENTS, SPLIT_SUFFIX, SERVER_SHARE, placement_setting, parse_cpus, fmt_cpus, split_cpus,
+    cpu_split_assignments, read_placement, read_cpu_records, want_sets, rule_placement_cpus, server_cpus_broken,
+    placement_line, placement_text, placement_pairs, placement_rows, placement_section)
 from .plots import (
     latency_m, latency_curve, log_tics, write_plot_data, GP_HEAD)
 from .reportmd import (
@@ -76,4 +80,8 @@ __all__ = [
     "verdict_sentences", "python_tables", "vs_curl_lines", "save_fs_line", "latency_m",
     "latency_curve", "log_tics", "write_plot_data", "GP_HEAD", "scenario_section", "cmd_report",
     "LIBCURL8_DIR", "libcurl_rows", "libcurl_section", "cmd_compare", "cmd_more_runs",
-    "cmd_point_line", "cmd_check_server", "cmd_budget", "main"]
+    "cmd_point_line", "cmd_check_server", "cmd_budget", "main",
+    "PLACEMENTS", "SPLIT_SUFFIX", "SERVER_SHARE", "placement_setting", "parse_cpus", "fmt_cpus",
+    "split_cpus", "cpu_split_assignments", "read_placement", "read_cpu_records", "want_sets",
+    "rule_placement_cpus", "server_cpus_broken", "placement_line", "placement_text", "placement_pairs", "placement_rows",
+    "placement_section"]

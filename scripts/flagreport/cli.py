@@ -11,6 +11,7 @@ from .base import ROOT, ReportError, load_json, load_json_or_none, plural, write
 from .lines import C_LINES
 from .points import load_resolved, reduce_point
 from .raw import load_new_point, read_meta_txt, write_dataset
+from .placement import cpu_split_assignments
 from .reportmd import cmd_report
 from .scenarios import (curl_config, h2load_uris, libcurl8_scenarios, resolve, scenario_set, scenario_sets,
                          scenario_codes, settings_mismatch,
@@ -167,6 +168,9 @@ def main(argv=None):
     r.add_argument("--python-unavailable")
     r.add_argument("--libcurl8", action="store_true")
     r.add_argument("--libcurl-version")
+    r.add_argument("--placement", choices=("shared", "split"))
+    cs = sub.add_parser("cpu-split")
+    cs.add_argument("allowed")
     l8 = sub.add_parser("libcurl8-scenarios")
     l8.add_argument("benchdir")
     st = sub.add_parser("scenario-set")
@@ -213,9 +217,12 @@ def main(argv=None):
                 except ValueError:
                     raise ReportError("--concur wants positive integers separated by commas")
             s = resolve(a.scenario, a.quick, concur, a.runs, a.python_root, a.python_unavailable,
-                        a.libcurl8, a.libcurl_version)
+                        a.libcurl8, a.libcurl_version, a.placement)
             write_text(a.out, json.dumps(s, indent=1) + "\n")
             sys.stdout.write(shell_assignments(s))
+            return 0
+        if a.cmd == "cpu-split":  # bench.sh: the split of the CPUs it may use
+            sys.stdout.write(cpu_split_assignments(a.allowed))
             return 0
         if a.cmd == "libcurl8-scenarios":
             print("\n".join(libcurl8_scenarios(a.benchdir)))

@@ -7,6 +7,7 @@ import os
 from .base import plural, ReportError, load_json, read_kv
 from .lines import CURL_MAX_PARALLEL, is_client, max_m
 from .net import ideal_s, lab_problems, read_netlab
+from .placement import read_placement
 from .raw import load_new_point, load_old_points, load_stats, read_dataset, read_meta
 from .scenarios import expected_split, old_scenario, scenario_codes, settings_mismatch
 from .stats import PCTS, median, percentile, spread
@@ -32,7 +33,8 @@ def gather(s, raw, server_started=True, server_mismatch=None):
          "nexpected_records": sum(b["warmup"] + b["runs"] for b in batches),
          "dataset_sizes": s.get("_dataset_sizes"),
          "expect_ok": s.get("expect_ok"), "expect_not_found": s.get("expect_not_found"),
-         "expect_bytes": s.get("_expect_bytes")}
+         "expect_bytes": s.get("_expect_bytes"),
+         "server_cpus": raw.get("server_cpus"), "client_cpus": raw.get("client_cpus")}
     for b in batches:
         if b["timed_out"]:
             c["not_run"] = "stopped at the point limit of %d s" % s.get("point_limit_s", 0)
@@ -246,11 +248,13 @@ def expectations(s, meta, rawdir):
     not-found split of one run (resolve() records it; older scenario.json
     files get it from their codeset), the machine's cores, and the dataset's
     sizes and the bytes of one run from RAWDIR/dataset.json when bench.sh
-    wrote it."""
+    wrote it, the CPU sets of its placement from RAWDIR/placement.txt."""
     if (s.get("expect_ok") is None or s.get("expect_not_found") is None) and \
             s.get("ncodes") == len(scenario_codes(s["codeset"])):
         # (a scenario of other codes than its codeset's, a fixture, implies nothing)
         s["expect_ok"], s["expect_not_found"] = expected_split(s["codeset"], s["repeat"])
+    if rawdir:  # the CPU sets bench.sh recorded (placement.py)
+        s["_placement"] = read_placement(rawdir)
     cores = meta.get("cores")
     s["_cores"] = cores if isinstance(cores, int) and cores > 0 else None
     sizes = read_dataset(os.path.join(rawdir, "dataset.json")) if rawdir else None

@@ -9,6 +9,7 @@ import os
 import zlib
 
 from .base import ReportError, load_json, load_json_or_none
+from .placement import read_cpu_records
 
 
 def _int_word(path, n, word):
@@ -178,12 +179,13 @@ def load_new_point(rawdir, line, m):
     except OSError:
         pass
     lat, lat_path = read_latencies(pdir)
+    server_cpus, client_cpus = read_cpu_records(pdir)
     return {
         "line": line, "m": m, "dir": pdir, "batches": batches, "command": facts["command"],
         "probe_rc": facts["probe_rc"], "probe_err": probe_err,
         "records": read_records(os.path.join(pdir, "records.jsonl")),
         "latencies": lat, "latencies_file": os.path.basename(lat_path or "latencies.txt"),
-        "ran": os.path.isdir(pdir),
+        "ran": os.path.isdir(pdir), "server_cpus": server_cpus, "client_cpus": client_cpus,
     }
 
 

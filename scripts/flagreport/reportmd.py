@@ -9,6 +9,7 @@ from .h2table import h2_section
 from .lines import show
 from .lossy import loss_section
 from .net import ideal_formula, lab_lines, network_sentence
+from .placement import placement_line, placement_section
 from .plots import write_plot_data
 from .points import load_scenario_points, public_point
 from .raw import read_meta, scenario_names
@@ -63,6 +64,9 @@ def scenario_section(out, name):
     formula = ideal_formula(s)
     lines.append("- ideal bound: %s" % formula if formula else "- ideal bound: none (no delay)")
     lines += lab_lines(s)
+    pl_line = placement_line(s)
+    if pl_line:
+        lines.append(pl_line)
     lines.append("- bytes received: checked against the dataset's files (raw/dataset.json)"
                  if s.get("_dataset_sizes") else
                  "- bytes received: not checked (no dataset manifest, raw/dataset.json, in this run)")
@@ -156,7 +160,8 @@ def cmd_report(out):
                        ("libcurl_dir", "libcurl loaded from"),
                        ("libevent", "libevent"), ("curl", "curl (reference)"), ("hyperfine", "hyperfine"),
                        ("python", "python3"), ("save_fs", "downloads saved on"), ("build_type", "build"),
-                       ("server_url", "server"), ("schedule", "runs at one m")]:
+                       ("server_url", "server"), ("schedule", "runs at one m"),
+                       ("cpus_allowed", "CPUs this run may use")]:
         if meta.get(key) not in (None, ""):
             head.append("| %s | %s |" % (label, schedule_text(meta[key]) if key == "schedule" else meta[key]))
     if meta.get("sanitize"):
@@ -205,6 +210,9 @@ def cmd_report(out):
     if lossy:
         body.append(lossy)
     summaries += loss_verdicts  # `report.py compare` holds them against another run's too
+    pl = placement_section(out, names, load_scenario_points)
+    if pl:
+        body.append(pl)
     body.append(libcurl_section(out))
     write_text(os.path.join(out, "REPORT.md"), "\n".join(head + body))
     write_text(os.path.join(out, "verdicts.json"), json.dumps(summaries, indent=1) + "\n")

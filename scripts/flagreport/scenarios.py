@@ -6,6 +6,7 @@ import os
 import shlex
 
 from .base import ROOT, ReportError, load_json
+from .placement import SPLIT_SUFFIX, placement_setting
 from .lines import (BY_ID, C_LINES, PY_FILES, PY_LINES, REF_LINES, LINE_PROG, VAR_LINES,
                     h2load_shape, line_args, max_m, speaks)
 
@@ -132,11 +133,12 @@ def tls_resume(server):
 
 
 def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, python_unavailable=None,
-            libcurl8=False, libcurl_version=None):
+            libcurl8=False, libcurl_version=None, placement=None):
     """The scenario as bench.sh runs it: --quick's values merged over the
     defaults, --concur/--runs applied, every point listed with its runs or the
     reason it is not run here. libcurl8: the reduced set of the scenario's
-    "libcurl8" section instead (the libcurl 7.88 vs 8.14 table; no Python)."""
+    "libcurl8" section instead (the libcurl 7.88 vs 8.14 table; no Python).
+    placement: bench.sh --placement, over the scenario's own."""
     raw = load_json(scen_path)
     name = os.path.splitext(os.path.basename(scen_path))[0]
     s = {k: v for k, v in raw.items() if k not in ("quick", "libcurl8")}
@@ -174,6 +176,7 @@ def resolve(scen_path, quick=False, concur=None, runs=None, python_root=None, py
     major = (libcurl_version or "").split(".")[0]
     no_libcurl = None if libcurl8 or (major.isdigit() and int(major) >= 8) else s.get("libcurl_not_run")
     s["net"] = net_settings(s, name)
+    s["placement"] = placement_setting({"placement": placement} if placement else raw, name)
     # fewer runs at a costly m ("point_runs": [{"m", "runs", "warmup"}]);
     # --runs means every point
     point_runs = {} if runs else {r["m"]: r for r in s.get("point_runs", [])}
@@ -263,6 +266,8 @@ def shell_assignments(s):
         "declare -gA H2LOAD_SHAPE=(%s)" % " ".join("[%d]=%s" % (m, q("-c %d -m %d" % cm))
                                                   for m, cm in sorted(shapes.items())),
         "NET=%d" % (1 if s.get("net") else 0),
+        # where flagserver and the lines run (issue 24; flagreport/placement.py)
+        "PLACEMENT=%s" % q(s.get("placement", "shared")),
         "NET_ARGS=(%s)" % " ".join(q(a) for a in net_args(s.get("net"))),
         "CONCUR=(%s)" % " ".join(str(m) for m in s["concur"]),
         "POINTS=(%s)" % " ".join(q("%s %d %d %d" % (p["line"], p["m"], p["runs"], p["warmup"]))
@@ -385,10 +390,17 @@ def old_scenario(so):
 
 def bench_scenario_names(benchdir):
     """Every scenario of BENCHDIR in bench.sh's order: the four of the book's
-    experiment first, then the others by name."""
+    experiment first, then the others by name; a -SPLIT twin right after
+    the scenario it repeats with placement split (NAME, NAME-SPLIT), so the
+    two run as close in time as they can."""
     names = sorted(os.path.splitext(f)[0] for f in os.listdir(benchdir) if f.endswith(".json"))
     order = ["LOCAL", "DELAY", "ERROR", "C10K"]
-    names.sort(key=lambda n: (order.index(n) if n in order else len(order), n))
+    have = set(names)  # (list.sort empties the list while it sorts)
+
+    def key(n):
+        b = n[:-len(SPLIT_SUFFIX)] if n.endswith(SPLIT_SUFFIX) and n[:-len(SPLIT_SUFFIX)] in have else n
+        return (order.index(b) if b in order else len(order), b, n != b)
+    names.sort(key=key)
     return names
 
 

@@ -18,6 +18,7 @@ import math
 from .ranges import is_number, bad_numbers
 from .lines import h2_conn_bound, program
 from .net import rule_net_lab_as_set
+from .placement import rule_placement_cpus
 from .scenarios import server_streams, tls_resume
 
 # How far below a bound derived from the delay a run may come. flagserver
@@ -391,7 +392,7 @@ RULES = [rule_server_started, rule_batches_ran, rule_hyperfine_ok, rule_server_s
          rule_libcurl_declared, rule_stats_present, rule_peak_within_m, rule_server_counted_requests,
          rule_tls_handshakes, rule_latencies_match, rule_not_faster_than_ideal,
          rule_peak_explains_elapsed, rule_ok_not_found_split, rule_bytes_match_dataset,
-         rule_protocol, rule_connections_bound, rule_net_lab_as_set]
+         rule_protocol, rule_connections_bound, rule_net_lab_as_set, rule_placement_cpus]
 
 
 def rule_name(rule):
