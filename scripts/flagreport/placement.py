@@ -10,7 +10,7 @@ import shlex
 
 from .base import ReportError, read_kv
 from .lines import ALL_LINES, show
-from .stats import BOOT_RESAMPLES, compare, fmt_p, untested
+from .stats import BOOT_RESAMPLES, compare, fmt_p, roomless, untested
 
 PLACEMENTS = ("shared", "split")
 SPLIT_SUFFIX = "-SPLIT"  # LOCAL-SPLIT is LOCAL with "placement": "split"
@@ -228,6 +228,9 @@ def placement_text(v):
             fmt_p(v["p"]), runs)
     if untested(v) or v["ratio"] is None:
         return v["claim"] or "no test possible"
+    if roomless(v):
+        return "%s (%s's median lower by %.2f×, 95%% CI %.2f–%.2f, p = %s)" % (
+            v["claim"], v["faster_median"], v["ratio"], v["ci"][0], v["ci"][1], fmt_p(v["p"]))
     det = "would have detected ≥ %.2f×; " % v["detectable"] if v.get("detectable") else ""
     return "no significant difference (%s%s's median lower by %.2f×, 95%% CI %.2f–%.2f, p = %s, %s)" % (
         det, v["faster_median"], v["ratio"], v["ci"][0], v["ci"][1], fmt_p(v["p"]), runs)
@@ -289,10 +292,11 @@ def placement_section(out, names, load, resamples=BOOT_RESAMPLES):
             continue
         faster = [r for r in rows if r["v"]["winner"] == "split"]
         slower = [r for r in rows if r["v"]["winner"] == "shared"]
-        none = [r for r in rows if not r["v"]["winner"] and not untested(r["v"])]
+        more = [r for r in rows if roomless(r["v"])]
+        none = [r for r in rows if not r["v"]["winner"] and not untested(r["v"]) and not roomless(r["v"])]
         few = [r for r in rows if untested(r["v"])]
         parts = []
-        for what, rs in (("split faster", faster), ("split slower", slower),
+        for what, rs in (("split faster", faster), ("split slower", slower), ("more runs needed", more),
                          ("no significant difference", none), ("too few runs to test", few)):
             if rs:
                 parts.append("%s at %d" % (what, len(rs)))

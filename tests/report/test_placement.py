@@ -16,7 +16,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from test_report import TIMES, Base, edit_json, make_out, points, write  # noqa: E402
+from test_report import TIMES, TIMES6, Base, edit_json, make_out, points, write  # noqa: E402
 from flagreport import api as report  # noqa: E402  (test_report put scripts/ on the path)
 
 BENCH = os.path.join(HERE, "..", "..", "bench", "scenarios")
@@ -26,7 +26,7 @@ def rules(p):
     return [b["rule"] for b in p["broken"]]
 
 
-def place(sdir, placement, server="0", client="1", allowed="0-1", scale=None):
+def place(sdir, placement, server="0", client="1", allowed="0-1", scale=None, runs=5):
     """Makes the scenario in SDIR one bench.sh ran with PLACEMENT: the
     setting in scenario.json, raw/placement.txt, and every point's CPU
     records as a faithful run writes them (SCALE: {(line, m): factor} on
@@ -41,7 +41,7 @@ def place(sdir, placement, server="0", client="1", allowed="0-1", scale=None):
     for (line, m) in TIMES:
         pdir = os.path.join(raw, "%s-m%d" % (line, m))
         write(os.path.join(pdir, "server-cpus.txt"), "batch 1 start %s\nbatch 1 end %s\n" % (srv, srv))
-        write(os.path.join(pdir, "client-cpus.txt"), "%s\n" % cli * 6)  # 5 runs + 1 warmup
+        write(os.path.join(pdir, "client-cpus.txt"), "%s\n" % cli * (runs + 1))  # the runs + 1 warmup
         if scale and (line, m) in scale:
             k = scale[(line, m)]
             edit_json(os.path.join(pdir, "hf-1.json"),
@@ -172,15 +172,16 @@ class PlacementRule(Base):
 
 
 class PlacementReport(Base):
-    def pair_out(self, scale=None, twin_placement="split"):
+    def pair_out(self, scale=None, twin_placement="split", times=TIMES6):
         """OUT/ with FIX (shared) and FIX-SPLIT (TWIN_PLACEMENT; its times
-        scaled by SCALE)."""
-        out = make_out(self.tmp)
-        place(os.path.join(out, "FIX"), "shared")
+        scaled by SCALE), TIMES the runs of each point (6: room for a claim)."""
+        out = make_out(self.tmp, times=times)
+        runs = len(next(iter(times.values())))
+        place(os.path.join(out, "FIX"), "shared", runs=runs)
         shutil.copytree(os.path.join(out, "FIX"), os.path.join(out, "FIX-SPLIT"))
         twin = os.path.join(out, "FIX-SPLIT")
         edit_json(os.path.join(twin, "raw", "scenario.json"), lambda s: s.update(name="FIX-SPLIT"))
-        place(twin, twin_placement, scale=scale)
+        place(twin, twin_placement, scale=scale, runs=runs)
         write(os.path.join(out, "scenarios.txt"), "FIX\nFIX-SPLIT\n")
         report.cmd_report(out)
         with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
@@ -193,14 +194,24 @@ class PlacementReport(Base):
         self.assertIn("- FIX-SPLIT: placement split: flagserver on CPU 0, the clients (hyperfine and every "
                       "line) on CPU 1 (on this 2-core machine the client gets one core)", md)
         self.assertIn("- FIX: placement shared: flagserver and the clients float over CPU 0-1", md)
-        self.assertIn("| 2 | threadpool | 1.010 s (5) | 1.515 s (5) | split slower by 1.50× (95% CI", md)
-        self.assertIn("| 4 | asyncloop | 0.510 s (5) | 0.408 s (5) | split faster by 1.25× (95% CI", md)
-        self.assertRegex(md, r"\| 2 \| curl \| 1\.110 s \(5\) \| 1\.110 s \(5\) \| no significant difference "
+        self.assertIn("| 2 | threadpool | 1.009 s (6) | 1.514 s (6) | split slower by 1.50× (95% CI", md)
+        self.assertIn("| 4 | asyncloop | 0.511 s (6) | 0.409 s (6) | split faster by 1.25× (95% CI", md)
+        self.assertRegex(md, r"\| 2 \| curl \| 1\.109 s \(6\) \| 1\.109 s \(6\) \| no significant difference "
                              r"\(would have detected ≥ \d\.\d\d×;")
         self.assertIn("split faster at 1; split slower at 1; no significant difference at 4", md)
         # the scenario's own header says where it ran
         self.assertIn("## FIX-SPLIT\n", md)
         self.assertEqual(md.count("placement split: flagserver on CPU 0"), 2)
+
+    def test_five_and_five_runs_make_no_claim(self):
+        # the room rule (issue 24) holds here as everywhere: complete
+        # separation on 5 + 5 runs is "more runs needed", never a claim
+        md = self.pair_out({("threadpool", 2): 1.5, ("asyncloop", 4): 0.8}, times=TIMES)
+        self.assertIn("| 2 | threadpool | 1.010 s (5) | 1.515 s (5) | significant on only 5 + 5 runs (the "
+                      "smallest p they can give is 0.0079): more runs needed, no claim (shared's median lower "
+                      "by 1.50×", md)
+        self.assertIn("more runs needed at 2; no significant difference at 4", md)
+        self.assertNotIn("split faster", md)
 
     def test_no_pair_no_section(self):
         out = make_out(self.tmp)
