@@ -143,7 +143,8 @@ usage: scripts/bench.sh [options]
                      `scripts/setup.sh --libcurl8`) in both clients and curl; the
                      report names it, and a point whose client loaded another is INVALID
   --consecutive      at each m, all runs of one line and then all of the next,
-                     instead of the lines' runs interleaved in batches of 2
+                     instead of the lines' runs interleaved in batches of 2 (and
+                     a scenario's -SPLIT twin after it, not interleaved with it)
   --placement P      override every scenario's placement: shared (flagserver and
                      the clients float over the same CPUs) or split (flagserver
                      pinned to its own CPUs, the clients to the rest)
@@ -888,6 +889,7 @@ run_batch() {
     local raw=$1 line=$2 m=$3 runs=$4 warmup=$5 k=$6 extra=${7:-0}
     local pdir="$raw/$line-m$m" cmd rc=0 timed_out=0
     mkdir -p "$pdir"
+    apply_placement "$raw"
     cmd=$(line_command "$line" "$pdir" "$m")
     # what hyperfine runs: the line's command behind the CPU recorder
     local timed
@@ -914,6 +916,10 @@ run_batch() {
     # the order the batches ran in, over the whole scenario (docs/bench.md)
     printf 'm %d line %s batch %d runs %d warmup %d extra %d\n' "$m" "$line" "$k" "$runs" "$warmup" \
         "$extra" >>"$raw/schedule.txt"
+    if [ -n "$pair_schedule" ]; then
+        printf 'scenario %s m %d line %s batch %d runs %d warmup %d extra %d\n' "$(raw_scen "$raw")" "$m" "$line" \
+            "$k" "$runs" "$warmup" "$extra" >>"$pair_schedule"
+    fi
     # hyperfine hides the program's stderr: learn why a client failed (exit 2
     # with "file descriptors" is "not run here", not broken).
     if [ "$rc" -ne 0 ] && [ "$timed_out" -eq 0 ] && [ "${LINE_PROG[$line]:-}" != curl ] &&
@@ -926,24 +932,66 @@ run_batch() {
     [ "$timed_out" -eq 0 ] && { [ "$rc" -eq 0 ] || [ "$IGNORE_FAILURE" -eq 1 ]; }
 }
 
-# run_m RAW M: every point of POINTS at M. Interleaved (the default): round r
-# runs a batch of at most BATCH_RUNS runs of each line that has runs left, the
-# lines in the scenario's order rotated by r; a line's warm-up runs open its
-# first batch, as they opened its only batch before. --consecutive: each
-# line's runs in one batch, one line after the other. A line whose batch
-# failed runs no more batches. Sets next_batch[LINE] for adapt.
+# The points run together at one m: the scenario's own, or a scenario's and
+# its -SPLIT twin's (run_pair). RAW_POINTS[RAW]: RAW's points ("line m runs
+# warmup" per line). RAW_SERVER_CPUS[RAW], RAW_CLIENT_CPUS[RAW]: for a pair
+# only, the CPUs flagserver is re-pinned to before each of RAW's batches and
+# those the lines are pinned to (empty: they float over every CPU).
+declare -A RAW_POINTS=() RAW_SERVER_CPUS=() RAW_CLIENT_CPUS=()
+pair_schedule="" # a pair's joint schedule file (every batch of both, in order)
+
+# raw_scen RAW: the scenario of RAW (OUT/NAME/raw), for the log.
+raw_scen() {
+    local d=${1%/raw}
+    printf '%s' "${d##*/}"
+}
+
+# apply_placement RAW: before a batch of a pair's RAW, flagserver (every
+# thread: taskset -a) and the next lines go to RAW's CPUs. A scenario run
+# alone was pinned once, at its start. A failed re-pin is not fatal here:
+# the CPU records of the batch then break the placement rule (INVALID).
+apply_placement() {
+    local raw=$1 err
+    [ -n "${RAW_SERVER_CPUS[$raw]:-}" ] || return 0
+    PIN_CLIENT=()
+    if [ -n "${RAW_CLIENT_CPUS[$raw]}" ]; then PIN_CLIENT=(taskset -c "${RAW_CLIENT_CPUS[$raw]}"); fi
+    if ! err=$(taskset -a -p -c "${RAW_SERVER_CPUS[$raw]}" "$server_pid" 2>&1 >/dev/null); then
+        log "[$(raw_scen "$raw")] could not pin flagserver to CPU ${RAW_SERVER_CPUS[$raw]}: $(head -n 1 <<<"$err")"
+    fi
+}
+
+# run_m M RAW...: every point of the RAWs at M. Interleaved (the default):
+# round r runs a batch of at most BATCH_RUNS runs of each (RAW, line) that
+# has runs left, in the scenario's order (for a pair: each line shared, then
+# split) rotated by r; a line's warm-up runs open its first batch, as they
+# opened its only batch before. --consecutive: each line's runs in one
+# batch, one line after the other. A line whose batch failed runs no more
+# batches. Sets next_batch["RAW LINE"] for adapt.
 declare -A next_batch=()
 run_m() {
-    local raw=$1 m=$2 p line pm runs warmup i j n r=0 b
-    local lines=() left=() warm=()
-    for p in "${POINTS[@]}"; do
-        read -r line pm runs warmup <<<"$p"
-        if [ "$pm" -eq "$m" ]; then
-            lines+=("$line")
-            left+=("$runs")
-            warm+=("$warmup")
-            next_batch[$line]=1
-        fi
+    local m=$1 raw line pm runs warmup i j n r=0 b key
+    shift
+    local raws=() lines=() left=() warm=() fl
+    # a pair's points interleave line by line: threadpool shared, threadpool
+    # split, asyncloop shared, ... (the first raw's line order)
+    local order=()
+    for raw in "$@"; do
+        while read -r line pm runs warmup; do
+            if [ -n "$line" ] && [ "$pm" -eq "$m" ] && [[ " ${order[*]} " != *" $line "* ]]; then order+=("$line"); fi
+        done <<<"${RAW_POINTS[$raw]}"
+    done
+    for fl in "${order[@]}"; do
+        for raw in "$@"; do
+            while read -r line pm runs warmup; do
+                if [ "$line" = "$fl" ] && [ "$pm" -eq "$m" ]; then
+                    raws+=("$raw")
+                    lines+=("$line")
+                    left+=("$runs")
+                    warm+=("$warmup")
+                    next_batch["$raw $line"]=1
+                fi
+            done <<<"${RAW_POINTS[$raw]}"
+        done
     done
     n=${#lines[@]}
     while :; do
@@ -951,46 +999,77 @@ run_m() {
         for ((j = 0; j < n; j++)); do
             i=$(((j + r) % n))
             [ "${left[i]}" -gt 0 ] || continue
+            raw=${raws[i]}
             line=${lines[i]}
+            key="$raw $line"
             b=${left[i]}
             if [ "$consecutive" -eq 0 ] && [ "$b" -gt "$BATCH_RUNS" ]; then b=$BATCH_RUNS; fi
             ran=1
-            if run_batch "$raw" "$line" "$m" "$b" "${warm[i]}" "${next_batch[$line]}" 0; then
+            if run_batch "$raw" "$line" "$m" "$b" "${warm[i]}" "${next_batch[$key]}" 0; then
                 left[i]=$((left[i] - b))
             else
                 left[i]=0
             fi
             warm[i]=0
-            next_batch[$line]=$((next_batch[$line] + 1))
-            if [ "${left[i]}" -eq 0 ]; then log "[$scen] $(report point-line "$raw" "$line" "$m")"; fi
+            next_batch[$key]=$((next_batch[$key] + 1))
+            if [ "${left[i]}" -eq 0 ]; then log "[$(raw_scen "$raw")] $(report point-line "$raw" "$line" "$m")"; fi
         done
         [ "$ran" -eq 1 ] || break
         r=$((r + 1))
     done
 }
 
-# When the (threadpool, asyncloop) pair at m is undecided, report.py asks for
-# more runs of both (up to the scenario's max_runs and adaptive budget).
+# adapt M RAW...: when the (threadpool, asyncloop) pair of a RAW at M is
+# undecided, report.py asks for more runs of both (up to the scenario's
+# max_runs and adaptive budget); a pair's RAWs take turns.
 adapt() {
-    local raw=$1 m=$2 k=0 more line order
-    while more=$(report more-runs "$raw" "$m") && [ "$more" -gt 0 ]; do
-        log "[$scen] m=$m undecided: $more more run(s) of threadpool and asyncloop"
-        order=(threadpool asyncloop) # taking turns going first, batch by batch
-        if ((k % 2 == 1)); then order=(asyncloop threadpool); fi
-        for line in "${order[@]}"; do
-            run_batch "$raw" "$line" "$m" "$more" 0 "${next_batch[$line]}" 1 || true
-            next_batch[$line]=$((next_batch[$line] + 1))
-            log "[$scen] $(report point-line "$raw" "$line" "$m")"
+    local m=$1 k=0 more line order raw i any
+    shift
+    local raws=("$@")
+    while :; do
+        any=0
+        for ((i = 0; i < ${#raws[@]}; i++)); do
+            raw=${raws[(i + k) % ${#raws[@]}]}
+            more=$(report more-runs "$raw" "$m") && [ "$more" -gt 0 ] || continue
+            any=1
+            log "[$(raw_scen "$raw")] m=$m undecided: $more more run(s) of threadpool and asyncloop"
+            order=(threadpool asyncloop) # taking turns going first, batch by batch
+            if ((k % 2 == 1)); then order=(asyncloop threadpool); fi
+            for line in "${order[@]}"; do
+                run_batch "$raw" "$line" "$m" "$more" 0 "${next_batch[$raw $line]}" 1 || true
+                next_batch["$raw $line"]=$((${next_batch[$raw $line]} + 1))
+                log "[$(raw_scen "$raw")] $(report point-line "$raw" "$line" "$m")"
+            done
         done
+        [ "$any" -eq 1 ] || break
         k=$((k + 1))
     done
 }
 
-run_scenario() {
-    # a new folder in the staging folder: nothing of an earlier run to clear
-    local name=$1 raw="$out_dir/$1/raw" m p line pm runs warmup ok=1
-    next_batch=()
-    scen=$name
+# sweep RAW...: the scenario's m list (CONCUR), each m run then adapted, and
+# the Python lines at an m outside it.
+sweep() {
+    local m raw line pm runs warmup extra_ms=()
+    for m in "${CONCUR[@]}"; do
+        run_m "$m" "$@"
+        adapt "$m" "$@"
+    done
+    for raw in "$@"; do
+        while read -r line pm runs warmup; do
+            [ -n "$line" ] || continue
+            if [[ " ${CONCUR[*]} " != *" $pm "* ]] && [[ " ${extra_ms[*]} " != *" $pm "* ]]; then
+                extra_ms+=("$pm")
+            fi
+        done <<<"${RAW_POINTS[$raw]}"
+    done
+    for m in "${extra_ms[@]}"; do run_m "$m" "$@"; done
+}
+
+# setup_scenario NAME RAW: resolves the scenario into RAW (its settings,
+# the dataset's sizes, where it saves, TLS, HTTP/2, placement). Returns 1
+# when placement makes it not run here (RAW/skipped.txt says why).
+setup_scenario() {
+    local name=$1 raw=$2
     mkdir -p "$raw"
     load_scenario "$name" "$raw"
     if [ -z "$server_url" ]; then # the dataset's sizes, for the report's bytes rule
@@ -1004,13 +1083,26 @@ run_scenario() {
     if ! prepare_placement "$raw"; then
         log "[$name] not run here: $placement_why"
         printf '%s\n' "$placement_why" >"$raw/skipped.txt"
-        return 0
+        return 1
     fi
     if [ "$PLACEMENT" = split ]; then
         log "[$name] placement split: flagserver on CPU $SERVER_CPUS, hyperfine and the lines on CPU $CLIENT_CPUS"
     else
         log "[$name] placement shared: flagserver and the lines float over CPU $CPUS_ALLOWED"
     fi
+}
+
+run_scenario() {
+    # a new folder in the staging folder: nothing of an earlier run to clear
+    local name=$1 raw="$out_dir/$1/raw" ok=1
+    next_batch=()
+    RAW_POINTS=()
+    RAW_SERVER_CPUS=()
+    RAW_CLIENT_CPUS=()
+    pair_schedule=""
+    scen=$name
+    setup_scenario "$name" "$raw" || return 0
+    RAW_POINTS[$raw]=$(printf '%s\n' "${POINTS[@]}")
     if [ "$NET" -eq 1 ]; then
         if ! net_up "$raw"; then
             log "[$name] not run here: $net_why"
@@ -1044,23 +1136,98 @@ run_scenario() {
     if [ "$ok" -eq 1 ]; then
         report curl-config "$raw/scenario.json" "$base_url" "$save_dir" >"$work_dir/curl.cfg"
         write_h2load_uris "$raw"
-        for m in "${CONCUR[@]}"; do
-            run_m "$raw" "$m"
-            adapt "$raw" "$m"
-        done
-        # python lines at an m outside the C sweep
-        local extra_ms=()
-        for p in "${POINTS[@]}"; do
-            read -r line pm runs warmup <<<"$p"
-            if [[ " ${CONCUR[*]} " != *" $pm "* ]] && [[ " ${extra_ms[*]} " != *" $pm "* ]]; then
-                extra_ms+=("$pm")
-            fi
-        done
-        for m in "${extra_ms[@]}"; do run_m "$raw" "$m"; done
+        sweep "$raw"
     fi
     stop_server
     net_down
     find "$raw" -name latencies.txt -exec gzip -9 -f {} +
+}
+
+# same_settings RAW_A RAW_B: the two resolved scenarios differ in nothing a
+# run measures but placement (their points may differ: --quick runs no
+# Python line in a -SPLIT twin).
+same_settings() {
+    local f='del(.name, .desc, .sets, .placement, .points, .python, .libcurl8, .quick)'
+    [ "$(jq -S "$f" "$1/scenario.json")" = "$(jq -S "$f" "$2/scenario.json")" ]
+}
+
+# pairing: whether a scenario and its -SPLIT twin in one run are run
+# together (run_pair): not with --consecutive (the old schedule, kept for
+# before/after comparisons), --placement (which makes the two alike) or
+# --server-url (not a server bench.sh can pin).
+pairing() {
+    [ "$consecutive" -eq 0 ] && [ -z "$placement_override" ] && [ -z "$server_url" ]
+}
+
+# run_pair NAME TWIN: a scenario (placement shared) and its -SPLIT twin
+# (split) measured together, so that what drifts on the machine lands on
+# both placements alike (issue 24; two scenarios run one after the other
+# measured the drift between them here, not placement: docs/bench.md). One
+# flagserver serves both: before every batch it is re-pinned (taskset -a -p)
+# to the CPUs of the batch's placement and the batch's lines are pinned to
+# theirs; at each m the batches go line by line, shared then split, the
+# order rotated each round. Each scenario's folder holds its own points, as
+# if run alone, and raw/paired.txt naming the other. Falls back to one after
+# the other when they cannot share a server (settings that differ, a
+# network lab, a save folder of their own) or the twin is not run here.
+run_pair() {
+    local name=$1 twin=$2 raw_a="$out_dir/$1/raw" raw_b="$out_dir/$2/raw" save_b why=""
+    next_batch=()
+    RAW_POINTS=()
+    RAW_SERVER_CPUS=()
+    RAW_CLIENT_CPUS=()
+    scen=$twin
+    if ! setup_scenario "$twin" "$raw_b"; then
+        run_scenario "$name"
+        return 0
+    fi
+    RAW_POINTS[$raw_b]=$(printf '%s\n' "${POINTS[@]}")
+    RAW_SERVER_CPUS[$raw_b]=$SERVER_CPUS
+    RAW_CLIENT_CPUS[$raw_b]=$CLIENT_CPUS
+    save_b=$save_dir
+    scen=$name
+    setup_scenario "$name" "$raw_a" || why="$name is not run here"
+    if [ -z "$why" ]; then
+        if [ "$PLACEMENT" != shared ]; then
+            why="$name is placement $PLACEMENT, not shared"
+        elif [ "$NET" -eq 1 ]; then
+            why="a network lab is built per scenario"
+        elif [ "$save_b" != "$save_dir" ]; then
+            why="each saves in a folder of its own"
+        elif ! same_settings "$raw_a" "$raw_b"; then
+            why="their settings differ in more than placement"
+        fi
+    fi
+    if [ -n "$why" ]; then
+        log "[$name] not interleaved with $twin ($why): one after the other"
+        rm -rf "$raw_a" "$raw_b" # set up above, in this run's staging folder: run_scenario starts afresh
+        run_scenario "$name"
+        run_scenario "$twin"
+        return 0
+    fi
+    RAW_POINTS[$raw_a]=$(printf '%s\n' "${POINTS[@]}")
+    RAW_SERVER_CPUS[$raw_a]=$CPUS_ALLOWED
+    RAW_CLIENT_CPUS[$raw_a]=""
+    PIN_SERVER=() # started on every CPU, then re-pinned before every batch
+    PIN_CLIENT=()
+    printf 'with %s\n' "$twin" >"$raw_a/paired.txt"
+    printf 'with %s\n' "$name" >"$raw_b/paired.txt"
+    pair_schedule="$raw_a/pair-schedule.txt"
+    if start_server && server_answers "$raw_a"; then
+        log "[$name] flagserver pid $server_pid at $base_url, options: ${SERVER_ARGS[*]:-none} ${TLS_SERVER_ARGS[*]:-};" \
+            "shared with $twin, re-pinned before every batch (interleaved: $name on CPU $CPUS_ALLOWED, $twin on CPU $SERVER_CPUS)"
+        printf 'started 1\nurl %s\nexternal 0\n' "$base_url" | tee "$raw_b/server.txt" >"$raw_a/server.txt"
+        cp "$raw_a/server-stats.json" "$raw_b/server-stats.json"
+        report curl-config "$raw_a/scenario.json" "$base_url" "$save_dir" >"$work_dir/curl.cfg"
+        write_h2load_uris "$raw_a"
+        sweep "$raw_a" "$raw_b"
+    else
+        stop_server
+        printf 'started 0\n' | tee "$raw_b/server.txt" >"$raw_a/server.txt"
+    fi
+    stop_server
+    pair_schedule=""
+    find "$raw_a" "$raw_b" -name latencies.txt -exec gzip -9 -f {} +
 }
 
 # ------------------------------------------------------------ the network lab
@@ -1215,6 +1382,14 @@ main() {
     start_stage "${scenarios[@]}"
     write_meta
     for name in "${scenarios[@]}"; do
+        if pairing; then
+            # a -SPLIT twin runs with its scenario when both are in the run
+            if [[ $name == *-SPLIT ]] && [[ " ${scenarios[*]} " == *" ${name%-SPLIT} "* ]]; then continue; fi
+            if [[ " ${scenarios[*]} " == *" $name-SPLIT "* ]]; then
+                run_pair "$name" "$name-SPLIT"
+                continue
+            fi
+        fi
         run_scenario "$name"
     done
     # A default run (no option that changes what runs) adds the libcurl table.

@@ -236,6 +236,29 @@ def placement_text(v):
         det, v["faster_median"], v["ratio"], v["ci"][0], v["ci"][1], fmt_p(v["p"]), runs)
 
 
+def paired_with(out, name):
+    """The scenario OUT/NAME ran interleaved with (raw/paired.txt, "with
+    NAME-SPLIT", written by bench.sh's run_pair), or None."""
+    try:
+        with open(os.path.join(out, name, "raw", "paired.txt"), encoding="utf-8", errors="replace") as f:
+            w = f.read().split()
+    except OSError:
+        return None
+    return w[1] if len(w) == 2 and w[0] == "with" else None
+
+
+def pair_schedule_text(out, base, twin):
+    """How a pair was scheduled, in words: interleaved when each
+    scenario's raw/paired.txt names the other, else one after the other."""
+    if paired_with(out, base) == twin and paired_with(out, twin) == base:
+        return ("The two ran together: at each m, batches of each line shared then split, the order rotated "
+                "each round, one flagserver re-pinned before every batch (raw/pair-schedule.txt), so a "
+                "drift of the machine lands on both placements alike.\n")
+    return ("The two ran one after the other, not interleaved (`--consecutive`, or they could not share a "
+            "server), so a drift of the machine between them lands on one side (docs/bench.md, "
+            "\"Placement\").\n")
+
+
 def placement_pairs(names):
     """[(NAME, NAME-SPLIT)] of the run's scenarios whose -SPLIT twin also ran."""
     return [(n, n + SPLIT_SUFFIX) for n in names if n + SPLIT_SUFFIX in names]
@@ -267,12 +290,12 @@ def placement_section(out, names, load, resamples=BOOT_RESAMPLES):
             "the same CPUs) and split (its -SPLIT twin: flagserver pinned to its own CPUs, hyperfine and "
             "every line to the rest). For every line valid in both at an m, the per-run elapsed times are "
             "compared under the report's rule (Mann–Whitney U, the ratio of medians with its 95% bootstrap "
-            "CI). The two ran one after the other, not interleaved, so a drift of the machine between them "
-            "lands on one side (docs/bench.md, \"Placement\").\n"]
+            "CI).\n"]
     for base, twin in pairs:
         sb, pb, _ = load(os.path.join(out, base))
         st, pt, _ = load(os.path.join(out, twin))
         text.append("### %s against %s\n" % (base, twin))
+        text.append(pair_schedule_text(out, base, twin))
         if sb.get("_skipped") or st.get("_skipped"):
             text.append("No comparison: %s was not run here (%s).\n"
                         % ((base, sb["_skipped"]) if sb.get("_skipped") else (twin, st["_skipped"])))

@@ -6,9 +6,11 @@
 # flagserver ran on the server's set at the start and end of every batch and
 # every client run on the clients' set (one record per run), that no point is
 # INVALID, and that REPORT.md has the placement lines and the section pairing
-# LOCAL with LOCAL-SPLIT. Independently of bench.sh's records, the test itself
-# samples the Cpus_allowed_list of the flagserver and client processes it
-# sees while the sweep runs. With fewer than 2 usable CPUs (the test's own,
+# LOCAL with LOCAL-SPLIT. The two run together (bench.sh's run_pair): one
+# flagserver re-pinned before every batch, their batches interleaved (the
+# joint schedule and each folder's paired.txt are checked). Independently of
+# bench.sh's records, the test itself samples the Cpus_allowed_list of the
+# flagserver while clients of each placement run. With fewer than 2 usable CPUs (the test's own,
 # or bench.sh run under taskset on one of them), LOCAL-SPLIT must say "not
 # run here: needs 2 CPUs".
 #
@@ -28,26 +30,33 @@ allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
 eval "$(python3 "$src/scripts/report.py" cpu-split "$allowed")"
 fb_log "CPUs this test may use: $CPUS_ALLOWED; split: ${SPLIT_WHY:-server $SERVER_CPUS, clients $CLIENT_CPUS}"
 
-# sample PID: until PID exits, every 50 ms, "flagserver PID LIST" for each
-# flagserver that is a child of PID (bench.sh starts it through taskset, which
-# execs it) and "client SCENARIO LIST" for each client program whose command
-# line names a point folder of this test's --out; LIST its Cpus_allowed_list.
+# sample PID: until PID exits, every 50 ms, one line per pass: "pass
+# SERVER_CPUS SCENARIO..." -- the Cpus_allowed_list of the flagserver that is
+# a child of PID, read first, then the scenario of each client program
+# running (one whose command line names a point folder of this test's --out)
+# and still alive after it. A client seen alive after the server's read was
+# alive at that read (it was listed before it), so the two were on those
+# CPUs together.
 sample() {
-    local bench=$1 p ppid comm args cpus scen
+    local bench=$1 p ppid comm args scen srv srv_cpus clients
     while kill -0 "$bench" 2>/dev/null; do
+        srv="" clients=()
         while read -r p ppid comm args; do
             if [ "$comm" = flagserver ] && [ "$ppid" = "$bench" ]; then
-                scen=flagserver
+                srv=$p
             elif [[ $comm == flags_* ]]; then
                 scen=$(sed -n "s|.*$out/[^ ]*/\(LOCAL[A-Z-]*\)/raw/.*|\1|p" <<<"$args")
-                [ -n "$scen" ] || continue
-            else
-                continue
+                if [ -n "$scen" ]; then clients+=("$p:$scen"); fi
             fi
-            cpus=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$p/status" 2>/dev/null)
-            [ -n "$cpus" ] || continue # it ended meanwhile
-            if [ "$scen" = flagserver ]; then echo "flagserver $p $cpus"; else echo "client $scen $cpus"; fi
         done < <(ps -e -o pid=,ppid=,comm=,args=)
+        if [ -n "$srv" ] && [ "${#clients[@]}" -gt 0 ]; then
+            srv_cpus=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$srv/status" 2>/dev/null)
+            local seen=""
+            for c in "${clients[@]}"; do
+                [ -e "/proc/${c%%:*}" ] && seen+=" ${c#*:}"
+            done
+            if [ -n "$srv_cpus" ] && [ -n "$seen" ]; then echo "pass $srv_cpus$seen"; fi
+        fi
         sleep 0.05
     done >"$samples"
 }
@@ -117,22 +126,36 @@ for name in LOCAL LOCAL-SPLIT; do
         "$out/$name/points.json" 2>/dev/null)" 0
 done
 
-# what the test saw itself, not what bench.sh wrote
-split_pid=$(sed -n 's/^bench: \[LOCAL-SPLIT\] flagserver pid \([0-9]*\) .*/\1/p' "$FB_TMP/bench.err")
-shared_pid=$(sed -n 's/^bench: \[LOCAL\] flagserver pid \([0-9]*\) .*/\1/p' "$FB_TMP/bench.err")
-fb_eq "sampled: LOCAL-SPLIT's flagserver only on CPU $SERVER_CPUS" \
-    "$(awk -v p="$split_pid" '$1 == "flagserver" && $2 == p { print $3 }' "$samples" | sort -u | tr '\n' ' ')" "$SERVER_CPUS "
-fb_eq "sampled: LOCAL's flagserver on CPU $CPUS_ALLOWED" \
-    "$(awk -v p="$shared_pid" '$1 == "flagserver" && $2 == p { print $3 }' "$samples" | sort -u | tr '\n' ' ')" "$CPUS_ALLOWED "
-fb_eq "sampled: LOCAL-SPLIT's clients only on CPU $CLIENT_CPUS" \
-    "$(awk '$1 == "client" && $2 == "LOCAL-SPLIT" { print $3 }' "$samples" | sort -u | tr '\n' ' ')" "$CLIENT_CPUS "
-fb_log "samples: $(wc -l <"$samples") ($(grep -c '^client' "$samples") of clients)"
+# LOCAL and LOCAL-SPLIT ran together (bench.sh's run_pair): one flagserver,
+# re-pinned before every batch, the two placements' batches interleaved
+fb_ok "one flagserver for both, re-pinned per batch" \
+    grep -q "^bench: \[LOCAL\] flagserver pid [0-9]* .*shared with LOCAL-SPLIT, re-pinned before every batch" \
+    "$FB_TMP/bench.err"
+fb_eq "each folder names its pair" "$(cat "$out/LOCAL/raw/paired.txt" "$out/LOCAL-SPLIT/raw/paired.txt" 2>/dev/null)" \
+    "with LOCAL-SPLIT"$'\n'"with LOCAL"
+fb_eq "the joint schedule opens with threadpool shared, then split" \
+    "$(head -n 2 "$out/LOCAL/raw/pair-schedule.txt" 2>/dev/null | awk '{ print $2 "/" $6 }' | tr '\n' ' ')" \
+    "LOCAL/threadpool LOCAL-SPLIT/threadpool "
+fb_eq "the joint schedule: every batch of both folders, nothing else" \
+    "$(wc -l <"$out/LOCAL/raw/pair-schedule.txt" 2>/dev/null)" \
+    "$(cat "$out/LOCAL/raw/schedule.txt" "$out/LOCAL-SPLIT/raw/schedule.txt" 2>/dev/null | wc -l)"
+
+# what the test saw itself, not what bench.sh wrote: while a client of one
+# placement ran, flagserver was on that placement's CPUs
+fb_eq "sampled: while LOCAL-SPLIT's clients ran, flagserver only on CPU $SERVER_CPUS" \
+    "$(awk '/ LOCAL-SPLIT/ { print $2 }' "$samples" | sort -u | tr '\n' ' ')" "$SERVER_CPUS "
+fb_eq "sampled: while LOCAL's clients ran, flagserver on CPU $CPUS_ALLOWED" \
+    "$(awk '/ LOCAL( |$)/ { print $2 }' "$samples" | sort -u | tr '\n' ' ')" "$CPUS_ALLOWED "
+fb_eq "sampled: never a LOCAL and a LOCAL-SPLIT client at once" \
+    "$(grep -c ' LOCAL-SPLIT.* LOCAL\( \|$\)\| LOCAL .*LOCAL-SPLIT' "$samples")" 0
+fb_log "samples: $(wc -l <"$samples") passes with a client"
 
 report="$out/REPORT.md"
 fb_ok "REPORT.md: LOCAL-SPLIT's header says where each ran" \
     grep -qF "placement split: flagserver on CPU $SERVER_CPUS, the clients (hyperfine and every line) on CPU $CLIENT_CPUS" "$report"
 fb_ok "REPORT.md: the placement section" grep -q "^## Placement: flagserver off the clients' cores" "$report"
 fb_ok "REPORT.md: LOCAL paired with LOCAL-SPLIT" grep -q "^### LOCAL against LOCAL-SPLIT" "$report"
+fb_ok "REPORT.md: the two ran together" grep -q "^The two ran together: at each m" "$report"
 fb_ok "REPORT.md: threadpool at m = 10, shared against split" \
     grep -q "^| 10 | threadpool | [0-9.]* s ([0-9]*) | [0-9.]* s ([0-9]*) | \(too few runs to test\|no significant\|split \)" \
     "$report"

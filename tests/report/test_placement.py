@@ -203,6 +203,27 @@ class PlacementReport(Base):
         self.assertIn("## FIX-SPLIT\n", md)
         self.assertEqual(md.count("placement split: flagserver on CPU 0"), 2)
 
+    def test_consecutive_pair_says_drift_lands_on_one_side(self):
+        md = self.pair_out()
+        self.assertIn("The two ran one after the other, not interleaved", md)
+        self.assertNotIn("The two ran together", md)
+
+    def test_interleaved_pair_says_so(self):
+        # bench.sh's run_pair writes raw/paired.txt into both folders
+        def paired(mutual):
+            out = os.path.join(self.tmp, "out")
+            write(os.path.join(out, "FIX", "raw", "paired.txt"), "with FIX-SPLIT\n")
+            write(os.path.join(out, "FIX-SPLIT", "raw", "paired.txt"), "with %s\n" % mutual)
+            report.cmd_report(out)
+            with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
+                return f.read()
+        self.pair_out()
+        md = paired("FIX")
+        self.assertIn("The two ran together: at each m, batches of each line shared then split", md)
+        self.assertNotIn("one after the other", md)
+        # one side's record alone (or naming another scenario) is not a pair
+        self.assertIn("The two ran one after the other, not interleaved", paired("OTHER"))
+
     def test_five_and_five_runs_make_no_claim(self):
         # the room rule (issue 24) holds here as everywhere: complete
         # separation on 5 + 5 runs is "more runs needed", never a claim
