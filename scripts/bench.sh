@@ -1092,6 +1092,24 @@ setup_scenario() {
     fi
 }
 
+# timed run_scenario NAME | timed run_pair NAME TWIN: runs it and writes the
+# seconds it took, server, lab and adaptive runs included, into RAW/wall.txt
+# of each folder it made ("seconds N", and "together NAME TWIN" for a pair,
+# whose time is joint). report.py budget shows it beside its estimate.
+timed() {
+    local t=$SECONDS n
+    "$@"
+    shift
+    for n in "$@"; do
+        [ -d "$out_dir/$n/raw" ] || continue
+        {
+            printf 'seconds %d\n' "$((SECONDS - t))"
+            if [ $# -gt 1 ]; then printf 'together %s\n' "$*"; fi
+        } >"$out_dir/$n/raw/wall.txt"
+    done
+    log "[$*] took $((SECONDS - t)) s"
+}
+
 run_scenario() {
     # a new folder in the staging folder: nothing of an earlier run to clear
     local name=$1 raw="$out_dir/$1/raw" ok=1
@@ -1335,7 +1353,7 @@ run_libcurl8_pass() {
     write_meta
     printf '%s\n' "${names[@]}" >"$out_dir/scenarios.txt"
     for name in "${names[@]}"; do
-        run_scenario "$name"
+        timed run_scenario "$name"
     done
     out_dir=$main_out
     libcurl8_pass=0
@@ -1386,11 +1404,11 @@ main() {
             # a -SPLIT twin runs with its scenario when both are in the run
             if [[ $name == *-SPLIT ]] && [[ " ${scenarios[*]} " == *" ${name%-SPLIT} "* ]]; then continue; fi
             if [[ " ${scenarios[*]} " == *" $name-SPLIT "* ]]; then
-                run_pair "$name" "$name-SPLIT"
+                timed run_pair "$name" "$name-SPLIT"
                 continue
             fi
         fi
-        run_scenario "$name"
+        timed run_scenario "$name"
     done
     # A default run (no option that changes what runs) adds the libcurl table.
     if [ "$quick" -eq 0 ] && [ "${scenario_set:-default}" = default ] &&

@@ -17,7 +17,7 @@ from .scenarios import (curl_config, h2load_uris, libcurl8_scenarios, resolve, s
                          scenario_codes, settings_mismatch,
                         shell_assignments)
 from .stats import ADAPT_TARGET, compare, roomless, runs_for_room
-from .text import broken_text
+from .text import broken_text, read_wall
 
 
 def cmd_compare(out1, out2):
@@ -115,43 +115,126 @@ def cmd_check_server(resolved, stats_path):
     return 0
 
 
-def cmd_budget(results, quick, set_name="default"):
-    """Estimated seconds of a run of the scenario set SET_NAME (the default run
-    unless told): each point's runs × the mean run
-    time of the same (line, m) in RESULTS/NAME/raw.json (old or new), plus the
-    adaptive budget; python lines from an assumed 500 requests/s."""
-    print("| scenario | line | m | runs + warmup | est. s/run | est. s |")
+# What a point costs besides its timed runs, measured on the default run of
+# e85bd29 (2 cores): wall time per scenario (its files' times) against the sum
+# of its runs' times in points.json. One hyperfine batch (bench.sh runs at most
+# BATCH_RUNS runs of a line per batch, then the next line's) costs about
+# 0.2 s more: hyperfine's start, the server's /stats reset and read, the CPU
+# records. A scenario costs about 3 s more (its server, the dataset's sizes);
+# a networked one about 15 s (building the lab and measuring it).
+BATCH_RUNS = 2
+BATCH_OVERHEAD_S = 0.2
+SCENARIO_SETUP_S = 3.0
+NET_SETUP_S = 15.0
+
+
+def run_times(folder):
+    """{(line, m): (times of the timed runs, requests per run)} of a scenario's
+    folder in a results folder: its points.json, or (the libcurl 8 pass keeps
+    only raw/) each point's hyperfine exports raw/LINE-mM/hf-*.json."""
+    out = {}
+    for p in load_json_or_none(os.path.join(folder, "points.json")) or []:
+        if p.get("times") and p.get("requests"):
+            out[(p["line"], p["m"])] = (p["times"], p["requests"])
+    if out:
+        return out
+    raw = os.path.join(folder, "raw")
+    sc = load_json_or_none(os.path.join(raw, "scenario.json")) or {}
+    try:
+        entries = sorted(os.listdir(raw))
+    except OSError:
+        return out
+    for e in entries:
+        line, sep, m = e.rpartition("-m")
+        if not sep or not m.isdigit() or not sc.get("requests"):
+            continue
+        times = []
+        for f in sorted(os.listdir(os.path.join(raw, e))):
+            if f.startswith("hf-") and f.endswith(".json"):
+                for r in (load_json_or_none(os.path.join(raw, e, f)) or {}).get("results", []):
+                    times += r.get("times") or []
+        if times:
+            out[(line, int(m))] = (times, sc["requests"])
+    return out
+
+
+def budget_rows(s, folder):
+    """[(line, m, runs, warmup, s per run, est s, source)] of the resolved
+    scenario S, the time of a run from the same (line, m) in FOLDER (the mean
+    of its runs' times, scaled to S's requests per run; run_times), else
+    guessed: ceil(N / m) x the delay + 0.2 s (C lines) or 500 requests/s
+    (Python lines, measured here under load)."""
+    means = {(k[0], k[1]): (sum(t) / len(t)) * s["requests"] / n for k, (t, n) in run_times(folder).items()}
+    rows = []
+    for p in s["points"]:
+        if p["not_run"]:
+            continue
+        t = means.get((p["line"], p["m"]))
+        source = "measured"
+        if t is None:
+            source = "guessed"
+            t = math.ceil(s["requests"] / p["m"]) * s["delay_s"] + 0.2
+            if p["line"].startswith("py-"):
+                t = max(t, s["requests"] / 500) + 0.3
+        batches = math.ceil(p["runs"] / BATCH_RUNS)
+        est = t * (p["runs"] + p["warmup"]) + batches * BATCH_OVERHEAD_S
+        rows.append((p["line"], p["m"], p["runs"], p["warmup"], t, est, source))
+    return rows
+
+
+def cmd_budget(results, quick, set_name="default", benchdir=None):
+    """Estimated seconds of a run of the scenario set SET_NAME (the default
+    run unless told), with the libcurl 8 pass a default run adds: per point,
+    (runs + warmup) x the time of a run in RESULTS (budget_rows) + 0.2 s a
+    batch; per scenario its set-up and, at most, its adaptive extra runs.
+    Where RESULTS holds the time a scenario took (RAW/wall.txt), it is shown
+    beside the estimate."""
+    benchdir = benchdir or os.path.join(ROOT, "bench", "scenarios")
+    names = [(n, False) for n in scenario_set(benchdir, set_name)]
+    if set_name == "default" and not quick:
+        names += [(n, True) for n in libcurl8_scenarios(benchdir) if (n, False) in names]
+    print("| scenario | line | m | runs + warmup | s/run | est. s |")
     print("|---|---|---:|---:|---:|---:|")
-    total = 0.0
-    for name in scenario_set(os.path.join(ROOT, "bench", "scenarios"), set_name):
-        s = resolve(os.path.join(ROOT, "bench", "scenarios", name + ".json"), quick=quick, python_root=os.path.join(ROOT, "peers", "python"))
-        means = {}
-        old = load_json_or_none(os.path.join(results, s["name"], "raw.json")) or []
-        for p in old:
-            if p.get("hyperfine") and p["hyperfine"].get("mean"):
-                means[(p["backend"], p["m"])] = p["hyperfine"]["mean"] * s["requests"] / \
-                    max(1, (p["records"][0]["requests"] if p.get("records") else s["requests"]))
-        sub = 0.0
-        for p in s["points"]:
-            if p["not_run"] and not p["line"].startswith("py-"):
-                continue
-            t = means.get((p["line"], p["m"]))
-            if t is None and p["line"].startswith("py-"):
-                c = means.get(("threadpool", p["m"]))
-                # python: the delay-bound time of the C line, or 500 requests/s
-                # (measured here under load) when CPU-bound
-                t = max(c or 0, s["requests"] / 500) + 0.3
-            if t is None:
-                t = math.ceil(s["requests"] / p["m"]) * s["delay_s"] + 0.2
-            est = t * (p["runs"] + p["warmup"])
+    total = last_total = adapt_total = 0.0
+    guessed = 0
+    last_all = True
+    seen_pairs = set()
+    for name, l8 in names:
+        s = resolve(os.path.join(benchdir, name + ".json"), quick=quick, libcurl8=l8,
+                    python_root=os.path.join(ROOT, "peers", "python"))
+        folder = os.path.join(results, "libcurl8", name) if l8 else os.path.join(results, name)
+        label = name + (" (libcurl 8)" if l8 else "")
+        sub = SCENARIO_SETUP_S + (NET_SETUP_S if s.get("net") else 0.0)
+        for line, m, runs, warmup, t, est, source in budget_rows(s, folder):
             sub += est
-            print("| %s | %s | %d | %d + %d | %.2f | %.0f |" % (s["name"], p["line"], p["m"], p["runs"],
-                                                               p["warmup"], t, est))
-        sub += s["adapt_budget_s"] if s["max_runs"] > s["runs"] else 0
-        print("| %s | adaptive extra runs (at most) | | | | %d |" % (s["name"], s["adapt_budget_s"]))
-        print("| **%s** | | | | | **%.0f** |" % (s["name"], sub))
+            guessed += source == "guessed"
+            print("| %s | %s | %d | %d + %d | %.2f%s | %.0f |" % (label, line, m, runs, warmup, t,
+                                                               " (guessed)" if source == "guessed" else "", est))
+        adapt = s["adapt_budget_s"] if s["max_runs"] > s["runs"] else 0
+        sub += adapt
+        adapt_total += adapt
+        print("| %s | set-up%s, adaptive extra runs (at most) | | | | %.0f |" % (
+            label, " and network lab" if s.get("net") else "",
+            SCENARIO_SETUP_S + (NET_SETUP_S if s.get("net") else 0.0) + adapt))
+        wall = read_wall(os.path.join(folder, "raw"))
+        last = ""
+        if wall is None:
+            last_all = False
+        elif not (set(wall[1]) & seen_pairs):  # a pair's joint time counts once
+            last_total += wall[0]
+            seen_pairs.update(wall[1])
+            last = "; last run %.0f s%s" % (wall[0], " (with %s)" % " and ".join(
+                x for x in wall[1] if x != name) if wall[1] else "")
+        print("| **%s** | | | | | **%.0f**%s |" % (label, sub, last))
         total += sub
-    print("| **total** (+ ~30 s setup, probes and servers) | | | | | **%.0f s = %.1f min** |" % (total, total / 60))
+    print("| **total** (+ ~30 s build and checks) | | | | | **%.0f s = %.1f min** |" % (total, total / 60))
+    print("\nAt most %.1f min; %.1f min if no point needs adaptive extra runs." % (
+        total / 60, (total - adapt_total) / 60))
+    if last_all and names:
+        print("\nThe run in %s took %.0f s = %.1f min for these scenarios (their wall.txt)." % (
+            results, last_total, last_total / 60))
+    if guessed:
+        print("\n%d point(s) have no time in %s and are guessed (marked)." % (guessed, results))
     return 0
 
 
@@ -207,6 +290,7 @@ def main(argv=None):
     bu.add_argument("--results", default=os.path.join(ROOT, "results"))
     bu.add_argument("--quick", action="store_true")
     bu.add_argument("--set", default="default")
+    bu.add_argument("--bench", help="the scenarios' folder (default: bench/scenarios)")
     a = ap.parse_args(argv)
     try:
         if a.cmd == "resolve":
@@ -262,7 +346,7 @@ def main(argv=None):
         if a.cmd == "compare":
             return cmd_compare(a.out1, a.out2)
         if a.cmd == "budget":
-            return cmd_budget(a.results, a.quick, a.set)
+            return cmd_budget(a.results, a.quick, a.set, a.bench)
     except ReportError as e:
         print("report.py: %s" % e, file=sys.stderr)
         return 1

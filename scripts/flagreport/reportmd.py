@@ -15,7 +15,7 @@ from .points import load_scenario_points, public_point
 from .raw import read_meta, scenario_names
 from .scenarios import tls_resume
 from .stats import ALPHA, BOOT_RESAMPLES, MIN_RATIO, POWER, version_compare
-from .text import python_tables, save_fs_line, table, tls_table_note, verdict_sentences, vs_curl_lines
+from .text import python_tables, save_fs_line, wall_line, table, tls_table_note, verdict_sentences, vs_curl_lines
 from .validity import BOUND_TOLERANCE
 from .verdicts import best_designs, claim_text, undetected_sentence, pair_verdicts, second_core_sentence, vs_curl_text
 
@@ -73,6 +73,9 @@ def scenario_section(out, name):
     fs_line = save_fs_line(sdir)
     if fs_line:
         lines.append(fs_line)
+    w_line = wall_line(sdir)
+    if w_line:
+        lines.append(w_line)
     lines.append("")
     for n in notes:
         lines.append("> %s\n" % n)

@@ -249,3 +249,28 @@ def save_fs_line(sdir):
     if not kv.get("fs"):
         return None
     return "- downloads saved on: %s (`%s`)" % (kv["fs"], kv.get("dir", "?"))
+
+
+def read_wall(raw):
+    """(seconds, [NAME, TWIN] or []) a scenario took in the run of RAW
+    (bench.sh's RAW/wall.txt: "seconds N", "together NAME TWIN" for a pair
+    run jointly), or None for a run without it."""
+    kv = read_kv(os.path.join(raw, "wall.txt"))
+    try:
+        sec = float(kv["seconds"])
+    except (KeyError, ValueError):
+        return None
+    return sec, kv.get("together", "").split()
+
+
+def wall_line(sdir):
+    """"- time: N s ..." from RAW/wall.txt, or None."""
+    w = read_wall(os.path.join(sdir, "raw"))
+    if w is None:
+        return None
+    sec, together = w
+    if together:
+        return "- time: %.0f s for it and %s together (server, adaptive runs and set-up included)" % (
+            sec, " and ".join(x for x in together if x != os.path.basename(os.path.normpath(sdir))))
+    return "- time: %.0f s (server, adaptive runs and set-up included)" % sec
+

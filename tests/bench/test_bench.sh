@@ -51,6 +51,10 @@ for name in "${default_set[@]}"; do
     n=$(jq '[.[] | select(.valid)] | length' "$out/$name/points.json" 2>/dev/null || echo 0)
     fb_ok "$name has valid points ($n)" test "$n" -gt 0
     fb_ok "$name: raw/scenario.json" test -s "$out/$name/raw/scenario.json"
+    # the time it took (report.py budget calibrates on it), also in REPORT.md
+    fb_ok "$name: raw/wall.txt holds the seconds it took" grep -qx 'seconds [0-9][0-9]*' "$out/$name/raw/wall.txt"
+    fb_ok "$name: REPORT.md gives that time" \
+        grep -q "^- time: $(awk '{ print $2 }' "$out/$name/raw/wall.txt" 2>/dev/null) s (" "$report"
     pdir="$out/$name/raw/asyncloop-m$(jq '.concur[0]' "$out/$name/raw/scenario.json")"
     fb_ok "$name: $(basename "$pdir") has hf-1.json, stats-1.json, records, latencies" \
         test -s "$pdir/hf-1.json" -a -s "$pdir/stats-1.json" -a -s "$pdir/records.jsonl" \

@@ -133,6 +133,9 @@ fb_ok "one flagserver for both, re-pinned per batch" \
     "$FB_TMP/bench.err"
 fb_eq "each folder names its pair" "$(cat "$out/LOCAL/raw/paired.txt" "$out/LOCAL-SPLIT/raw/paired.txt" 2>/dev/null)" \
     "with LOCAL-SPLIT"$'\n'"with LOCAL"
+fb_eq "their time is joint, in both folders" \
+    "$(sed -n 2p "$out/LOCAL/raw/wall.txt" 2>/dev/null) $(cmp -s "$out/LOCAL/raw/wall.txt" "$out/LOCAL-SPLIT/raw/wall.txt" && echo same)" \
+    "together LOCAL LOCAL-SPLIT same"
 fb_eq "the joint schedule opens with threadpool shared, then split" \
     "$(head -n 2 "$out/LOCAL/raw/pair-schedule.txt" 2>/dev/null | awk '{ print $2 "/" $6 }' | tr '\n' ' ')" \
     "LOCAL/threadpool LOCAL-SPLIT/threadpool "
