@@ -199,6 +199,9 @@ static void discard(struct uring *u, struct uring_save *s, int err)
     struct io_uring_sqe *e = sqe_get(u, 1);
 
     s->err = err;
+    /* A recycled spare is still under our write lease (until the close):
+     * whoever waits to open it gets an empty file, never half a write. */
+    (void)ftruncate(s->fd, 0);
     if (!e) { /* the kernel takes nothing: close here */
         close(s->fd);
         s->fd = -1;
@@ -221,7 +224,8 @@ static bool exchange_unsupported(int err)
 
 /* Opens the code's spare for rewriting, on the loop thread, if nothing else
  * can see it: flags_spare_open's rules (a regular file with one link, our owner and
- * mode, and a write lease granted: no other descriptor or mapping). Longer
+ * mode, and a write lease granted: no other descriptor or mapping; the
+ * lease lasts until the ring's close, so an opener waits for the rewrite). Longer
  * than the body, it is cut to the body's length first. Returns the descriptor
  * (blocking, for the ring's write), or -1 when it must not be rewritten. None
  * of these calls waits: the lease is refused at once if the file is open. */

@@ -87,8 +87,10 @@ int flags_saver_rename(struct flags_saver *s, const char *from, const char *name
 /* Opens DIR/name (a spare: a file a save exchanged out of its name) for
  * rewriting, if nothing else can see it: a regular file with one link, owner
  * uid and mode `mode`, and no other open descriptor or mapping anywhere (a
- * write lease is granted, then released at once). Never waits: the lease is
- * refused at once when the file is open. Returns the descriptor (O_NONBLOCK
+ * write lease is granted). The lease is held until the descriptor is closed,
+ * so whoever opens the file meanwhile waits for that close: close it as soon
+ * as the rewrite is done (or cut to 0, if it failed). Never waits itself: the
+ * lease is refused at once when the file is open. Returns the descriptor (O_NONBLOCK
  * still set; *st is the file's stat) or -1 when the file must not be
  * rewritten (the caller unlinks it); sets *no_lease when leases are
  * unsupported here. Used by the saver and by the io_uring saves. */

@@ -123,7 +123,9 @@ recycle "the old file open elsewhere" open
 
 # --- swapped ---------------------------------------------------------------
 # The spare's name is taken over between the loop's open of it and the ring's
-# exchange (strace holds the loop in the fcntl after the lease check): the
+# exchange (strace holds the loop in the fcntl after the lease is granted,
+# F_SETFL, and logs a call when it returns; the lease is held, but a rename
+# does not wait for leases): the
 # save is an error in xfer.c's words, BR.gif keeps what it had, and what took
 # the name keeps it. Under ASan, LeakSanitizer cannot run under ptrace.
 if command -v strace >/dev/null 2>&1; then
@@ -138,7 +140,7 @@ if command -v strace >/dev/null 2>&1; then
     --output "$out" -s "$FB_BASE" BR >"$FB_TMP/swapped.out" 2>&1 &
   pid=$!
   for _ in $(seq 1 500); do
-    grep -q 'F_SETLEASE, F_UNLCK' "$log" && break
+    grep -q 'F_SETLEASE, F_WRLCK) *= 0' "$log" && break
     sleep 0.01
   done
   spare=$(find "$out" -maxdepth 1 -name '.BR.gif.*.part' | head -n 1)

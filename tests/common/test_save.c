@@ -4,7 +4,8 @@
  * tmpfs) gets a fresh subfolder. What is checked: a save replaces the file
  * and recycles the swapped-out one; a hard link to the old file, a reader
  * holding it open and an mmap of it all keep the OLD content; a concurrent
- * reader never sees a partial file; a failed save leaves the old file and no
+ * reader never sees a partial file, and one that reaches a spare being
+ * rewritten waits for the rewrite's close; a failed save leaves the old file and no
  * temporary file; a directory in the way stays; flags_saver_free leaves no
  * spare file; without RENAME_EXCHANGE or leases a save is temp + rename.
  */
@@ -140,6 +141,59 @@ static void test_open_reader_and_mmap(struct flags_saver *s)
         CHECK(memcmp(p, "mapped content", 14) == 0);
         munmap(p, 14);
     }
+}
+
+/* The race test_never_partial can only sample, made certain: a reader whose
+ * open reaches a spare while it is being rewritten (it looked the name up
+ * before the exchange that made the file a spare) waits until the rewrite is
+ * closed, and then reads all of it. With the lease released at once, the
+ * open returns at once and reads whatever is there. */
+struct late_reader {
+    atomic_bool started, opened;
+    char buf[64];
+};
+
+static void *late_reader_thread(void *arg)
+{
+    struct late_reader *lr = arg;
+
+    atomic_store(&lr->started, true);
+    int fd = openat(dirfd_, "S.spare", O_RDONLY | O_CLOEXEC);
+    atomic_store(&lr->opened, true);
+    if (fd >= 0) {
+        ssize_t n = pread(fd, lr->buf, sizeof(lr->buf) - 1, 0);
+        lr->buf[n > 0 ? n : 0] = '\0';
+        close(fd);
+    }
+    return NULL;
+}
+
+static void test_lease_held_while_rewriting(struct flags_saver *s)
+{
+    struct late_reader lr = {.buf = "(not read)"};
+    struct stat st;
+    atomic_bool no_lease = false;
+    pthread_t t;
+
+    int fd = openat(dirfd_, "S.spare", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    CHECK(fd >= 0);
+    CHECK_EQ_LONG(write(fd, "old old old old", 15), 15);
+    close(fd);
+    fd = flags_spare_open(dirfd_, "S.spare", s->uid, s->mode, &no_lease, &st);
+    CHECK(fd >= 0);
+    CHECK_EQ_LONG(pthread_create(&t, NULL, late_reader_thread, &lr), 0);
+    while (!atomic_load(&lr.started))
+        usleep(1000);
+    usleep(200 * 1000);
+    CHECK(!atomic_load(&lr.opened)); /* held off by the lease */
+    CHECK_EQ_LONG(pwrite(fd, "new", 3, 0), 3);
+    usleep(50 * 1000); /* a reader let through now would read "newold ..." */
+    CHECK_EQ_LONG(ftruncate(fd, 3), 0);
+    CHECK_EQ_LONG(close(fd), 0);
+    pthread_join(t, NULL);
+    CHECK_EQ_STR(lr.buf, "new");
+    CHECK(!atomic_load(&no_lease));
+    unlinkat(dirfd_, "S.spare", 0);
 }
 
 /* A save that fails (here: the file size limit) leaves the old file as it
@@ -354,6 +408,7 @@ static void run_in(const char *parent)
     test_recycles(&s);
     test_hard_link(&s);
     test_open_reader_and_mmap(&s);
+    test_lease_held_while_rewriting(&s);
     test_failed_save(&s);
     test_directory_in_the_way(&s);
     test_directory_in_the_way_concurrent(&s);
