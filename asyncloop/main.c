@@ -10,6 +10,11 @@ static int check(const struct flags_job *job, char *err, size_t errlen)
     return job->save_uring ? uring_probe(err, errlen) : 0;
 }
 
+static const char *uring_setup(const struct flags_job *job)
+{
+    return job->save_uring ? uring_setup_name() : NULL;
+}
+
 /* A transfer in flight holds its connection only: the one multi handle and
  * event loop are shared, and files are saved one at a time on the loop thread
  * (both within the common margin). */
@@ -21,6 +26,7 @@ static const struct flags_backend asyncloop = {
     .fds_per_transfer = 1,
     .variants = true, /* --loops, --save-threads, --multis, --save-uring */
     .check = check,
+    .uring_setup = uring_setup,
 };
 
 int main(int argc, char **argv)

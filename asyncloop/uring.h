@@ -147,6 +147,12 @@ struct uring {
  * seccomp filter, an old kernel), which the caller reports as a usage error. */
 int uring_probe(char *msg, size_t cap);
 
+/* How uring_probe set the rings up, for the --json record: "coop_taskrun"
+ * (IORING_SETUP_COOP_TASKRUN | TASKRUN_FLAG: completions wait for the loop's
+ * next system call instead of interrupting it) or "default" (a kernel before
+ * 5.19, or no probe run). */
+const char *uring_setup_name(void);
+
 /* Prepares sh for nloops loops saving into job's folder: one eventfd each,
  * no spare yet. Returns 0, -ENOMEM, or the eventfd's error. On error sh holds
  * nothing that needs freeing. */

@@ -92,6 +92,9 @@ struct flags_backend {
      * io_uring for --save-uring). Returns 0, or a negative errno-style code
      * with one line in err: the common main prints it and exits 2. */
     int (*check)(const struct flags_job *job, char *err, size_t errlen);
+    /* Optional, called after check: how the io_uring saves were set up, for
+     * the --json record's "uring_setup" (NULL: no io_uring in this run). */
+    const char *(*uring_setup)(const struct flags_job *job);
 };
 
 /* The common main (the book's main(download_many, DEFAULT_CONCUR_REQ,

@@ -470,6 +470,7 @@ int flags_main(int argc, char **argv, const struct flags_backend *backend)
             .http2 = opts->http2,
             .protocol = measured_protocol(&run, opts->base_url),
             .streams = flags_streams_peak(run.spans, run.nspans),
+            .uring_setup = backend->uring_setup ? backend->uring_setup(&job) : NULL,
         };
         int urc = flags_record_usage(&rec);
         if (urc != 0)

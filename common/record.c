@@ -126,7 +126,11 @@ int flags_record_write(FILE *f, const struct flags_record *r)
         flags_json_string(f, r->protocol);
     else
         fputs("null", f);
-    fprintf(f, ",\"streams\":%ld", r->streams);
+    fprintf(f, ",\"streams\":%ld,\"uring_setup\":", r->streams);
+    if (r->uring_setup)
+        flags_json_string(f, r->uring_setup);
+    else
+        fputs("null", f);
     fputs("}\n", f);
     return ferror(f) ? -EIO : 0;
 }

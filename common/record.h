@@ -21,25 +21,27 @@ struct flags_record {
     struct flags_latency latency_ms; /* over requests that ended OK or not found */
     double cpu_user_s, cpu_sys_s;    /* getrusage(RUSAGE_SELF) */
     long max_rss_kb;
-    long connections;      /* new connections opened (CURLINFO_NUM_CONNECTS summed) */
-    const char *server;    /* the -s label: LOCAL, DELAY, ... or CUSTOM */
-    const char *url;       /* the base URL */
-    const char *libcurl;   /* curl_version_info()->version */
-    double timeout_s;      /* --timeout */
-    bool fresh_connect;    /* --fresh-connect */
-    unsigned loops;        /* event loops (--loops; 1 for a pool) */
-    unsigned save_threads; /* saver threads off the loop (--save-threads; 0: none) */
-    unsigned multis;       /* libcurl multi handles per loop (--multis; 1 for a pool) */
-    unsigned fd_cost;      /* descriptors budgeted per transfer in flight, for the
-                              libcurl loaded ("fds_per_transfer"); 0: not known */
-    const char *proxy_env; /* flags_proxy_env(): the proxy settings libcurl took
-                              from the environment, redacted; NULL or "": none */
-    bool http2;            /* --http2 was asked for */
-    const char *protocol;  /* measured over the responses (CURLINFO_HTTP_VERSION):
-                              "http/1.1", "h2", "h2c", "mixed"; NULL: no response */
-    long streams;          /* the most requests in flight on one connection at once
-                              (flags_streams_peak); 0: no request went out; -1:
-                              out of memory to count them */
+    long connections;        /* new connections opened (CURLINFO_NUM_CONNECTS summed) */
+    const char *server;      /* the -s label: LOCAL, DELAY, ... or CUSTOM */
+    const char *url;         /* the base URL */
+    const char *libcurl;     /* curl_version_info()->version */
+    double timeout_s;        /* --timeout */
+    bool fresh_connect;      /* --fresh-connect */
+    unsigned loops;          /* event loops (--loops; 1 for a pool) */
+    unsigned save_threads;   /* saver threads off the loop (--save-threads; 0: none) */
+    unsigned multis;         /* libcurl multi handles per loop (--multis; 1 for a pool) */
+    unsigned fd_cost;        /* descriptors budgeted per transfer in flight, for the
+                                libcurl loaded ("fds_per_transfer"); 0: not known */
+    const char *proxy_env;   /* flags_proxy_env(): the proxy settings libcurl took
+                                from the environment, redacted; NULL or "": none */
+    bool http2;              /* --http2 was asked for */
+    const char *protocol;    /* measured over the responses (CURLINFO_HTTP_VERSION):
+                                "http/1.1", "h2", "h2c", "mixed"; NULL: no response */
+    long streams;            /* the most requests in flight on one connection at once
+                                (flags_streams_peak); 0: no request went out; -1:
+                                out of memory to count them */
+    const char *uring_setup; /* --save-uring: "coop_taskrun" or "default" (the
+                                kernel refused COOP_TASKRUN); NULL: no ring */
 };
 
 /* One request's time on its connection, for flags_streams_peak: the local

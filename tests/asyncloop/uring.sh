@@ -75,6 +75,12 @@ timeout -k 5 "$RUN_LIMIT" "$CLIENT" --save-uring --loops 3 --multis 2 -m 30 --re
   --output "$out" --json "$FB_TMP/many.json" -s "$FB_BASE" "${CODES[@]}" >/dev/null 2>&1
 fb_eq "many: exit 0" "$?" 0
 fb_eq "many: 520 OK" "$(num '.ok' "$FB_TMP/many.json")" 520
+# The rings' setup is in the record: COOP_TASKRUN from Linux 5.19 on.
+IFS=. read -r kmaj kmin _ <<<"$(uname -r)"
+want_setup=default
+if ((kmaj > 5 || (kmaj == 5 && ${kmin%%[!0-9]*} >= 19))); then want_setup=coop_taskrun; fi
+fb_eq "many: the record says how the rings were set up" \
+  "$(jq -r '.uring_setup' "$FB_TMP/many.json" | tail -n 1)" "$want_setup"
 bad=0
 for cc in "${CODES[@]}"; do
   lc=$(printf '%s' "$cc" | tr 'A-Z' 'a-z')

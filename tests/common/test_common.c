@@ -610,16 +610,19 @@ static void test_json(void)
                     "\"server\":\"CUSTOM\",\"url\":\"http://h/\\\"q\\\"\\\\\\n\\u0001\","
                     "\"libcurl\":\"7.88.1\",\"timeout_s\":0.000,\"fresh_connect\":false,"
                     "\"loops\":2,\"save_threads\":3,\"multis\":4,\"fds_per_transfer\":3,"
-                    "\"proxy_env\":null,\"http2\":false,\"protocol\":null,\"streams\":0}\n");
+                    "\"proxy_env\":null,\"http2\":false,\"protocol\":null,\"streams\":0,"
+                    "\"uring_setup\":null}\n");
     free(t);
     t = NULL;
     r.proxy_env = "http_proxy=http://***@p:3128";
     r.http2 = true;
     r.protocol = "h2";
     r.streams = 100;
+    r.uring_setup = "coop_taskrun";
     CAPTURE(t, CHECK_EQ_LONG(flags_record_write(f_, &r), 0));
     CHECK(t && strstr(t, ",\"proxy_env\":\"http_proxy=http://***@p:3128\","
-                         "\"http2\":true,\"protocol\":\"h2\",\"streams\":100}\n"));
+                         "\"http2\":true,\"protocol\":\"h2\",\"streams\":100,"
+                         "\"uring_setup\":\"coop_taskrun\"}\n"));
     free(t);
     CHECK_EQ_LONG(flags_record_usage(&r), 0);
     CHECK(r.max_rss_kb > 0);
