@@ -35,18 +35,47 @@ static uint64_t next_random(struct dl_line *line)
     return line->rng * 0x2545f4914f6cdd1dull;
 }
 
-/* DELAY + uniform [-JITTER, +JITTER], not below zero. */
-static uint64_t draw_delay(struct dl_line *line)
+/* A point uniform in [-JITTER, +JITTER]. */
+static int64_t draw_offset(struct dl_line *line)
 {
-    uint64_t span, offset;
+    uint64_t span = 2 * line->jitter_ns + 1;
+    /* modulo bias is < 2^-40 for spans in seconds */
+    return (int64_t)(next_random(line) % span) - (int64_t)line->jitter_ns;
+}
+
+/* The delay at NOW: DELAY + the wandering offset, moved on from where it was
+ * at the previous packet by (NOW - then) / DL_WANDER_DIV toward its target
+ * (a new target drawn at each one reached), not below zero. */
+static uint64_t delay_at(struct dl_line *line, uint64_t now_ns)
+{
+    int64_t delay;
 
     if (line->jitter_ns == 0)
         return line->delay_ns;
-    span = 2 * line->jitter_ns + 1;
-    offset = next_random(line) % span; /* modulo bias is < 2^-40 for spans in seconds */
-    if (line->delay_ns + offset < line->jitter_ns)
-        return 0;
-    return line->delay_ns + offset - line->jitter_ns;
+    if (!line->wandering || (now_ns > line->moved_ns &&
+                             now_ns - line->moved_ns > 4 * DL_WANDER_DIV * line->jitter_ns)) {
+        /* The first packet, or idle for several legs: from anywhere. */
+        line->offset_ns = draw_offset(line);
+        line->target_ns = draw_offset(line);
+        line->wandering = true;
+    } else if (now_ns > line->moved_ns) {
+        uint64_t step = (now_ns - line->moved_ns) / DL_WANDER_DIV;
+        while (step > 0) {
+            int64_t gap = line->target_ns - line->offset_ns;
+            uint64_t dist = (uint64_t)(gap < 0 ? -gap : gap);
+            if (step < dist) {
+                line->offset_ns += gap < 0 ? -(int64_t)step : (int64_t)step;
+                break;
+            }
+            line->offset_ns = line->target_ns;
+            step -= dist;
+            line->target_ns = draw_offset(line);
+        }
+    }
+    if (now_ns > line->moved_ns)
+        line->moved_ns = now_ns;
+    delay = (int64_t)line->delay_ns + line->offset_ns;
+    return delay < 0 ? 0 : (uint64_t)delay;
 }
 
 int dl_line_push(struct dl_line *line, uint32_t id, uint64_t now_ns)
@@ -56,9 +85,9 @@ int dl_line_push(struct dl_line *line, uint32_t id, uint64_t now_ns)
 
     if (line->count == line->capacity)
         return -ENOBUFS;
-    release = now_ns + draw_delay(line);
+    release = now_ns + delay_at(line, now_ns);
     if (release < line->last_release_ns)
-        release = line->last_release_ns; /* never ahead of its predecessor */
+        release = line->last_release_ns; /* arrivals out of order in time: kept in line */
     line->last_release_ns = release;
     tail = (line->head + line->count) % line->capacity;
     line->ring[tail] = (struct dl_packet){.id = id, .release_ns = release};

@@ -1,20 +1,27 @@
 /* delayline.h -- the delayer's timer queue: packets held until their release
  * time, released in arrival order.
  *
- * Each packet's one-way delay is DELAY plus a jitter drawn uniformly from
- * [-JITTER, +JITTER] (never below zero). A packet is never released before the
- * one that arrived ahead of it: its release time is raised to its
- * predecessor's when the draw would put it earlier. Release times are thus
- * non-decreasing in arrival order, so a ring buffer in arrival order is also
- * ordered by release time, and every operation is O(1). Jitter never
- * reorders; the price is that the mean delay grows a little with the jitter
- * (docs/netlab.md gives the figures).
+ * Each packet's one-way delay is DELAY plus an offset in [-JITTER, +JITTER]
+ * (the sum never below zero). The offset wanders: it moves toward a target
+ * drawn uniformly from that range, at 1 ns per DL_WANDER_DIV ns of time, and
+ * on to a new target when it gets there, so the delay varies as a queue's
+ * does, over tens of milliseconds, and its mean over time is DELAY. Because
+ * the delay never falls faster than time passes, a packet is never due
+ * before the one that arrived ahead of it: jitter never reorders, release
+ * times are non-decreasing in arrival order, a ring buffer in arrival order is
+ * also ordered by release time, and every operation is O(1).
+ *
+ * (Until December 2026 each packet drew its own offset and was held behind its
+ * predecessor when the draw would put it earlier. Under load that kept each
+ * packet for the largest of many draws -- about DELAY + JITTER, not DELAY:
+ * the WAN scenario's 50 ms +-5 ms link ran at nearly 60 ms once busy.)
  *
  * Pure: no I/O, no clock; the caller passes the times. Not thread-safe.
  */
 #ifndef NETLAB_DELAYLINE_H
 #define NETLAB_DELAYLINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct dl_packet {
@@ -31,7 +38,16 @@ struct dl_line {
     uint64_t jitter_ns;
     uint64_t last_release_ns; /* of the newest packet pushed, for the order */
     uint64_t rng;             /* xorshift64* state, never 0 */
+    bool wandering;           /* offset_ns and target_ns are set */
+    int64_t offset_ns;        /* the jitter now, in [-jitter_ns, +jitter_ns] */
+    int64_t target_ns;        /* where it is heading */
+    uint64_t moved_ns;        /* the time offset_ns was computed for */
 };
+
+/* The offset moves 1 ns per DL_WANDER_DIV ns: +-5 ms of jitter swings from
+ * one end to the other in 100 ms. Above 1, so the delay never falls faster
+ * than time passes. */
+#define DL_WANDER_DIV 10
 
 /* Initialises *LINE to hold up to CAPACITY packets (1 or more) with the given
  * delay and jitter, its random draws seeded by SEED. Returns 0, -EINVAL for a

@@ -68,8 +68,8 @@ def rtt(addr, port, n, gap_ms):
         t1 = time.perf_counter()
         s.close()
         samples.append((t1 - t0) * 1000.0)
-        # The close's FIN is still in the delay line; a SYN behind it would
-        # wait for it (jitter never reorders) and measure that instead.
+        # Apart, so the samples see the wandering jitter at different times
+        # and no SYN queues behind the last close's FIN in the delay line.
         time.sleep(gap_ms / 1000.0)
     samples.sort()
     print("rtt_samples=%d rtt_median_ms=%.3f rtt_p10_ms=%.3f rtt_p90_ms=%.3f "
