@@ -27,11 +27,14 @@
 # SHAPE: --rtt MS (split evenly over the two directions) or --delay-c2s MS and
 #   --delay-s2c MS; --jitter MS (each direction, never reorders); --loss P
 #   (each direction, 0..1) or --loss-c2s P and --loss-s2c P; --rate MBIT (each
-#   direction); --queue-ms MS (the rate limiter's queue, default 50).
+#   direction); --queue-ms MS (the rate limiter's queue, default 50); --cc
+#   NAME (TCP congestion control in both namespaces, e.g. reno or bbr; default:
+#   the host's, inherited).
 #
 # Exit status: 0 done; 1 the lab could not be built or measured; 2 usage error;
-# 3 not run here (not root, or the kernel lacks network namespaces, veth or
-# NFQUEUE), with the reason on one line. `run` exits with CMD's status.
+# 3 not run here (not root, the kernel lacks network namespaces, veth or
+# NFQUEUE, or does not allow the --cc asked for in a namespace), with the
+# reason on one line. `run` exits with CMD's status.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -147,6 +150,7 @@ remove_stale() {
 
 # Shape settings, in ms, fractions and Mbit/s; 0 = none.
 delay_c2s=0 delay_s2c=0 jitter=0 loss_c2s=0 loss_s2c=0 rate=0 queue_ms=50
+cc="" # TCP congestion control in the namespaces; "": the host's
 
 # parse_shape ARGS...: sets the shape settings; leaves the rest in REST.
 REST=()
@@ -154,6 +158,12 @@ parse_shape() {
     REST=()
     while [ $# -gt 0 ]; do
         case $1 in
+        --cc)
+            [ $# -ge 2 ] || die 2 "$1 needs a value"
+            [[ $2 =~ ^[a-z0-9_]{1,15}$ ]] || die 2 "bad value for --cc: '$2'"
+            cc=$2
+            shift 2
+            ;;
         --rtt | --delay-c2s | --delay-s2c | --jitter | --loss | --loss-c2s | --loss-s2c | --rate | --queue-ms)
             [ $# -ge 2 ] || die 2 "$1 needs a value"
             case $1 in
@@ -257,6 +267,16 @@ build_lab() {
     probe ip -n "$c" link add "$CLIENT_DEV" type veth peer name "$SERVER_DEV" netns "$s" || return 3
     ip -n "$s" link set lo up
     ip -n "$c" link set lo up
+    # The congestion control is each namespace's own setting; a namespace may
+    # take only what net.ipv4.tcp_allowed_congestion_control lists (the
+    # host's, which the lab never changes).
+    if [ -n "$cc" ]; then
+        if ! in_ns "$s" sysctl -qw "net.ipv4.tcp_congestion_control=$cc" 2>/dev/null ||
+            ! in_ns "$c" sysctl -qw "net.ipv4.tcp_congestion_control=$cc" 2>/dev/null; then
+            PROBE_ERROR="congestion control $cc cannot be set in a network namespace here (allowed: $(sysctl -n net.ipv4.tcp_allowed_congestion_control 2>/dev/null))"
+            return 4
+        fi
+    fi
     # IPv4 only: the rules are iptables (not ip6tables) rules, so IPv6 would
     # cross the link unshaped. The setting is the namespaces' own.
     in_ns "$s" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
@@ -273,8 +293,11 @@ build_lab() {
         printf 'server_ns=%s\nclient_ns=%s\n' "$s" "$c"
         printf 'server_addr=%s\nclient_addr=%s\n' "$SERVER_ADDR" "$CLIENT_ADDR"
         printf 'engine=nfqueue\nnetem=%s\n' "$NETEM"
-        # The kernel's default, inherited by the namespaces: it shapes what TCP makes of the link.
+        # What TCP makes of the link depends on it: --cc, else the host's
+        # default, inherited. Read back from each namespace.
+        printf 'set_cc=%s\n' "$cc"
         printf 'tcp_congestion_control=%s\n' "$(in_ns "$c" sysctl -n net.ipv4.tcp_congestion_control)"
+        printf 'tcp_congestion_control_server=%s\n' "$(in_ns "$s" sysctl -n net.ipv4.tcp_congestion_control)"
         printf 'set_delay_c2s_ms=%s\nset_delay_s2c_ms=%s\n' "$delay_c2s" "$delay_s2c"
         printf 'set_rtt_ms=%s\n' "$(awk -v a="$delay_c2s" -v b="$delay_s2c" 'BEGIN { print a + b }')"
         printf 'set_jitter_ms=%s\n' "$jitter"
@@ -304,6 +327,7 @@ up_lab() {
         teardown "$id"
         case $rc in
         3) die 3 "not run here: this kernel or container cannot make network namespaces and veth pairs (${PROBE_ERROR:-no reason given})" ;;
+        4) die 3 "not run here: $PROBE_ERROR" ;;
         *) die 1 "could not build the lab" ;;
         esac
     fi

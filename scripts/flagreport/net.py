@@ -120,6 +120,12 @@ def lab_problems(net, lab):
         elif abs(wire - net["rate_mbit"]) > RATE_TOLERANCE * net["rate_mbit"]:
             out.append("the lab's measured rate %.4g Mbit/s is off the setting %g Mbit/s by more than 10%%"
                        % (wire, net["rate_mbit"]))
+    if net.get("cc"):
+        for key, side in (("tcp_congestion_control", "client"), ("tcp_congestion_control_server", "server")):
+            got = lab.get(key)
+            if got != net["cc"]:
+                out.append("the lab's %s namespace ran congestion control %s, not the setting %s"
+                           % (side, got or "(not read)", net["cc"]))
     return out
 
 
@@ -127,7 +133,8 @@ def rule_net_lab_as_set(s, c):
     """(a networked scenario) the lab measured before the scenario is what
     its "net" settings say: round trip within 10% (or 2 ms), each
     direction's loss count inside its binomial 99% interval, wire rate
-    within 10%."""
+    within 10%, and the congestion control set (if any) in both
+    namespaces."""
     if not s.get("net") or c["not_run"] is not None:
         return []
     return s.get("_net_problems", [])
@@ -177,9 +184,10 @@ def lab_lines(s):
     net, lab = s.get("net"), s.get("_netlab")
     if not net:
         return []
-    out = ["- network lab: set RTT %g ms, jitter ±%g ms, loss %g each way, rate %s"
+    out = ["- network lab: set RTT %g ms, jitter ±%g ms, loss %g each way, rate %s, congestion control %s"
            % (net["rtt_ms"], net["jitter_ms"], net["loss"],
-              "%g Mbit/s" % net["rate_mbit"] if net["rate_mbit"] > 0 else "unlimited")]
+              "%g Mbit/s" % net["rate_mbit"] if net["rate_mbit"] > 0 else "unlimited",
+              net.get("cc") or "the host's")]
     if lab is None:
         out.append("- network lab measured: nothing (no raw/netlab.txt): every point is INVALID")
         return out

@@ -3,6 +3,7 @@ assignments bench.sh evaluates, and the checks of a server's settings
 against the scenario's."""
 
 import os
+import re
 import shlex
 
 from .base import ROOT, ReportError, load_json
@@ -96,6 +97,9 @@ def server_streams(s):
 # A scenario's "net" settings (issue 21): the network lab between client and
 # server (netlab/netlab.sh). Each key with its largest accepted value.
 NET_KEYS = {"rtt_ms": 60000, "jitter_ms": 30000, "loss": 1, "rate_mbit": 100000}
+# ... and "cc": the TCP congestion control inside the lab's namespaces (a
+# kernel name such as "reno" or "bbr"); absent or "": the host's default.
+NET_CC_RE = re.compile(r"^[a-z0-9_]{1,15}$")
 
 
 def net_settings(raw, name):
@@ -106,11 +110,16 @@ def net_settings(raw, name):
     if net is None:
         return None
     if not isinstance(net, dict):
-        raise ReportError("scenario %s: \"net\" must be an object with %s" % (name, ", ".join(NET_KEYS)))
+        raise ReportError("scenario %s: \"net\" must be an object with %s, cc" % (name, ", ".join(NET_KEYS)))
     out = {}
     for k in net:
-        if k not in NET_KEYS:
-            raise ReportError("scenario %s: unknown \"net\" key %r (known: %s)" % (name, k, ", ".join(NET_KEYS)))
+        if k not in NET_KEYS and k != "cc":
+            raise ReportError("scenario %s: unknown \"net\" key %r (known: %s, cc)" % (name, k, ", ".join(NET_KEYS)))
+    cc = net.get("cc", "")
+    if not isinstance(cc, str) or (cc and not NET_CC_RE.match(cc)):
+        raise ReportError("scenario %s: \"net\" cc must be a congestion control's name such as \"reno\", not %r"
+                          % (name, cc))
+    out["cc"] = cc
     for k, hi in NET_KEYS.items():
         v = net.get(k, 0)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= hi:
@@ -124,7 +133,8 @@ def net_args(net):
     if not net:
         return []
     return ["--rtt", "%g" % net["rtt_ms"], "--jitter", "%g" % net["jitter_ms"],
-            "--loss", "%g" % net["loss"], "--rate", "%g" % net["rate_mbit"]]
+            "--loss", "%g" % net["loss"], "--rate", "%g" % net["rate_mbit"]] + (
+                ["--cc", net["cc"]] if net.get("cc") else [])
 
 
 def tls_resume(server):

@@ -107,6 +107,19 @@ class LabRules(Base):
         out = net_out(self.tmp, {"wire_mbit": "nan"}, {"rate_mbit": 0})
         self.assert_all(out, invalid=False)
 
+    def test_congestion_control_as_set_holds(self):
+        out = net_out(self.tmp, {"tcp_congestion_control": "reno", "tcp_congestion_control_server": "reno"},
+                      {"cc": "reno"})
+        self.assert_all(out, invalid=False)
+
+    def test_congestion_control_not_as_set(self):
+        # the server's namespace kept the host's bbr
+        out = net_out(self.tmp, {"tcp_congestion_control": "reno", "tcp_congestion_control_server": "bbr"},
+                      {"cc": "reno"})
+        self.assert_all(out, invalid=True, words="server namespace ran congestion control bbr, not the setting reno")
+        out = net_out(self.tmp, {}, {"cc": "reno"})  # not read back at all
+        self.assert_all(out, invalid=True, words="client namespace ran congestion control bbr")
+
     def test_unmeasured_lab_is_invalid(self):
         self.assert_all(net_out(self.tmp, lab=False), invalid=True, words="not measured (no raw/netlab.txt)")
 
@@ -187,7 +200,8 @@ class Report(Base):
         self.assertEqual(quiet(report.cmd_report, out)[0], 0)
         with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
             md = f.read()
-        self.assertIn("- network lab: set RTT 20 ms, jitter ±2 ms, loss 0.01 each way, rate 10 Mbit/s", md)
+        self.assertIn("- network lab: set RTT 20 ms, jitter ±2 ms, loss 0.01 each way, rate 10 Mbit/s, "
+                      "congestion control the host's\n", md)
         self.assertIn("RTT median 25 ms (p10 19, p90 22.1, 50 connects); lost 101 of 10000 client→server", md)
         self.assertIn("wire rate 9.99 Mbit/s (payload 9.55)", md)
         self.assertIn("7.5 µs CPU per packet client→server, 8.1 server→client", md)
@@ -232,6 +246,10 @@ class Resolve(Base):
         sh = report.shell_assignments(report.resolve(self.scen()))
         self.assertIn("NET=1\n", sh)
         self.assertIn("NET_ARGS=(--rtt 50 --jitter 5 --loss 0 --rate 100)\n", sh)
+        with open(os.path.join(ROOT, "bench", "scenarios", "WAN.json"), encoding="utf-8") as f:
+            net = dict(json.load(f)["net"], cc="reno")
+        sh = report.shell_assignments(report.resolve(self.scen(net=net)))
+        self.assertIn("NET_ARGS=(--rtt 50 --jitter 5 --loss 0 --rate 100 --cc reno)\n", sh)
         sh = report.shell_assignments(report.resolve(os.path.join(ROOT, "bench", "scenarios", "DELAY.json")))
         self.assertIn("NET=0\n", sh)
         self.assertIn("NET_ARGS=()\n", sh)
@@ -250,6 +268,8 @@ class Resolve(Base):
                                ({"loss": 2}, "loss must be a number from 0 to 1"),
                                ({"rtt_ms": "50"}, "rtt_ms must be a number"),
                                ({"rate_mbit": True}, "rate_mbit must be a number"),
+                               ({"rtt_ms": 50, "cc": "Reno;"}, "cc must be a congestion control's name"),
+                               ({"rtt_ms": 50, "cc": 1}, "cc must be a congestion control's name"),
                                ([50], "\"net\" must be an object")):
             with self.assertRaises(report.ReportError) as e:
                 report.resolve(self.scen(net=net_bad))
