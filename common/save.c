@@ -118,8 +118,9 @@ int flags_spare_open(int dirfd, const char *name, uid_t uid, mode_t mode, atomic
      * in the kernel's lease break until the rewrite is complete, instead of
      * reading it half-written. (The kernel counts such a reader before it
      * checks for leases, so it either makes F_SETLEASE fail or waits.)
-     * Released at once, the lease let exactly that reader through: the fresh
-     * check's test_save caught one mixed read in about 5,000. */
+     * Released at once, the lease let exactly that reader through: common_save's
+     * new case shows it; the fresh check's race saw one failure in about 5,000
+     * reads, a mixed read or a failed save (that test could not tell which). */
     if (fcntl(fd, F_SETSIG, LEASE_SIGNAL) != 0)
         goto refuse;
     if (fcntl(fd, F_SETLEASE, F_WRLCK) != 0) {
