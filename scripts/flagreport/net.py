@@ -156,7 +156,10 @@ def ideal_s(s, m):
         t = (1 + k) * r + rounds * (r + d)
     b = s.get("_expect_bytes")
     if net["rate_mbit"] > 0 and is_number(b) and b > 0:
-        t = max(t, 8 * b / (net["rate_mbit"] * 1e6))
+        # No response byte leaves the server before a handshake, half a round
+        # trip and the delay; the last one arrives half a round trip after it
+        # crossed the bottleneck, wherever the bottleneck sits on the path.
+        t = max(t, (2 + k) * r + d + 8 * b / (net["rate_mbit"] * 1e6))
     return t if t > 0 else None
 
 
@@ -174,7 +177,9 @@ def ideal_formula(s):
         f = "(1 + %d) × %g s + ceil(N / m) × (%g s + %g s): each connection pays its handshake%s once" % (
             k, r, r, d, "s" if k else "")
     if net["rate_mbit"] > 0:
-        f = "max(%s, 8 × B / %g Mbit/s)" % (f, net["rate_mbit"])
+        f = ("max(%s; (2 + %d) × %g s + %g s + 8 × B / %g Mbit/s: no response byte before a handshake, "
+             "a round trip and the delay, then all of them through the bottleneck)"
+             % (f, k, r, d, net["rate_mbit"]))
     return f
 
 
@@ -239,5 +244,5 @@ def network_sentence(s, pts):
             "%.3g s (the handshakes' and each request's round trips%s), and there threadpool reached %.0f%% "
             "of it (%.3g s), asyncloop %.0f%% (%.3g s)."
             % (m, "%.3g s (ceil(N / m) × the delay)" % loop if loop > 0 else "nothing (no delay)", what,
-               tp["ideal_s"], ", or the bytes over the rate" if net["rate_mbit"] else "",
+               tp["ideal_s"], ", or the bytes over the rate after the first round trips" if net["rate_mbit"] else "",
                100 * tp["efficiency"], tp["elapsed"]["median"], 100 * al["efficiency"], al["elapsed"]["median"]))

@@ -169,11 +169,27 @@ class IdealBound(Base):
         self.assertAlmostEqual(net.ideal_s(self.s(fresh_connect=True), 10), 2 * 0.02 + 0.1)
 
     def test_rate_bounds_the_bytes(self):
-        # 1,250,000 bytes at 10 Mbit/s take 1 s, more than the round trips
+        # 1,250,000 bytes at 10 Mbit/s take 1 s, more than the round trips;
+        # none of them leaves before the handshake, a round trip and the delay
         s = self.s(net=dict(NET), _expect_bytes=1250000)
-        self.assertAlmostEqual(net.ideal_s(s, 10), 1.0)
-        s["_expect_bytes"] = 1000  # and less than them
-        self.assertAlmostEqual(net.ideal_s(s, 10), 0.02 + 0.12)
+        self.assertAlmostEqual(net.ideal_s(s, 10), 2 * 0.02 + 0.1 + 1.0)
+        s["_expect_bytes"] = 1000  # and less than three rounds of them
+        self.assertAlmostEqual(net.ideal_s(s, 4), 0.02 + 3 * 0.12)
+
+    def test_bytes_after_tls_round_trip(self):
+        # over TLS the first byte waits one more round trip, with a new
+        # connection per request as with keep-alive
+        for kw in ({}, {"fresh_connect": True}):
+            s = self.s(net=dict(NET), _expect_bytes=1250000, tls=True, **kw)
+            self.assertAlmostEqual(net.ideal_s(s, 10), 3 * 0.02 + 0.1 + 1.0, msg=kw)
+
+    def test_bytes_term_at_least_the_single_request(self):
+        # at m >= N the bytes term is the lone request's path plus the
+        # transmission: never below the round-trip term, whatever B
+        for b in (1, 1000, 10 ** 6):
+            s = self.s(net=dict(NET), _expect_bytes=b)
+            self.assertGreaterEqual(net.ideal_s(s, 10), 0.02 + 0.12)
+            self.assertAlmostEqual(net.ideal_s(s, 10), 2 * 0.02 + 0.1 + 8 * b / 10e6)
 
     def test_loopback_unchanged(self):
         self.assertAlmostEqual(net.ideal_s(scenario(), 4), 0.3)
@@ -207,6 +223,8 @@ class Report(Base):
         self.assertIn("7.5 µs CPU per packet client→server, 8.1 server→client", md)
         self.assertIn("- the lab as set: NO (the lab's measured round trip 25 ms", md)
         self.assertIn("- ideal bound: max((1 + 0) × 0.02 s + ceil(N / m) × (0.02 s + 0.1 s)", md)
+        self.assertIn("; (2 + 0) × 0.02 s + 0.1 s + 8 × B / 10 Mbit/s: no response byte before a handshake, "
+                      "a round trip and the delay, then all of them through the bottleneck)\n", md)
 
 
     def test_what_the_network_changed(self):
