@@ -48,6 +48,8 @@ CLIENT_ADDR=198.18.0.2
 SERVER_DEV=$PREFIX-s # the veth end in the server namespace
 CLIENT_DEV=$PREFIX-c # and its peer in the client namespace
 QUEUE=0              # NFQUEUE numbers are per namespace
+IFB_DEV=$PREFIX-b    # the bottleneck's device, in the receiving namespace
+RATE_AT=""           # where the rate limiter sits: receiver (ifb) or sender
 
 log() { printf 'netlab: %s\n' "$*" >&2; }
 die() { # status message
@@ -192,11 +194,21 @@ parse_shape() {
 }
 
 # shape_direction ID DIR FROM_NS FROM_DEV TO_NS TO_DEV DELAY LOSS: one
-# direction (c2s or s2c) of the link. The rate limiter sits on the sender's way
-# out, as a bottleneck link's queue would. The delay and the loss are applied
-# on the receiver's way in: a packet held there has already left the sender,
-# whose TCP stack no longer counts it as its own queue (TCP small queues would
-# otherwise throttle the sender to a fraction of the rate). The delayer runs
+# direction (c2s or s2c) of the link. Everything is applied on the receiver's
+# way in, so that a packet held or dropped there has already left the sender,
+# as it would have on a real path. The rate limiter (TBF with a bounded queue)
+# sits on an ifb device in the receiving namespace, fed by a mirred redirect of
+# everything the veth end receives; a packet it lets go re-enters the veth's
+# receive path, then meets the delay and the loss. On the sender's own way out
+# the same queue would be the sender's: TCP learns at once of a packet it
+# refuses whole, as local congestion (NET_XMIT_DROP: it cuts its window and
+# sends the segment again later as if never sent, with no loss to detect and
+# no retransmission counted; only the parts of a split GSO packet become real
+# losses), and TCP small queues count the queue as the host's own. That is where it sat until December 2026, and where it
+# still sits when this kernel has no ifb driver loaded (RATE_AT=sender; see
+# pick_rate_at). The delay and the loss would likewise, on the sender's way out,
+# count as the sender's queue (TCP small queues would otherwise throttle the
+# sender to a fraction of the rate). The delayer runs
 # whenever the direction has a delay, jitter or loss: it also splits GSO
 # super-packets into segments (it does not ask for GSO), so that the loss rule
 # behind it drops single segments, as a real link would.
@@ -229,7 +241,29 @@ shape_direction() {
     if positive "$rate"; then
         # The bucket holds 2 ms at the rate, at least two full-size frames.
         burst=$(awk -v r="$rate" 'BEGIN { b = r * 1e6 / 8 * 0.002; if (b < 3028) b = 3028; printf "%d", b }')
-        in_ns "$from_ns" tc qdisc add dev "$from_dev" root tbf rate "${rate}mbit" burst "$burst" latency "${queue_ms}ms"
+        if [ "$RATE_AT" = receiver ]; then
+            ip -n "$to_ns" link add "$IFB_DEV" type ifb || return 1
+            ip -n "$to_ns" link set "$IFB_DEV" up
+            in_ns "$to_ns" tc qdisc add dev "$IFB_DEV" root tbf rate "${rate}mbit" burst "$burst" latency "${queue_ms}ms"
+            in_ns "$to_ns" tc qdisc add dev "$to_dev" handle ffff: ingress
+            in_ns "$to_ns" tc filter add dev "$to_dev" parent ffff: protocol all u32 match u32 0 0 \
+                action mirred egress redirect dev "$IFB_DEV"
+        else
+            in_ns "$from_ns" tc qdisc add dev "$from_dev" root tbf rate "${rate}mbit" burst "$burst" latency "${queue_ms}ms"
+        fi
+    fi
+}
+
+# pick_rate_at: receiver when the kernel's ifb driver is already there (built
+# in, or a loaded module), sender otherwise. Making an ifb device without it
+# would load the module, whose start-up adds ifb0 and ifb1 to the host: the lab
+# never changes the host's interfaces, so then it does without.
+pick_rate_at() {
+    if [ -d /sys/module/ifb ] || [ -n "$(ip -o link show type ifb 2>/dev/null | head -n 1)" ]; then
+        RATE_AT=receiver
+    else
+        RATE_AT=sender
+        log "no ifb driver loaded: the rate limiter sits on the sender's way out (drops there are local congestion to TCP, not losses)"
     fi
 }
 
@@ -285,6 +319,7 @@ build_lab() {
     ip -n "$c" addr add "$CLIENT_ADDR/24" dev "$CLIENT_DEV"
     ip -n "$s" link set "$SERVER_DEV" up
     ip -n "$c" link set "$CLIENT_DEV" up
+    if positive "$rate"; then pick_rate_at; fi
     shape_direction "$id" c2s "$c" "$CLIENT_DEV" "$s" "$SERVER_DEV" "$delay_c2s" "$loss_c2s" || return 1
     shape_direction "$id" s2c "$s" "$SERVER_DEV" "$c" "$CLIENT_DEV" "$delay_s2c" "$loss_s2c" || return 1
     netem_probe "$c"
@@ -302,7 +337,7 @@ build_lab() {
         printf 'set_rtt_ms=%s\n' "$(awk -v a="$delay_c2s" -v b="$delay_s2c" 'BEGIN { print a + b }')"
         printf 'set_jitter_ms=%s\n' "$jitter"
         printf 'set_loss_c2s=%s\nset_loss_s2c=%s\n' "$loss_c2s" "$loss_s2c"
-        printf 'set_rate_mbit=%s\nset_queue_ms=%s\n' "$rate" "$queue_ms"
+        printf 'set_rate_mbit=%s\nset_queue_ms=%s\nrate_at=%s\n' "$rate" "$queue_ms" "${RATE_AT:-none}"
     } >"$STATE_ROOT/$id/settings"
 }
 
@@ -362,7 +397,7 @@ qdisc_bytes() { # NS DEV
 # prints the settings and what was measured, key=value a line.
 measure_lab() {
     local id=$1 samples=50 packets=10000 seconds=3 parts=rtt,loss,rate s c dir pid pid2
-    local rtt_ms jitter_ms rate_mbit wait_s gap_ms pps w0 w1 side
+    local rtt_ms jitter_ms rate_mbit wait_s gap_ms pps w0 w1 wns wdev side
     shift
     while [ $# -gt 0 ]; do
         case $1 in
@@ -423,13 +458,19 @@ measure_lab() {
     if [[ ,$parts, == *,rate,* ]]; then
         # Rate: one bulk transfer, server to client, for a few seconds, timed
         # from the first byte to the last. The wire rate adds the header bytes
-        # the server's qdisc counted on the way out.
-        w0=$(qdisc_bytes "$s" "$SERVER_DEV")
+        # the bottleneck's qdisc counted (on the client's ifb, or on the
+        # server's way out).
+        if [ "$(setting "$id" rate_at)" = receiver ]; then
+            wns=$c wdev=$IFB_DEV
+        else
+            wns=$s wdev=$SERVER_DEV
+        fi
+        w0=$(qdisc_bytes "$wns" "$wdev")
         start_bg "$s" "$dir/bulk-server" python3 "$MEASURE" bulk-server "$SERVER_ADDR" 5204 "$seconds" || return 1
         pid=$BG_PID
         in_ns "$c" python3 "$MEASURE" bulk "$SERVER_ADDR" 5204 >"$dir/bulk" || { kill "$pid"; return 1; }
         wait "$pid" || true
-        w1=$(qdisc_bytes "$s" "$SERVER_DEV")
+        w1=$(qdisc_bytes "$wns" "$wdev")
         tr ' ' '\n' <"$dir/bulk"
         # Without a rate there is no qdisc to count (veth's is noqueue).
         tr ' ' '\n' <"$dir/bulk" | awk -v w="$((w1 - w0))" -F= '

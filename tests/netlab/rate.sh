@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # netlab_rate: one bulk TCP transfer at a limit of 10 and 100 Mbit/s; the wire
-# rate (payload plus the header bytes the server's qdisc counted) within 5%
-# of the setting, the payload rate below it.
+# rate (payload plus the header bytes the bottleneck's qdisc counted) within 5%
+# of the setting, the payload rate below it. The bottleneck sits on the
+# receiver's way in (an ifb device in its namespace), so a packet its queue
+# drops is a loss the sender's TCP must detect and retransmit, as on a path;
+# on the sender's own way out TCP would see most drops at once, as local
+# congestion, and send the segment again as if never sent.
 # Usage: rate.sh PATH/TO/tests/lib.sh PATH/TO/netlab_lib.sh
 # shellcheck source=/dev/null
 source "$1"
@@ -16,4 +20,23 @@ for rate in 10 100; do
   fi
   nl_down
 done
+
+# A 5 ms queue at 10 Mbit/s holds four full frames: the bulk transfer's first
+# flights overflow it. Needs the ifb driver (netlab.sh says rate_at=sender
+# without it, and this part cannot pass there).
+out=$(bash "$NETLAB" up --owner $$ --rate 10 --queue-ms 5 2>/dev/null) || out=""
+NL_ID=$$
+fb_eq "the bottleneck sits on the receiver's way in (ifb driver present here)" \
+  "$(printf '%s\n' "$out" | sed -n 's/^rate_at=//p')" "receiver"
+if nl_measure --parts rate --seconds 2; then
+  drops=$(ip netns exec "fbnl-$NL_ID-c" tc -s qdisc show dev fbnl-b 2>/dev/null |
+    sed -n 's/.*(dropped \([0-9]*\),.*/\1/p' | head -n 1)
+  retrans=$(ip netns exec "fbnl-$NL_ID-s" nstat -az TcpRetransSegs 2>/dev/null | awk '/TcpRetransSegs/ { print $2 }')
+  fb_le "a 5 ms queue dropped packets of the bulk transfer (${drops:-none})" 1 "${drops:-0}"
+  fb_le "the server's TCP retransmitted them (${retrans:-none} segments): drops on the path, not local congestion" \
+    1 "${retrans:-0}"
+  fb_eq "the server's way out has no queue of its own" \
+    "$(ip netns exec "fbnl-$NL_ID-s" tc qdisc show dev fbnl-s | awk '{ print $2; exit }')" "noqueue"
+fi
+nl_down
 fb_finish
