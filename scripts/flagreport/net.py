@@ -189,9 +189,13 @@ def lab_lines(s):
     net, lab = s.get("net"), s.get("_netlab")
     if not net:
         return []
-    out = ["- network lab: set RTT %g ms, jitter ±%g ms, loss %g each way, rate %s, congestion control %s"
+    where = {"receiver": " (its queue on the receiver's way in: a drop is a loss to TCP)",
+             "sender": " (its queue on the sender's way out, where TCP takes a drop for local congestion:"
+                       " no ifb driver here)"}
+    out = ["- network lab: set RTT %g ms, jitter ±%g ms, loss %g each way, rate %s%s, congestion control %s"
            % (net["rtt_ms"], net["jitter_ms"], net["loss"],
               "%g Mbit/s" % net["rate_mbit"] if net["rate_mbit"] > 0 else "unlimited",
+              where.get((lab or {}).get("rate_at"), "") if net["rate_mbit"] > 0 else "",
               net.get("cc") or "the host's")]
     if lab is None:
         out.append("- network lab measured: nothing (no raw/netlab.txt): every point is INVALID")

@@ -227,6 +227,17 @@ class Report(Base):
                       "a round trip and the delay, then all of them through the bottleneck)\n", md)
 
 
+    def test_where_the_bottleneck_sits(self):
+        for at, words in (("receiver", "rate 10 Mbit/s (its queue on the receiver's way in: a drop is a loss "
+                                       "to TCP), congestion control"),
+                          ("sender", "rate 10 Mbit/s (its queue on the sender's way out, where TCP takes a drop "
+                                     "for local congestion: no ifb driver here), congestion control"),
+                          (None, "rate 10 Mbit/s, congestion control")):
+            out = net_out(os.path.join(self.tmp, str(at)), {"rate_at": at} if at else None)
+            self.assertEqual(quiet(report.cmd_report, out)[0], 0)
+            with open(os.path.join(out, "REPORT.md"), encoding="utf-8") as f:
+                self.assertIn(words, f.read(), at)
+
     def test_what_the_network_changed(self):
         out = net_out(self.tmp, net_settings={"rate_mbit": 0})
         self.assertEqual(quiet(report.cmd_report, out)[0], 0)
