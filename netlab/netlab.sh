@@ -319,6 +319,16 @@ build_lab() {
     ip -n "$c" addr add "$CLIENT_ADDR/24" dev "$CLIENT_DEV"
     ip -n "$s" link set "$SERVER_DEV" up
     ip -n "$c" link set "$CLIENT_DEV" up
+    # One CPU receives for each end. veth hands a packet to the backlog of the
+    # CPU that sent it, and a TCP sender sends from two (its process's, and
+    # wherever the returning ACKs are processed): two backlogs drained at once
+    # let a later skb reach the receiver (and its NFQUEUE, whose order the
+    # delayer keeps) before an earlier one. Bulk transfers saw tens of
+    # segments out of order that way; steering the receive path (RPS) of each
+    # end to one CPU keeps it in the order sent. The setting is the device's,
+    # inside its namespace.
+    steer_rx "$s" "$SERVER_DEV"
+    steer_rx "$c" "$CLIENT_DEV"
     if positive "$rate"; then pick_rate_at; fi
     shape_direction "$id" c2s "$c" "$CLIENT_DEV" "$s" "$SERVER_DEV" "$delay_c2s" "$loss_c2s" || return 1
     shape_direction "$id" s2c "$s" "$SERVER_DEV" "$c" "$CLIENT_DEV" "$delay_s2c" "$loss_s2c" || return 1
@@ -328,6 +338,7 @@ build_lab() {
         printf 'server_ns=%s\nclient_ns=%s\n' "$s" "$c"
         printf 'server_addr=%s\nclient_addr=%s\n' "$SERVER_ADDR" "$CLIENT_ADDR"
         printf 'engine=nfqueue\nnetem=%s\n' "$NETEM"
+        printf 'rx_steered=%s\n' "$RX_STEERED"
         # What TCP makes of the link depends on it: --cc, else the host's
         # default, inherited. Read back from each namespace.
         printf 'set_cc=%s\n' "$cc"
@@ -339,6 +350,17 @@ build_lab() {
         printf 'set_loss_c2s=%s\nset_loss_s2c=%s\n' "$loss_c2s" "$loss_s2c"
         printf 'set_rate_mbit=%s\nset_queue_ms=%s\nrate_at=%s\n' "$rate" "$queue_ms" "${RATE_AT:-none}"
     } >"$STATE_ROOT/$id/settings"
+}
+
+# steer_rx NS DEV: the receive path of DEV (a veth end, one rx queue) on CPU 0
+# only, so packets are received in the order they were sent. Without RPS in the
+# kernel the lab still works, but TCP may see segments out of order: said once.
+RX_STEERED=yes
+steer_rx() {
+    in_ns "$1" sh -c "echo 1 >/sys/class/net/$2/queues/rx-0/rps_cpus" 2>/dev/null || {
+        RX_STEERED=no
+        log "cannot steer $2's receive path to one CPU (kernel without RPS?): TCP may see reordering"
+    }
 }
 
 # netem_probe NS: whether this kernel has netem, tried on the lab's own
