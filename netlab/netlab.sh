@@ -196,19 +196,15 @@ parse_shape() {
 # shape_direction ID DIR FROM_NS FROM_DEV TO_NS TO_DEV DELAY LOSS: one
 # direction (c2s or s2c) of the link. Everything is applied on the receiver's
 # way in, so that a packet held or dropped there has already left the sender,
-# as it would have on a real path. The rate limiter (TBF with a bounded queue)
-# sits on an ifb device in the receiving namespace, fed by a mirred redirect of
-# everything the veth end receives; a packet it lets go re-enters the veth's
-# receive path, then meets the delay and the loss. On the sender's own way out
-# the same queue would be the sender's: TCP learns at once of a packet it
-# refuses whole, as local congestion (NET_XMIT_DROP: it cuts its window and
-# sends the segment again later as if never sent, with no loss to detect and
-# no retransmission counted; only the parts of a split GSO packet become real
-# losses), and TCP small queues count the queue as the host's own. That is where it sat until December 2026, and where it
-# still sits when this kernel has no ifb driver loaded (RATE_AT=sender; see
-# pick_rate_at). The delay and the loss would likewise, on the sender's way out,
-# count as the sender's queue (TCP small queues would otherwise throttle the
-# sender to a fraction of the rate). The delayer runs
+# as on a real path; on the sender's way out it would still be the sender's:
+# TCP small queues would count a held packet as the host's own queue, and TCP
+# takes a packet its own qdisc refuses for local congestion (NET_XMIT_DROP:
+# it cuts its window and resends as if never sent, no loss to detect).
+# The rate limiter (TBF, bounded queue) sits on an ifb device in the receiving
+# namespace, fed by a mirred redirect of everything the veth end receives; what
+# it lets go re-enters the veth's receive path and meets the delay and the loss.
+# Without an ifb driver it stays on the sender's way out (RATE_AT=sender, see
+# pick_rate_at), where it sat until December 2026. The delayer runs
 # whenever the direction has a delay, jitter or loss: it also splits GSO
 # super-packets into segments (it does not ask for GSO), so that the loss rule
 # behind it drops single segments, as a real link would.
@@ -241,16 +237,16 @@ shape_direction() {
     if positive "$rate"; then
         # The bucket holds 2 ms at the rate, at least two full-size frames.
         burst=$(awk -v r="$rate" 'BEGIN { b = r * 1e6 / 8 * 0.002; if (b < 3028) b = 3028; printf "%d", b }')
+        local tbf_ns=$from_ns tbf_dev=$from_dev
         if [ "$RATE_AT" = receiver ]; then
+            tbf_ns=$to_ns tbf_dev=$IFB_DEV
             ip -n "$to_ns" link add "$IFB_DEV" type ifb || return 1
             ip -n "$to_ns" link set "$IFB_DEV" up
-            in_ns "$to_ns" tc qdisc add dev "$IFB_DEV" root tbf rate "${rate}mbit" burst "$burst" latency "${queue_ms}ms"
             in_ns "$to_ns" tc qdisc add dev "$to_dev" handle ffff: ingress
             in_ns "$to_ns" tc filter add dev "$to_dev" parent ffff: protocol all u32 match u32 0 0 \
                 action mirred egress redirect dev "$IFB_DEV"
-        else
-            in_ns "$from_ns" tc qdisc add dev "$from_dev" root tbf rate "${rate}mbit" burst "$burst" latency "${queue_ms}ms"
         fi
+        in_ns "$tbf_ns" tc qdisc add dev "$tbf_dev" root tbf rate "${rate}mbit" burst "$burst" latency "${queue_ms}ms"
     fi
 }
 

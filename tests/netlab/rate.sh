@@ -24,11 +24,9 @@ done
 # A 5 ms queue at 10 Mbit/s holds four full frames: the bulk transfer's first
 # flights overflow it. Needs the ifb driver (netlab.sh says rate_at=sender
 # without it, and this part cannot pass there).
-out=$(bash "$NETLAB" up --owner $$ --rate 10 --queue-ms 5 2>/dev/null) || out=""
-NL_ID=$$
-fb_eq "the bottleneck sits on the receiver's way in (ifb driver present here)" \
-  "$(printf '%s\n' "$out" | sed -n 's/^rate_at=//p')" "receiver"
+nl_up --rate 10 --queue-ms 5 >/dev/null
 if nl_measure --parts rate --seconds 2; then
+  fb_eq "the bottleneck sits on the receiver's way in (ifb driver present here)" "$(nl_get rate_at)" "receiver"
   drops=$(ip netns exec "fbnl-$NL_ID-c" tc -s qdisc show dev fbnl-b 2>/dev/null |
     sed -n 's/.*(dropped \([0-9]*\),.*/\1/p' | head -n 1)
   retrans=$(ip netns exec "fbnl-$NL_ID-s" nstat -az TcpRetransSegs 2>/dev/null | awk '/TcpRetransSegs/ { print $2 }')
