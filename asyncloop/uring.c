@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cancel.h"
+#include "fdorder.h"
 #include "save.h"
 #include "xfer.h"
 
@@ -150,6 +151,7 @@ static void submit(struct uring *u)
 {
     int n;
 
+    flags_fd_release(); /* the SQEs may close descriptors this loop used */
     do
         n = io_uring_submit(&u->ring);
     while (n == -EINTR);
@@ -387,6 +389,7 @@ static void opened(struct uring *u, struct uring_save *s, int fd)
         finish(u, s, fd);
         return;
     }
+    flags_fd_acquire(); /* a number the kernel may have freed elsewhere */
     s->fd = fd;
     commit(u, s);
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdorder.h"
 #include "flags.h"
 
 #define CREATE_WAIT_NS (2 * 1000000000L) /* a creation in progress on another thread */
@@ -26,6 +27,10 @@ static atomic_int cancelled; /* the first signal arrived */
 static atomic_int exiting;   /* the second signal arrived: create no temporary file */
 static atomic_int creating;  /* threads inside flags_tmp_openat past the exiting check */
 static int pipe_fds[2] = {-1, -1};
+
+#ifdef FLAGS_TSAN
+char flags_fd_order;
+#endif
 
 /* The folder the temporary files are made in, and ".PID." as it stands in
  * their names (.CC.gif.PID.N.part, xfer.c): set before any signal handler can
@@ -213,6 +218,8 @@ int flags_tmp_openat(int dirfd, const char *name, int flags, mode_t mode)
     }
     fd = openat(dirfd, name, flags, mode);
     saved = errno;
+    if (fd >= 0)
+        flags_fd_acquire();
     atomic_fetch_sub(&creating, 1);
     pending_set = 0;
     errno = saved;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cancel.h"
+#include "fdorder.h"
 
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
@@ -109,6 +110,7 @@ int flags_spare_open(int dirfd, const char *name, uid_t uid, mode_t mode, atomic
 
     if (fd < 0)
         return -1;
+    flags_fd_acquire();
     if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_nlink != 1 || st->st_uid != uid ||
         (st->st_mode & 07777) != mode)
         goto refuse;

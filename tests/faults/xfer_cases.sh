@@ -43,6 +43,8 @@ rec() { jq -r "$1" "$REC" 2>/dev/null | tail -n 1; }
 expect() {
   local name=$1 out=$2
   fb_eq "$name: exit status" "$RC" "$3"
+  # A surprise exit (a sanitizer's report is 66 under TSan) shows its cause.
+  [ "$RC" == "$3" ] || sed -n '1,60s/^/       | /p' <<<"$OUT"
   fb_eq "$name: ok/not found/errors of requests" \
     "$(rec .ok)/$(rec .not_found)/$(rec .errors) of $(rec .requests)" "$4/$5/$6 of $(($4 + $5 + $6))"
   fb_eq "$name: no temporary files left" "$(find "$out" -name '.*' -o -name '*.part' | wc -l)" 0
