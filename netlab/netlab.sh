@@ -27,14 +27,18 @@
 # SHAPE: --rtt MS (split evenly over the two directions) or --delay-c2s MS and
 #   --delay-s2c MS; --jitter MS (each direction, never reorders); --loss P
 #   (each direction, 0..1) or --loss-c2s P and --loss-s2c P; --rate MBIT (each
-#   direction); --queue-ms MS (the rate limiter's queue, default 50); --cc
-#   NAME (TCP congestion control in both namespaces, e.g. reno or bbr; default:
-#   the host's, inherited).
+#   direction); --queue-ms MS (the rate limiter's queue, default 50);
+#   --rate-at auto|receiver|sender (where that queue sits: on the receiver's
+#   way in, where its drops are losses TCP must detect, as on a path; or on the
+#   sender's way out, where TCP sees them at once as local congestion; auto,
+#   the default: receiver where the kernel's ifb driver is already there);
+#   --cc NAME (TCP congestion control in both namespaces, e.g. reno or bbr;
+#   default: the host's, inherited).
 #
 # Exit status: 0 done; 1 the lab could not be built or measured; 2 usage error;
 # 3 not run here (not root, the kernel lacks network namespaces, veth or
-# NFQUEUE, or does not allow the --cc asked for in a namespace), with the
-# reason on one line. `run` exits with CMD's status.
+# NFQUEUE, or does not allow the --cc asked for in a namespace, or has no ifb
+# driver loaded for --rate-at receiver), with the reason on one line. `run` exits with CMD's status.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -50,6 +54,7 @@ CLIENT_DEV=$PREFIX-c # and its peer in the client namespace
 QUEUE=0              # NFQUEUE numbers are per namespace
 IFB_DEV=$PREFIX-b    # the bottleneck's device, in the receiving namespace
 RATE_AT=""           # where the rate limiter sits: receiver (ifb) or sender
+rate_at_asked=auto   # --rate-at
 
 log() { printf 'netlab: %s\n' "$*" >&2; }
 die() { # status message
@@ -166,6 +171,14 @@ parse_shape() {
             cc=$2
             shift 2
             ;;
+        --rate-at)
+            [ $# -ge 2 ] || die 2 "$1 needs a value"
+            case $2 in
+            auto | receiver | sender) rate_at_asked=$2 ;;
+            *) die 2 "bad value for --rate-at: '$2' (auto, receiver or sender)" ;;
+            esac
+            shift 2
+            ;;
         --rtt | --delay-c2s | --delay-s2c | --jitter | --loss | --loss-c2s | --loss-s2c | --rate | --queue-ms)
             [ $# -ge 2 ] || die 2 "$1 needs a value"
             case $1 in
@@ -254,9 +267,16 @@ shape_direction() {
 # in, or a loaded module), sender otherwise. Making an ifb device without it
 # would load the module, whose start-up adds ifb0 and ifb1 to the host: the lab
 # never changes the host's interfaces, so then it does without.
+# --rate-at receiver without the driver is refused (status 3); sender is
+# always possible.
 pick_rate_at() {
-    if [ -d /sys/module/ifb ] || [ -n "$(ip -o link show type ifb 2>/dev/null | head -n 1)" ]; then
+    if [ "$rate_at_asked" = sender ]; then
+        RATE_AT=sender
+    elif [ -d /sys/module/ifb ] || [ -n "$(ip -o link show type ifb 2>/dev/null | head -n 1)" ]; then
         RATE_AT=receiver
+    elif [ "$rate_at_asked" = receiver ]; then
+        PROBE_ERROR="--rate-at receiver needs the kernel's ifb driver, which is not loaded (loading it would add ifb0 and ifb1 to the host)"
+        return 1
     else
         RATE_AT=sender
         log "no ifb driver loaded: the rate limiter sits on the sender's way out (drops there are local congestion to TCP, not losses)"
@@ -325,7 +345,7 @@ build_lab() {
     # inside its namespace.
     steer_rx "$s" "$SERVER_DEV"
     steer_rx "$c" "$CLIENT_DEV"
-    if positive "$rate"; then pick_rate_at; fi
+    if positive "$rate"; then pick_rate_at || return 4; fi
     shape_direction "$id" c2s "$c" "$CLIENT_DEV" "$s" "$SERVER_DEV" "$delay_c2s" "$loss_c2s" || return 1
     shape_direction "$id" s2c "$s" "$SERVER_DEV" "$c" "$CLIENT_DEV" "$delay_s2c" "$loss_s2c" || return 1
     netem_probe "$c"

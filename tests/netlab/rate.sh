@@ -37,4 +37,21 @@ if nl_measure --parts rate --seconds 2; then
     "$(ip netns exec "fbnl-$NL_ID-s" tc qdisc show dev fbnl-s | awk '{ print $2; exit }')" "noqueue"
 fi
 nl_down
+
+# --rate-at sender: the other place, where a kernel without the ifb driver
+# puts it (auto) -- the same rate, the queue on the server's way out, no ifb
+# device made.
+nl_up --rate 10 --rate-at sender >/dev/null
+if nl_measure --parts rate --seconds 3; then
+  fb_eq "--rate-at sender: the settings say so" "$(nl_get rate_at)" "sender"
+  nl_within "--rate-at sender: wire rate within 5% of 10 Mbit/s" "$(nl_get wire_mbit)" 10 0.05 0
+  fb_eq "--rate-at sender: the server's way out is the TBF" \
+    "$(ip netns exec "fbnl-$NL_ID-s" tc qdisc show dev fbnl-s | awk '{ print $2; exit }')" "tbf"
+  fb_eq "--rate-at sender: no ifb device in the client's namespace" \
+    "$(ip netns exec "fbnl-$NL_ID-c" ip -o link show type ifb | wc -l)" 0
+fi
+nl_down
+rc=0
+out=$(bash "$NETLAB" up --owner $$ --rate 10 --rate-at middle 2>&1) || rc=$?
+fb_eq "--rate-at middle: a usage error" "$rc: $out" "2: netlab: bad value for --rate-at: 'middle' (auto, receiver or sender)"
 fb_finish
