@@ -2,7 +2,8 @@
 # The README's test command: installs what is missing, then builds and runs the
 # whole ctest suite three times over —
 #   build/        release-like build, warnings as errors, every test;
-#   build-asan/   ASan+UBSan, every test;
+#   build-asan/   ASan+UBSan, every test that runs our C code (not lint,
+#                 report, nor the two labelled nosan);
 #   build-tsan/   TSan, the tests labelled 'threaded';
 # and finally, with clang, the libFuzzer targets for a bounded time (label 'fuzz').
 # This full matrix is what CI runs (inside scripts/fresh-check.sh).
@@ -56,8 +57,11 @@ fi
 step "build with ASan+UBSan"
 build build-asan -DFLAGBENCH_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug
 step "ctest under ASan+UBSan"
+# Every test that runs our C code, so not lint and report (shell and Python)
+# nor the two labelled nosan: they take minutes and no path of our C code
+# that the sanitized tests do not.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan "${ctest_args[@]}" -j "$jobs"
+  ctest --test-dir build-asan "${ctest_args[@]}" -LE '^(lint|report|nosan)$' -j "$jobs"
 
 step "build with TSan"
 build build-tsan -DFLAGBENCH_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug
