@@ -1316,10 +1316,12 @@ net_down() {
     fi
 }
 
-# The "libcurl 7.88 vs 8.14" table of a default run: the scenarios with a
-# "libcurl8" section (LOCAL and C10K, a reduced set of points) once more, with
-# Debian's bookworm-backports libcurl 8 loaded by every client and curl, into
-# OUT/libcurl8/. The library is unpacked under the build directory by
+# The "libcurl 7.88 vs 8.14" table of a run (and the only libcurl lines of
+# H2C, whose h2c needs libcurl 8): the run's scenarios with a "libcurl8"
+# section (LOCAL, C10K, H2-DELAY, C10K-H2, H2C: a reduced set of points) once
+# more, with Debian's bookworm-backports libcurl 8 loaded by every client and
+# curl, into OUT/libcurl8/. With --scenario the other scenarios' earlier
+# results there stay (start_stage copied them) and are listed with these. The library is unpacked under the build directory by
 # scripts/setup.sh --libcurl8 (fetched once; never installed over the
 # system's). When it cannot be had, OUT/libcurl8.skipped says why and the
 # report says so.
@@ -1344,6 +1346,7 @@ run_libcurl8_pass() {
     while IFS= read -r name; do
         if [[ $all == *" $name "* ]]; then names+=("$name"); fi
     done < <(report libcurl8-scenarios "$ROOT/bench/scenarios")
+    if [ "${#names[@]}" -eq 0 ]; then return 0; fi
     libcurl_dir=$(dirname "$lib")
     export LD_LIBRARY_PATH="$libcurl_dir${saved_ld:+:$saved_ld}"
     libcurl8_pass=1
@@ -1351,8 +1354,20 @@ run_libcurl8_pass() {
     mkdir -p "$out_dir"
     log "libcurl 8 pass: ${names[*]} with $(curl --version | sed -n '1s|.* libcurl/\([^ ]*\).*|\1|p') from $libcurl_dir"
     write_meta
-    printf '%s\n' "${names[@]}" >"$out_dir/scenarios.txt"
+    {
+        if [ -n "$only_scenarios" ] && [ -f "$out_dir/scenarios.txt" ]; then
+            # the earlier list, in its order: the scenarios kept, and these
+            while IFS= read -r name; do
+                if [[ $name =~ ^[A-Za-z0-9_-]+$ ]] &&
+                    { [ -d "$out_dir/$name" ] || [[ " ${names[*]} " == *" $name "* ]]; }; then echo "$name"; fi
+            done <"$out_dir/scenarios.txt"
+        fi
+        printf '%s\n' "${names[@]}"
+    } | awk '!seen[$0]++' >"$out_dir/scenarios.txt.new"
+    mv -f "$out_dir/scenarios.txt.new" "$out_dir/scenarios.txt"
     for name in "${names[@]}"; do
+        # the staging folder's copy of an earlier run of it: replaced whole
+        rm -rf "${out_dir:?}/$name"
         timed run_scenario "$name"
     done
     out_dir=$main_out
@@ -1410,9 +1425,9 @@ main() {
         fi
         timed run_scenario "$name"
     done
-    # A default run (no option that changes what runs) adds the libcurl table.
-    if [ "$quick" -eq 0 ] && [ "${scenario_set:-default}" = default ] &&
-        [ -z "$only_scenarios$concur_override$runs_override$libcurl_dir$server_url" ]; then
+    # A full run of a set or of --scenario NAMES (no option that changes the
+    # points or the library) adds the libcurl 8 pass of its scenarios.
+    if [ "$quick" -eq 0 ] && [ -z "$concur_override$runs_override$libcurl_dir$server_url" ]; then
         run_libcurl8_pass "${scenarios[@]}"
     fi
     log "sweeps done in $((SECONDS - t0)) s; the report and plots"

@@ -184,14 +184,14 @@ def budget_rows(s, folder):
 
 def cmd_budget(results, quick, set_name="default", benchdir=None):
     """Estimated seconds of a run of the scenario set SET_NAME (the default
-    run unless told), with the libcurl 8 pass a default run adds: per point,
+    run unless told), with the libcurl 8 pass a full run adds: per point,
     (runs + warmup) x the time of a run in RESULTS (budget_rows) + 0.2 s a
     batch; per scenario its set-up and, at most, its adaptive extra runs.
     Where RESULTS holds the time a scenario took (RAW/wall.txt), it is shown
     beside the estimate."""
     benchdir = benchdir or os.path.join(ROOT, "bench", "scenarios")
     names = [(n, False) for n in scenario_set(benchdir, set_name)]
-    if set_name == "default" and not quick:
+    if not quick:
         names += [(n, True) for n in libcurl8_scenarios(benchdir) if (n, False) in names]
     print("| scenario | line | m | runs + warmup | s/run | est. s |")
     print("|---|---|---:|---:|---:|---:|")

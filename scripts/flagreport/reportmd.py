@@ -20,13 +20,18 @@ from .validity import BOUND_TOLERANCE
 from .verdicts import best_designs, claim_text, undetected_sentence, pair_verdicts, second_core_sentence, vs_curl_text
 
 
-def scenario_section(out, name):
-    sdir = os.path.join(out, name)
+def scenario_section(out, name, sub="", label=None):
+    """The section of OUT/SUB/NAME (SUB: "" for the main run, LIBCURL8_DIR for
+    the libcurl 8 pass), titled LABEL (NAME unless told); its links and its
+    summary's "name" use them too."""
+    sdir = os.path.join(out, sub, name)
+    rel = os.path.join(sub, name) if sub else name
+    label = label or name
     s, pts, notes = load_scenario_points(sdir)
-    lines = ["## %s\n" % name, "%s.\n" % s.get("desc", "").rstrip(".")]
+    lines = ["## %s\n" % label, "%s.\n" % s.get("desc", "").rstrip(".")]
     if s.get("_skipped"):
         lines.append("**Not run here**: %s\n" % s["_skipped"])
-        return "\n".join(lines), {"name": name, "skipped": s["_skipped"], "verdicts": []}
+        return "\n".join(lines), {"name": label, "skipped": s["_skipped"], "verdicts": []}
     verdicts = pair_verdicts(pts)
     made, lm = write_plot_data(sdir, s, pts)
     write_text(os.path.join(sdir, "points.json"),
@@ -116,13 +121,13 @@ def scenario_section(out, name):
     if s.get("tls"):
         lines.append(tls_table_note(s))
     for pl in made:
-        lines.append("![%s %s](%s/%s.png)" % (name, pl, name, pl))
+        lines.append("![%s %s](%s/%s.png)" % (label, pl, rel, pl))
     if made:
         lines.append("")
     if lm:
         lines.append("The latency plot is at m = %d.\n" % lm)
-    lines.append("Data: [%s/points.json](%s/points.json); raw measurements in `%s/raw/`.\n" % (name, name, name))
-    summary = {"name": name, "verdicts": [
+    lines.append("Data: [%s/points.json](%s/points.json); raw measurements in `%s/raw/`.\n" % (rel, rel, rel))
+    summary = {"name": label, "verdicts": [
         {"m": v["m"], "winner": v["winner"], "claim": claim_text(v)} for v in verdicts]}
     if s.get("tls"):
         summary["second_core"] = second_core_sentence(pts, verdicts)
@@ -196,6 +201,12 @@ def cmd_report(out):
         text, summary = scenario_section(out, name)
         body.append(text)
         summaries.append(summary)
+        # H2C before libcurl 8: its libcurl lines ran in the libcurl 8 pass
+        # only, which then has the scenario's verdicts
+        l8 = libcurl8_section(out, name)
+        if l8:
+            body.append(l8[0])
+            summaries.append(l8[1])
         if summary.get("skipped"):
             notrun.append("- %s: %s" % (name, summary["skipped"]))
         else:
@@ -223,6 +234,27 @@ def cmd_report(out):
 
 
 LIBCURL8_DIR = "libcurl8"  # OUT/libcurl8/: bench.sh's pass with libcurl 8 loaded
+
+
+def libcurl8_section(out, name):
+    """(text, summary) of NAME's libcurl 8 pass as a scenario section of its
+    own, when the main run could not run NAME's libcurl lines (the scenario's
+    "libcurl_not_run": h2c before libcurl 8) and the pass has NAME; else None.
+    Titled "NAME (libcurl V)"; its verdicts are the scenario's."""
+    l8 = os.path.join(out, LIBCURL8_DIR)
+    if (not os.path.isfile(os.path.join(l8, "scenarios.txt")) or name not in scenario_names(l8)
+            or not os.path.isdir(os.path.join(l8, name))):
+        return None
+    s, pts, _ = load_scenario_points(os.path.join(out, name))
+    why = s.get("libcurl_not_run")
+    if s.get("_skipped") or not why or not any(p["not_run"] == why for p in pts):
+        return None
+    label = "%s (libcurl %s)" % (name, read_meta(l8).get("libcurl", "8"))
+    text, summary = scenario_section(out, name, LIBCURL8_DIR, label)
+    head, _, rest = text.partition("\n\n")
+    text = "%s\n\n%s's libcurl lines with libcurl %s loaded: the libcurl 8 pass of this run, `%s/%s/` (%s).\n\n%s" % (
+        head, name, read_meta(l8).get("libcurl", "8"), LIBCURL8_DIR, name, why, rest)
+    return text, summary
 
 
 def libcurl_rows(out, resamples=BOOT_RESAMPLES):

@@ -678,6 +678,41 @@ class LibcurlTable(Base):
         self.assertIn("| significant on only 5 + 5 runs (the smallest p they can give is 0.0079): more runs "
                       "needed, no claim |", loop4)
 
+    def make_h2c(self):
+        """FIX as H2C under libcurl 7.88: the main run's libcurl lines not
+        run ("libcurl_not_run"), the libcurl 8 pass with them."""
+        why = "libcurl 7.88 cannot multiplex h2c (curl issue #10634): run in the libcurl 8 pass"
+        out = self.make()
+        raw = os.path.join(out, "FIX", "raw")
+        edit_json(os.path.join(raw, "scenario.json"), lambda s: [s.update(libcurl_not_run=why)] + [
+            p.update(not_run=why) for p in s["points"]])
+        for d in os.listdir(raw):
+            if d.endswith(("-m2", "-m4")):
+                shutil.rmtree(os.path.join(raw, d))
+        return out, why
+
+    def test_h2c_gets_the_pass_as_its_section_with_verdicts(self):
+        out, why = self.make_h2c()
+        md = self.md(out)
+        self.assertIn("## FIX (libcurl 8.14.1)\n", md)
+        sec = md.split("## FIX (libcurl 8.14.1)\n", 1)[1].split("\n## ", 1)[0]
+        self.assertIn("FIX's libcurl lines with libcurl 8.14.1 loaded: the libcurl 8 pass of this run, "
+                      "`libcurl8/FIX/` (%s)." % why, sec)
+        # the pass's verdicts (make: its pool's m = 4 refused for descriptors)
+        self.assertIn("| 2 | threadpool faster by 1.20×", sec)
+        self.assertIn("threadpool did not run m = 4 here", sec)
+        self.assertIn("](libcurl8/FIX/elapsed.png)", sec)
+        self.assertIn("Data: [libcurl8/FIX/points.json]", sec)
+        self.assertTrue(os.path.isfile(os.path.join(out, "libcurl8", "FIX", "plots.gp")))
+        with open(os.path.join(out, "verdicts.json"), encoding="utf-8") as f:
+            self.assertEqual([v["name"] for v in json.load(f)], ["FIX", "FIX (libcurl 8.14.1)"])
+
+    def test_no_pass_section_where_the_main_run_ran_the_libcurl_lines(self):
+        out = self.make()
+        self.assertNotIn("## FIX (libcurl", self.md(out))
+        with open(os.path.join(out, "verdicts.json"), encoding="utf-8") as f:
+            self.assertEqual([v["name"] for v in json.load(f)], ["FIX"])
+
     def test_no_pass_no_section_and_a_failed_fetch_says_why(self):
         out = make_out(self.tmp)
         self.assertNotIn("libcurl 7.88 vs", self.md(out))
