@@ -198,6 +198,7 @@ def cmd_budget(results, quick, set_name="default", benchdir=None):
     total = last_total = adapt_total = 0.0
     guessed = 0
     last_all = True
+    l8_unrecorded = []
     seen_pairs = set()
     for name, l8 in names:
         s = resolve(os.path.join(benchdir, name + ".json"), quick=quick, libcurl8=l8,
@@ -218,7 +219,9 @@ def cmd_budget(results, quick, set_name="default", benchdir=None):
             SCENARIO_SETUP_S + (NET_SETUP_S if s.get("net") else 0.0) + adapt))
         wall = read_wall(os.path.join(folder, "raw"))
         last = ""
-        if wall is None:
+        if wall is None and l8:
+            l8_unrecorded.append(name)  # RESULTS has no pass of it: said below
+        elif wall is None:
             last_all = False
         elif not (set(wall[1]) & seen_pairs):  # a pair's joint time counts once
             last_total += wall[0]
@@ -231,8 +234,9 @@ def cmd_budget(results, quick, set_name="default", benchdir=None):
     print("\nAt most %.1f min; %.1f min if no point needs adaptive extra runs." % (
         total / 60, (total - adapt_total) / 60))
     if last_all and names:
-        print("\nThe run in %s took %.0f s = %.1f min for these scenarios (their wall.txt)." % (
-            results, last_total, last_total / 60))
+        print("\nThe run in %s took %.0f s = %.1f min for these scenarios (their wall.txt)%s." % (
+            results, last_total, last_total / 60,
+            "; it has no libcurl 8 pass of %s" % ", ".join(l8_unrecorded) if l8_unrecorded else ""))
     if guessed:
         print("\n%d point(s) have no time in %s and are guessed (marked)." % (guessed, results))
     return 0

@@ -117,6 +117,7 @@ class Budget(unittest.TestCase):
                 "LOCAL LOCAL-SPLIT" if n.startswith("LOCAL") else "C10K C10K-SPLIT"))
         _, text = budget(out, "placement")
         self.assertIn("took 200 s", text)
+        self.assertIn("; it has no libcurl 8 pass of LOCAL, C10K.", text)
         self.assertIn("last run 100 s (with LOCAL-SPLIT)", text)
 
     def test_the_default_set_includes_the_libcurl8_pass(self):
@@ -124,6 +125,9 @@ class Budget(unittest.TestCase):
         self.assertIn("| **LOCAL (libcurl 8)** |", text)
         _, text = budget(os.path.join(self.tmp, "none"), "disk")
         self.assertNotIn("libcurl 8", text)
+        # any set: H2C's libcurl lines run in the pass only
+        _, text = budget(os.path.join(self.tmp, "none"), "http2")
+        self.assertIn("| **H2C (libcurl 8)** |", text)
 
 
 class WallLine(unittest.TestCase):
