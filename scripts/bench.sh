@@ -1321,14 +1321,22 @@ net_down() {
 # section (LOCAL, C10K, H2-DELAY, C10K-H2, H2C: a reduced set of points) once
 # more, with Debian's bookworm-backports libcurl 8 loaded by every client and
 # curl, into OUT/libcurl8/. With --scenario the other scenarios' earlier
-# results there stay (start_stage copied them) and are listed with these. The library is unpacked under the build directory by
-# scripts/setup.sh --libcurl8 (fetched once; never installed over the
-# system's). When it cannot be had, OUT/libcurl8.skipped says why and the
-# report says so.
+# results there stay (start_stage copied them) and are listed with these.
+# The library is unpacked under the build directory by scripts/setup.sh
+# --libcurl8 (fetched once; never installed over the system's). When it
+# cannot be had, OUT/libcurl8.skipped says why and the report says so.
 # run_libcurl8_pass SCENARIO...: the run's scenarios that declare a
 # "libcurl8" section, again with libcurl 8.
 run_libcurl8_pass() {
     local main_out=$out_dir lib="" names name saved_ld=${LD_LIBRARY_PATH:-}
+    # the run's own scenarios that have a "libcurl8" section, in their order;
+    # none (--scenario WAN): nothing to fetch, run or say
+    local all=" $* "
+    names=()
+    while IFS= read -r name; do
+        if [[ $all == *" $name "* ]]; then names+=("$name"); fi
+    done < <(report libcurl8-scenarios "$ROOT/bench/scenarios")
+    if [ "${#names[@]}" -eq 0 ]; then return 0; fi
     if [ ! -e "$build_dir/libcurl8/root" ]; then
         log "libcurl 8: fetching it (scripts/setup.sh --libcurl8)"
         bash "$ROOT/scripts/setup.sh" --libcurl8 "$build_dir/libcurl8" >&2 || true
@@ -1340,13 +1348,6 @@ run_libcurl8_pass() {
             >"$main_out/libcurl8.skipped"
         return 0
     fi
-    # the run's own scenarios that have a "libcurl8" section, in their order
-    local all=" $* "
-    names=()
-    while IFS= read -r name; do
-        if [[ $all == *" $name "* ]]; then names+=("$name"); fi
-    done < <(report libcurl8-scenarios "$ROOT/bench/scenarios")
-    if [ "${#names[@]}" -eq 0 ]; then return 0; fi
     libcurl_dir=$(dirname "$lib")
     export LD_LIBRARY_PATH="$libcurl_dir${saved_ld:+:$saved_ld}"
     libcurl8_pass=1
