@@ -14,11 +14,26 @@ FB_FAIL=0
 FB_SERVER_PIDS=()
 FB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/flagbench-test.XXXXXX")
 
+# Failures first. A CI log may show only the first lines of a failed test's
+# output, and a fault matrix prints hundreds of lines before the one that
+# failed. So unless stdout is a terminal (or FB_STREAM=1), the output goes to a
+# file, each FAIL line also goes out at once, and on exit the whole log follows.
+# A test killed from outside (ctest's timeout) thus still shows its failures.
+FB_OUT=
+if [ ! -t 1 ] && [ "${FB_STREAM:-0}" != 1 ]; then
+  exec {FB_OUT}>&1 {FB_ERR}>&2 >"$FB_TMP/.log" 2>&1
+fi
+
 fb_cleanup() {
   local pid
   for pid in "${FB_SERVER_PIDS[@]}"; do
     kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   done
+  if [ -n "$FB_OUT" ]; then
+    exec 1>&"$FB_OUT" 2>&"$FB_ERR"
+    [ "$FB_FAIL" -eq 0 ] || printf '# the whole log of this test:\n'
+    cat "$FB_TMP/.log"
+  fi
   rm -rf "$FB_TMP"
 }
 trap fb_cleanup EXIT
@@ -27,7 +42,13 @@ fb_log() { printf '# %s\n' "$*"; }
 
 fb_pass() { FB_PASS=$((FB_PASS + 1)); printf 'ok   - %s\n' "$1"; }
 
-fb_fail() { FB_FAIL=$((FB_FAIL + 1)); printf 'FAIL - %s\n' "$1"; [ $# -gt 1 ] && printf '       %s\n' "${@:2}"; return 0; }
+fb_fail_lines() { printf 'FAIL - %s\n' "$1"; if [ $# -gt 1 ]; then printf '       %s\n' "${@:2}"; fi; }
+fb_fail() {
+  FB_FAIL=$((FB_FAIL + 1))
+  fb_fail_lines "$@"
+  if [ -n "$FB_OUT" ]; then fb_fail_lines "$@" >&"$FB_OUT"; fi
+  return 0
+}
 
 # fb_eq DESC ACTUAL EXPECTED
 fb_eq() {
