@@ -441,6 +441,23 @@ check_out_dir() {
     fi
 }
 
+# merged_list LIST DIR NAME...: the scenario list of a --scenario run. LIST
+# (an earlier run's, when it exists) in its order, keeping the names that
+# still have a folder in DIR or are rerun now, then the NAMEs not yet listed.
+merged_list() {
+    local list=$1 dir=$2 name
+    shift 2
+    {
+        if [ -f "$list" ]; then
+            while IFS= read -r name; do
+                if [[ $name =~ ^[A-Za-z0-9_-]+$ ]] &&
+                    { [ -d "$dir/$name" ] || [[ " $* " == *" $name "* ]]; }; then echo "$name"; fi
+            done <"$list"
+        fi
+        printf '%s\n' "$@"
+    } | awk '!seen[$0]++'
+}
+
 # start_stage SCENARIO...: the staging folder the run writes into, inside OUT
 # (so that the results move in by rename). With --scenario it starts as a copy
 # of every other entry the marker lists (the other scenarios, libcurl8/), and
@@ -459,15 +476,7 @@ start_stage() {
                 cp -a "$final_out/$name" "$stage_dir/" || die "cannot copy $final_out/$name into $stage_dir"
             fi
         done < <(marker_top "$final_out")
-        {
-            if [ -f "$final_out/scenarios.txt" ]; then
-                while IFS= read -r name; do
-                    if [[ $name =~ ^[A-Za-z0-9_-]+$ ]] &&
-                        { [ -d "$stage_dir/$name" ] || [[ " $* " == *" $name "* ]]; }; then echo "$name"; fi
-                done <"$final_out/scenarios.txt"
-            fi
-            printf '%s\n' "$@"
-        } | awk '!seen[$0]++' >"$stage_dir/scenarios.txt"
+        merged_list "$final_out/scenarios.txt" "$stage_dir" "$@" >"$stage_dir/scenarios.txt"
     fi
     out_dir=$stage_dir
 }
@@ -1355,16 +1364,11 @@ run_libcurl8_pass() {
     mkdir -p "$out_dir"
     log "libcurl 8 pass: ${names[*]} with $(curl --version | sed -n '1s|.* libcurl/\([^ ]*\).*|\1|p') from $libcurl_dir"
     write_meta
-    {
-        if [ -n "$only_scenarios" ] && [ -f "$out_dir/scenarios.txt" ]; then
-            # the earlier list, in its order: the scenarios kept, and these
-            while IFS= read -r name; do
-                if [[ $name =~ ^[A-Za-z0-9_-]+$ ]] &&
-                    { [ -d "$out_dir/$name" ] || [[ " ${names[*]} " == *" $name "* ]]; }; then echo "$name"; fi
-            done <"$out_dir/scenarios.txt"
-        fi
-        printf '%s\n' "${names[@]}"
-    } | awk '!seen[$0]++' >"$out_dir/scenarios.txt.new"
+    if [ -n "$only_scenarios" ]; then
+        merged_list "$out_dir/scenarios.txt" "$out_dir" "${names[@]}" >"$out_dir/scenarios.txt.new"
+    else
+        printf '%s\n' "${names[@]}" >"$out_dir/scenarios.txt.new"
+    fi
     mv -f "$out_dir/scenarios.txt.new" "$out_dir/scenarios.txt"
     for name in "${names[@]}"; do
         # the staging folder's copy of an earlier run of it: replaced whole
