@@ -249,11 +249,11 @@ def libcurl8_section(out, name):
     why = s.get("libcurl_not_run")
     if s.get("_skipped") or not why or not any(p["not_run"] == why for p in pts):
         return None
-    label = "%s (libcurl %s)" % (name, read_meta(l8).get("libcurl", "8"))
-    text, summary = scenario_section(out, name, LIBCURL8_DIR, label)
+    version = read_meta(l8).get("libcurl", "8")
+    text, summary = scenario_section(out, name, LIBCURL8_DIR, "%s (libcurl %s)" % (name, version))
     head, _, rest = text.partition("\n\n")
     text = "%s\n\n%s's libcurl lines with libcurl %s loaded: the libcurl 8 pass of this run, `%s/%s/` (%s).\n\n%s" % (
-        head, name, read_meta(l8).get("libcurl", "8"), LIBCURL8_DIR, name, why, rest)
+        head, name, version, LIBCURL8_DIR, name, why, rest)
     return text, summary
 
 
