@@ -118,7 +118,7 @@ die() {
 usage() {
     cat <<'EOF'
 usage: scripts/bench.sh [options]
-  --quick            the short sweep of each scenario (about a minute in all)
+  --quick            the short sweep of each scenario (about 3 minutes in all)
   --set NAME         the scenarios of one named set (each bench/scenarios/*.json
                      lists its sets under "sets"): default (the default run),
                      all, or a group such as book, tls, disk;
@@ -975,8 +975,9 @@ apply_placement() {
 # split) rotated by r; a line's warm-up runs open its first batch, as they
 # opened its only batch before. --consecutive: each line's runs in one
 # batch, one line after the other. A line whose batch failed runs no more
-# batches. Sets next_batch["RAW LINE"] for adapt.
-declare -A next_batch=()
+# batches. Sets next_batch["RAW LINE"] for adapt, and done_lines[RAW]: the
+# lines whose runs at M are over, in that order, for adapt to log.
+declare -A next_batch=() done_lines=()
 run_m() {
     local m=$1 raw line pm runs warmup i j n r=0 b key
     shift
@@ -1003,6 +1004,7 @@ run_m() {
         done
     done
     n=${#lines[@]}
+    for raw in "$@"; do done_lines[$raw]=""; done
     while :; do
         local ran=0
         for ((j = 0; j < n; j++)); do
@@ -1021,25 +1023,35 @@ run_m() {
             fi
             warm[i]=0
             next_batch[$key]=$((next_batch[$key] + 1))
-            if [ "${left[i]}" -eq 0 ]; then log "[$(raw_scen "$raw")] $(report point-line "$raw" "$line" "$m")"; fi
+            if [ "${left[i]}" -eq 0 ]; then done_lines[$raw]+=" $line"; fi
         done
         [ "$ran" -eq 1 ] || break
         r=$((r + 1))
     done
 }
 
-# adapt M RAW...: when the (threadpool, asyncloop) pair of a RAW at M is
-# undecided, report.py asks for more runs of both (up to the scenario's
-# max_runs and adaptive budget); a pair's RAWs take turns.
+# adapt M RAW...: logs each RAW's points at M, and when the (threadpool,
+# asyncloop) pair of a RAW at M is undecided, report.py asks for more runs of
+# both (up to the scenario's max_runs and adaptive budget); a pair's RAWs take
+# turns. One report.py call per RAW and round (m-done: the progress lines of
+# the points just run, then how many more runs): a Python start costs about
+# 0.3 s here, a call per point was a sixth of --quick's time.
 adapt() {
-    local m=$1 k=0 more line order raw i any
+    local m=$1 k=0 more line order raw i any out
     shift
     local raws=("$@")
     while :; do
         any=0
         for ((i = 0; i < ${#raws[@]}; i++)); do
             raw=${raws[(i + k) % ${#raws[@]}]}
-            more=$(report more-runs "$raw" "$m") && [ "$more" -gt 0 ] || continue
+            # shellcheck disable=SC2086 # done_lines is a list of line names
+            out=$(report m-done "$raw" "$m" ${done_lines[$raw]:-}) || out=0
+            done_lines[$raw]=""
+            more=${out##*$'\n'}
+            if [ "$out" != "$more" ]; then
+                while read -r line; do log "[$(raw_scen "$raw")] $line"; done <<<"${out%$'\n'*}"
+            fi
+            [ "$more" -gt 0 ] 2>/dev/null || continue
             any=1
             log "[$(raw_scen "$raw")] m=$m undecided: $more more run(s) of threadpool and asyncloop"
             order=(threadpool asyncloop) # taking turns going first, batch by batch
@@ -1047,7 +1059,7 @@ adapt() {
             for line in "${order[@]}"; do
                 run_batch "$raw" "$line" "$m" "$more" 0 "${next_batch[$raw $line]}" 1 || true
                 next_batch["$raw $line"]=$((${next_batch[$raw $line]} + 1))
-                log "[$(raw_scen "$raw")] $(report point-line "$raw" "$line" "$m")"
+                done_lines[$raw]+=" $line"
             done
         done
         [ "$any" -eq 1 ] || break
@@ -1071,7 +1083,10 @@ sweep() {
             fi
         done <<<"${RAW_POINTS[$raw]}"
     done
-    for m in "${extra_ms[@]}"; do run_m "$m" "$@"; done
+    for m in "${extra_ms[@]}"; do
+        run_m "$m" "$@"
+        adapt "$m" "$@" # logs the points: no pair at these m asks for more
+    done
 }
 
 # setup_scenario NAME RAW: resolves the scenario into RAW (its settings,

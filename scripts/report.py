@@ -23,6 +23,8 @@ files; everything that reads, checks, reduces or decides lives there:
                                          every flag file), for the bytes rule
   more-runs RAWDIR M                     how many more runs the pair at m needs
   point-line RAWDIR LINE M               one line of progress for a point
+  m-done RAWDIR M [LINE...]              bench.sh's call when m is done: the
+                                         point-line of each LINE, then more-runs
   meta OUT                               OUT/meta.txt -> OUT/meta.json
   report OUT                             points.json, .dat, plots.gp, REPORT.md
   compare OUT1 OUT2                      both runs' claims side by side; exit 1

@@ -48,7 +48,7 @@ from .plots import (
 from .reportmd import (
     scenario_section, cmd_report, LIBCURL8_DIR, libcurl_rows, libcurl_section)
 from .cli import (
-    cmd_compare, cmd_more_runs, cmd_point_line, cmd_check_server, cmd_budget, main)
+    cmd_compare, cmd_more_runs, cmd_point_line, cmd_m_done, cmd_check_server, cmd_budget, main)
 
 __all__ = [
     "ROOT", "ReportError", "load_json", "load_json_or_none", "read_kv", "write_text", "plural",
@@ -80,7 +80,7 @@ __all__ = [
     "verdict_sentences", "python_tables", "vs_curl_lines", "save_fs_line", "latency_m",
     "latency_curve", "log_tics", "write_plot_data", "GP_HEAD", "scenario_section", "cmd_report",
     "LIBCURL8_DIR", "libcurl_rows", "libcurl_section", "cmd_compare", "cmd_more_runs",
-    "cmd_point_line", "cmd_check_server", "cmd_budget", "main",
+    "cmd_point_line", "cmd_m_done", "cmd_check_server", "cmd_budget", "main",
     "PLACEMENTS", "SPLIT_SUFFIX", "SERVER_SHARE", "placement_setting", "parse_cpus", "fmt_cpus",
     "split_cpus", "cpu_split_assignments", "read_placement", "read_cpu_records", "want_sets",
     "rule_placement_cpus", "server_cpus_broken", "placement_line", "placement_text", "placement_pairs", "placement_rows",

@@ -100,6 +100,13 @@ def cmd_point_line(rawdir, line, m):
     return "%s m=%d: INVALID: %s" % (line, m, broken_text(p))
 
 
+def cmd_m_done(rawdir, m, lines):
+    """bench.sh's one call when the runs at m are done (a Python start costs
+    about 0.3 s here, and a sweep has hundreds of points): the progress line
+    of each of LINES at m, then, as the last line, cmd_more_runs's answer."""
+    return [cmd_point_line(rawdir, line, m) for line in lines] + [str(cmd_more_runs(rawdir, m))]
+
+
 def cmd_check_server(resolved, stats_path):
     s = load_json(resolved)
     st = load_json_or_none(stats_path)
@@ -279,6 +286,10 @@ def main(argv=None):
     mr = sub.add_parser("more-runs")
     mr.add_argument("rawdir")
     mr.add_argument("m", type=int)
+    md = sub.add_parser("m-done")
+    md.add_argument("rawdir")
+    md.add_argument("m", type=int)
+    md.add_argument("lines", nargs="*")
     pl = sub.add_parser("point-line")
     pl.add_argument("rawdir")
     pl.add_argument("line")
@@ -335,6 +346,9 @@ def main(argv=None):
             return 0
         if a.cmd == "more-runs":
             print(cmd_more_runs(a.rawdir, a.m))
+            return 0
+        if a.cmd == "m-done":
+            print("\n".join(cmd_m_done(a.rawdir, a.m, a.lines)))
             return 0
         if a.cmd == "point-line":
             print(cmd_point_line(a.rawdir, a.line, a.m))

@@ -794,6 +794,17 @@ class Adaptive(Base):
         out = make_out(os.path.join(self.tmp, "b"), budget)
         self.assertEqual(report.cmd_more_runs(os.path.join(out, "FIX", "raw"), 4), 0)
 
+    def test_m_done_logs_each_line_then_says_how_many_more(self):
+        # bench.sh's one call per m: a progress line per point, in the order
+        # asked, then more-runs's answer (5 + 5 completely separated: 1)
+        raw = os.path.join(make_out(self.tmp), "FIX", "raw")
+        got = report.cmd_m_done(raw, 4, ["threadpool", "asyncloop"])
+        self.assertEqual(got[:2], [report.cmd_point_line(raw, "threadpool", 4),
+                                   report.cmd_point_line(raw, "asyncloop", 4)])
+        self.assertRegex(got[0], r"^threadpool m=4: median [0-9.]+ s")
+        self.assertEqual(got[2:], ["1"])
+        self.assertEqual(report.cmd_m_done(raw, 4, []), ["1"])
+
     def test_undecided_pair_gets_more_runs(self):
         def mut(d, raw):
             edit_json(os.path.join(d("asyncloop", 4), "hf-1.json"),
