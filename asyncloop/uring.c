@@ -400,8 +400,10 @@ static bool same_inode(const struct statx *a, const struct statx *b)
            a->stx_dev_minor == b->stx_dev_minor;
 }
 
-/* Every completion of a commit has arrived. Links stop at the first failure
- * (a short write too), and the operations after it complete -ECANCELED. */
+/* Every completion of a commit has arrived. A failed or short write, or a
+ * failed close, stops the link: the operations after it complete
+ * -ECANCELED. A failed rename or statx does not (uring.h): what follows it
+ * ran, and is read only as far as the rename's result allows. */
 static void committed(struct uring *u, struct uring_save *s)
 {
     size_t want = s->x->buf_len - s->off;

@@ -17,10 +17,15 @@
  *      through the ring;
  *   2. statx(fd, AT_EMPTY_PATH) -> write -> close ->
  *      renameat(".CC.gif.PID.N.part", "CC.gif", RENAME_EXCHANGE) ->
- *      statx("CC.gif") -> statx(".CC.gif.PID.N.part"), linked, so each runs
- *      only if the one before succeeded. After a failure that cancelled the
- *      close, a close alone follows; where CC.gif does not exist yet (or the
- *      file system has no RENAME_EXCHANGE), a plain renameat and its statx.
+ *      statx("CC.gif") -> statx(".CC.gif.PID.N.part"), linked. A failed
+ *      (or short) write or close cancels the operations after it; a failed
+ *      renameat or statx does not (the kernel fails a link on some
+ *      operations' errors only: measured on 6.18, docs/asyncloop.md), so the
+ *      statx of the names still run after a failed rename, harmlessly, and
+ *      committed() reads every result in chain order. After a failure that
+ *      cancelled the close, a close alone follows; where CC.gif does not
+ *      exist yet (or the file system has no RENAME_EXCHANGE), a plain
+ *      renameat and its statx.
  *
  * The exchange leaves the replaced CC.gif at the temporary name: it becomes
  * the code's spare, rewritten by the code's next save instead of a new file
