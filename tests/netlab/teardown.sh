@@ -111,8 +111,22 @@ fi
 nl_down
 fb_eq "down after a delayer was killed leaves nothing" "$(settled)" ""
 
+# run_command RUN : the command a `netlab.sh run` (pid RUN) runs, its child
+# `sleep` (its other children are the lab's delayers, which must stay).
+run_command() {
+  local p
+  grep -l "^PPid:[[:space:]]*$1\$" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3 |
+    while read -r p; do
+      if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ]; then echo "$p"; fi
+    done
+}
+
+# The runs below write to files, not to this test's output: a process left
+# holding ctest's pipe keeps the test "running" until it ends (a leftover
+# `sleep 60` made this test take 68 s instead of 14).
+
 # --- a run ended by SIGTERM tears down at once -----------------------------
-bash "$NETLAB" run --rtt 10 -- sleep 30 &
+bash "$NETLAB" run --rtt 10 -- sleep 30 >"$FB_TMP/run-term.out" 2>&1 &
 run=$!
 MINE+="$run "
 if wait_for_lab "$run"; then
@@ -130,13 +144,13 @@ else
 fi
 
 # --- a run killed by SIGKILL: its lab stays, the next up removes it --------
-bash "$NETLAB" run --rtt 10 --loss 0.01 -- sleep 30 &
+bash "$NETLAB" run --rtt 10 --loss 0.01 -- sleep 30 >"$FB_TMP/run-kill.out" 2>&1 &
 run=$!
 MINE+="$run "
 if wait_for_lab "$run"; then
   sleep 0.3
   note_delayers "$run"
-  cmd=$(grep -l "^PPid:[[:space:]]*$run\$" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3)
+  cmd=$(run_command "$run")
   kill -KILL "$run"
   wait "$run" 2>/dev/null
   [ -z "$cmd" ] || kill "$cmd" 2>/dev/null
@@ -161,10 +175,10 @@ fb_eq "the host is as before at the end" "$(host_state)" "$before"
 # --- another run's lab survives this one's teardown --------------------------
 # Lab A belongs to a live run; lab B (this test's) is torn down, and a killed
 # run's lab C is swept by `down --stale`: A stays up and keeps working.
-bash "$NETLAB" run --rtt 10 -- sleep 60 &
+bash "$NETLAB" run --rtt 10 -- sleep 60 >"$FB_TMP/run-other.out" 2>&1 &
 other=$!
 MINE+="$other "
-bash "$NETLAB" run --rtt 10 -- sleep 60 &
+bash "$NETLAB" run --rtt 10 -- sleep 60 >"$FB_TMP/run-killed.out" 2>&1 &
 killed=$!
 MINE+="$killed "
 if wait_for_lab "$other" && wait_for_lab "$killed"; then
@@ -175,7 +189,7 @@ if wait_for_lab "$other" && wait_for_lab "$killed"; then
   note_delayers $$
   nl_down
   # Killed after this test's up, so that only `down --stale` can sweep it.
-  cmd=$(grep -l "^PPid:[[:space:]]*$killed\$" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3)
+  cmd=$(run_command "$killed")
   kill -KILL "$killed"
   wait "$killed" 2>/dev/null
   [ -z "$cmd" ] || kill "$cmd" 2>/dev/null
