@@ -19,6 +19,10 @@ FB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/flagbench-test.XXXXXX")
 # failed. So unless stdout is a terminal (or FB_STREAM=1), the output goes to a
 # file, each FAIL line also goes out at once, and on exit the whole log follows.
 # A test killed from outside (ctest's timeout) thus still shows its failures.
+# FB_OUT and FB_ERR (the real stdout and stderr) are inherited by every child,
+# and ctest waits until no process holds its pipe: a background process that
+# may outlive its use (a guard's sleep) closes them, `exec {FB_OUT}>&-
+# {FB_ERR}>&-` when FB_OUT is set, or the test lasts as long as it does.
 FB_OUT=
 if [ ! -t 1 ] && [ "${FB_STREAM:-0}" != 1 ]; then
   exec {FB_OUT}>&1 {FB_ERR}>&2 >"$FB_TMP/.log" 2>&1
