@@ -16,16 +16,28 @@ FB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/flagbench-test.XXXXXX")
 
 # Failures first. A CI log may show only the first lines of a failed test's
 # output, and a fault matrix prints hundreds of lines before the one that
-# failed. So unless stdout is a terminal (or FB_STREAM=1), the output goes to a
-# file, each FAIL line also goes out at once, and on exit the whole log follows.
-# A test killed from outside (ctest's timeout) thus still shows its failures.
-# FB_OUT and FB_ERR (the real stdout and stderr) are inherited by every child,
-# and ctest waits until no process holds its pipe: a background process that
-# may outlive its use (a guard's sleep) closes them, `exec {FB_OUT}>&-
-# {FB_ERR}>&-` when FB_OUT is set, or the test lasts as long as it does.
-FB_OUT=
+# failed. So unless stdout is a terminal (or FB_STREAM=1), stdout and stderr go
+# through a forwarder: it sends each FAIL line and its indented detail lines
+# out at once, keeps every line, and when the test's output closes it sends
+# "# the whole log of this test:" (if anything failed) and the whole log. A
+# test killed from outside (ctest's timeout) thus still shows its failures.
+# There is no other descriptor: a background process holds the test's output
+# only through its own stdout and stderr, so one that may outlive its use
+# (a guard's sleep) redirects them, or ctest waits for it. The forwarder reads
+# a FIFO and is not the test shell's child, so a bare `wait` does not wait for
+# it (it would for a process substitution, and never return).
 if [ ! -t 1 ] && [ "${FB_STREAM:-0}" != 1 ]; then
-  exec {FB_OUT}>&1 {FB_ERR}>&2 >"$FB_TMP/.log" 2>&1
+  mkfifo "$FB_TMP/.out"
+  (exec awk '
+    /^FAIL - / { failed = 1; detail = 1; print; fflush() }
+    !/^FAIL - / && detail && /^       / { print; fflush() }
+    !/^FAIL - / && !/^       / { detail = 0 }
+    { kept[++n] = $0 }
+    END {
+      if (failed) print "# the whole log of this test:"
+      for (i = 1; i <= n; i++) print kept[i]
+    }' <"$FB_TMP/.out" &)
+  exec >"$FB_TMP/.out" 2>&1
 fi
 
 fb_cleanup() {
@@ -33,11 +45,6 @@ fb_cleanup() {
   for pid in "${FB_SERVER_PIDS[@]}"; do
     kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   done
-  if [ -n "$FB_OUT" ]; then
-    exec 1>&"$FB_OUT" 2>&"$FB_ERR"
-    [ "$FB_FAIL" -eq 0 ] || printf '# the whole log of this test:\n'
-    cat "$FB_TMP/.log"
-  fi
   rm -rf "$FB_TMP"
 }
 trap fb_cleanup EXIT
@@ -46,11 +53,10 @@ fb_log() { printf '# %s\n' "$*"; }
 
 fb_pass() { FB_PASS=$((FB_PASS + 1)); printf 'ok   - %s\n' "$1"; }
 
-fb_fail_lines() { printf 'FAIL - %s\n' "$1"; if [ $# -gt 1 ]; then printf '       %s\n' "${@:2}"; fi; }
 fb_fail() {
   FB_FAIL=$((FB_FAIL + 1))
-  fb_fail_lines "$@"
-  if [ -n "$FB_OUT" ]; then fb_fail_lines "$@" >&"$FB_OUT"; fi
+  printf 'FAIL - %s\n' "$1"
+  if [ $# -gt 1 ]; then printf '       %s\n' "${@:2}"; fi
   return 0
 }
 

@@ -129,14 +129,12 @@ done
 kill -INT "$pid"
 sleep 0.05
 kill -TERM "$pid"
-# The guard holds none of the test's output: not its stdout, nor the real
-# stdout lib.sh keeps in FB_OUT/FB_ERR (inherited by every child; ctest waits
-# until no process holds its pipe, so the guard's sleep made the test take
-# its whole 20 s where the checks take about 1 s). It is stopped once the
-# client is reaped, with SIGKILL (a SIGTERM made its shell run lib.sh's EXIT
-# trap, which removed FB_TMP).
+# The guard holds none of the test's output (ctest waits until no process
+# holds its pipe, so the guard's sleep made the test take its whole 20 s where
+# the checks take about 1 s). It is stopped once the client is reaped, with
+# SIGKILL (a SIGTERM made its shell run lib.sh's EXIT trap, which removed
+# FB_TMP).
 (
-  if [ -n "$FB_OUT" ]; then exec {FB_OUT}>&- {FB_ERR}>&-; fi
   sleep 20
   kill -KILL "$pid" 2>/dev/null
 ) >/dev/null 2>&1 &
