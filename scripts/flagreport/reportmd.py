@@ -291,6 +291,39 @@ def libcurl_rows(out, resamples=BOOT_RESAMPLES):
     return rows, meta_old, meta_new
 
 
+# libcurl defects that move this benchmark's figures, by the versions that have
+# them: (first, first fixed, what). A line run with such a libcurl measures the
+# defect as well as the design; the libcurl section names it for each version
+# the run loaded. Sources: curl's repository, docs/http2.md.
+LIBCURL_DEFECTS = (
+    ((7, 88, 0), (8, 1, 0), "can leave HTTP/2 frames it has read unparsed until the socket is readable "
+     "again, up to the server's idle close (fixed in 8.1.0 by curl PR #10771); the loop hands idle "
+     "HTTP/2 sockets back to libcurl so that no run waits 30 s: docs/http2.md, \"The 30 s stall\""),
+    ((8, 14, 0), (8, 16, 0), "moves every pending transfer back to CONNECT each time a transfer ends "
+     "(curl issue #18017, fixed in 8.16.0): over HTTP/2 a multi handle with thousands of transfers "
+     "waiting for a connection works quadratically, so the plain loop falls far behind its bound past "
+     "m = 5,000 a handle; docs/http2.md, \"libcurl 8.14–8.15\""),
+)
+
+
+def parse_version(v):
+    """(major, minor, patch) of "8.14.1" (a "-DEV" or other tail ignored), or None."""
+    parts = str(v).split("-", 1)[0].split(".")
+    try:
+        nums = [int(x) for x in parts[:3]]
+    except ValueError:
+        return None
+    return tuple(nums + [0] * (3 - len(nums))) if nums else None
+
+
+def libcurl_defects(version):
+    """The LIBCURL_DEFECTS texts that apply to libcurl VERSION."""
+    v = parse_version(version)
+    if v is None:
+        return []
+    return [what for first, fixed, what in LIBCURL_DEFECTS if first <= v < fixed]
+
+
 def libcurl_section(out, resamples=BOOT_RESAMPLES):
     """REPORT.md's "libcurl 7.88 vs 8.14" section (empty without the pass)."""
     l8 = os.path.join(out, LIBCURL8_DIR)
@@ -352,4 +385,10 @@ def libcurl_section(out, resamples=BOOT_RESAMPLES):
     text += notes
     if notes:
         text.append("")
+    defects = []
+    for v in dict.fromkeys((mo.get("libcurl", "?"), mn.get("libcurl", "?"))):
+        defects += ["- libcurl %s %s." % (v, what) for what in libcurl_defects(v)]
+    if defects:
+        text += ["Known libcurl defects in the versions this run loaded, which their lines measure "
+                 "along with the designs:", ""] + defects + [""]
     return "\n".join(text)

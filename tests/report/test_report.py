@@ -672,6 +672,22 @@ class LibcurlTable(Base):
                       "need 76 file descriptors (3 each: its connection, libcurl 8.14.1's wakeup "
                       "eventfd (1), the file it saves)", md)
 
+    def test_known_defects_named_for_each_version_loaded(self):
+        md = self.md(self.make())
+        sec = md.split("## libcurl 7.88.1 vs 8.14.1\n", 1)[1].split("\n## ", 1)[0]
+        self.assertIn("Known libcurl defects in the versions this run loaded", sec)
+        self.assertIn("- libcurl 7.88.1 can leave HTTP/2 frames", sec)
+        self.assertIn("- libcurl 8.14.1 moves every pending transfer back to CONNECT", sec)
+        self.assertIn("(curl issue #18017, fixed in 8.16.0)", sec)
+
+    def test_known_defects_by_version_range(self):
+        from flagreport import reportmd
+        n = lambda v: len(reportmd.libcurl_defects(v))
+        self.assertEqual([n(v) for v in ("7.87.0", "7.88.0", "8.0.1", "8.1.0", "8.13.0", "8.14.0",
+                                         "8.15.0-DEV", "8.16.0", "9", "garbage", "?")],
+                         [0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0])
+        self.assertIn("#18017", reportmd.libcurl_defects("8.14.1")[0])
+
     def test_5_plus_5_runs_make_no_version_claim(self):
         md = self.md(self.make(times=TIMES))
         loop4 = [l for l in md.splitlines() if l.startswith("| FIX | 4 | asyncloop |")][0]
