@@ -34,6 +34,81 @@ static void fail(struct loop *l, int err, const char *what, const char *why)
     loop_stop(l);
 }
 
+/* The HTTP/2 warm-up. With PIPEWAIT every transfer waits for a connection
+ * that is still connecting, so libcurl opens the capped connections one after
+ * another, and the transfers waiting meanwhile sit in its pending set, which
+ * 8.14.0 to 8.15.0 walk whole each time a transfer ends (curl issue #18017):
+ * past about 5,000 a handle the loop's thread does little else. So the first
+ * cap transfers of a handle are openers: PIPEWAIT off, each opens a
+ * connection of its own, side by side. Later transfers are held, in order,
+ * until every opener has connected (its PREREQFUNCTION) or ended; then they
+ * join with PIPEWAIT on and fill the open connections, with nothing left to
+ * wait in libcurl. The permits are taken before, so the cap stays exact.
+ * docs/asyncloop.md, "The warm-up". */
+
+/* Opener `easy` has connected or ended. */
+static void gate_ready(struct loop_multi *lm, CURL *easy)
+{
+    for (long i = 0; i < lm->nop; i++)
+        if (lm->op[i].easy == easy && !lm->op[i].ready) {
+            lm->op[i].ready = true;
+            lm->unready--;
+            return;
+        }
+}
+
+/* libcurl: an opener's connection is up (it runs before the request). */
+static int on_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                     int local_port)
+{
+    struct loop_opener *o = clientp;
+    (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+    if (!o->ready) {
+        o->ready = true;
+        o->lm->unready--;
+    }
+    return CURL_PREREQFUNC_OK;
+}
+
+/* Adds easy to lm's multi handle; over HTTP/2 with PIPEWAIT on and no
+ * PREREQFUNCTION (the handle may have been an opener's). */
+static int add_now(struct loop_multi *lm, CURL *easy)
+{
+    if (lm->h2 && (curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L) != CURLE_OK ||
+                   curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, NULL) != CURLE_OK)) {
+        snprintf(lm->loop->msg, sizeof(lm->loop->msg), "libcurl refused PIPEWAIT");
+        return -EINVAL;
+    }
+    CURLMcode mc = curl_multi_add_handle(lm->multi, easy);
+    if (mc != CURLM_OK) {
+        snprintf(lm->loop->msg, sizeof(lm->loop->msg), "curl_multi_add_handle: %s",
+                 curl_multi_strerror(mc));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Ends the warm-up once every opener is added and none is still connecting:
+ * the held transfers join the multi handle in the order they came. */
+static void gate_open(struct loop_multi *lm)
+{
+    if (!lm->gate || lm->openers_left > 0 || lm->unready > 0)
+        return;
+    lm->gate = false;
+    while (lm->nheld > 0) {
+        CURL *easy = lm->held[lm->held_head];
+        lm->held_head = (lm->held_head + 1) % lm->held_cap;
+        lm->nheld--;
+        if (add_now(lm, easy) != 0) {
+            /* It stays busy in its slot: the stop reports it. */
+            char why[96];
+            snprintf(why, sizeof(why), "%.95s", lm->loop->msg);
+            fail(lm->loop, -EINVAL, "a held transfer", why);
+            return;
+        }
+    }
+}
+
 /* Hands every finished transfer to done. Called after each socket_action,
  * so no libcurl callback is on the stack and done may add new handles (they
  * start on a later socket_action, never inside this drain). */
@@ -54,8 +129,11 @@ static void drain(struct loop_multi *lm)
             fail(l, -EINVAL, "curl_multi_remove_handle", curl_multi_strerror(mc));
             return;
         }
+        if (lm->gate)
+            gate_ready(lm, easy);
         l->done(easy, rc, l->arg);
     }
+    gate_open(lm);
 }
 
 static void socket_action(struct loop_multi *lm, curl_socket_t s, int ev_bitmask)
@@ -281,7 +359,19 @@ int loop_set_http2(struct loop *l, long total, long streams)
     for (unsigned k = 0; k < l->nmulti; k++) {
         CURLM *m = l->multis[k].multi;
         l->multis[k].h2_kick = kick;
-        long cap = loop_h2_connections(share_of(total, k, l->nmulti), streams);
+        long share = share_of(total, k, l->nmulti);
+        long cap = loop_h2_connections(share, streams);
+        struct loop_multi *lm = &l->multis[k];
+        /* The warm-up: the first cap transfers open the connections, the
+         * rest wait for them (docs/asyncloop.md, "The warm-up"). */
+        lm->h2 = true;
+        lm->held_cap = share > 0 ? share : 1;
+        lm->op = calloc((size_t)cap, sizeof(*lm->op));
+        lm->held = calloc((size_t)lm->held_cap, sizeof(*lm->held));
+        if (!lm->op || !lm->held)
+            return -ENOMEM;
+        lm->openers_left = cap;
+        lm->gate = true;
         if (curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX) != CURLM_OK ||
             curl_multi_setopt(m, CURLMOPT_MAX_CONCURRENT_STREAMS, streams) != CURLM_OK ||
             curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, cap) != CURLM_OK)
@@ -292,16 +382,58 @@ int loop_set_http2(struct loop *l, long total, long streams)
 
 int loop_add(struct loop *l, CURL *easy, unsigned which)
 {
-    CURLMcode mc = curl_multi_add_handle(l->multis[which % l->nmulti].multi, easy);
-    if (mc != CURLM_OK) {
-        snprintf(l->msg, sizeof(l->msg), "curl_multi_add_handle: %s", curl_multi_strerror(mc));
-        return -EINVAL;
+    struct loop_multi *lm = &l->multis[which % l->nmulti];
+    if (lm->gate) {
+        if (lm->openers_left > 0) {
+            struct loop_opener *o = &lm->op[lm->nop];
+            *o = (struct loop_opener){.lm = lm, .easy = easy};
+            if (curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 0L) != CURLE_OK ||
+                curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, on_prereq) != CURLE_OK ||
+                curl_easy_setopt(easy, CURLOPT_PREREQDATA, o) != CURLE_OK) {
+                snprintf(l->msg, sizeof(l->msg), "libcurl refused an HTTP/2 opener's options");
+                return -EINVAL;
+            }
+            CURLMcode mc = curl_multi_add_handle(lm->multi, easy);
+            if (mc != CURLM_OK) {
+                snprintf(l->msg, sizeof(l->msg), "curl_multi_add_handle: %s",
+                         curl_multi_strerror(mc));
+                return -EINVAL;
+            }
+            lm->nop++;
+            lm->openers_left--;
+            lm->unready++;
+            return 0;
+        }
+        if (lm->unready > 0) {
+            if (lm->nheld == lm->held_cap) {
+                snprintf(l->msg, sizeof(l->msg), "more transfers held than permits");
+                return -EOVERFLOW;
+            }
+            lm->held[(lm->held_head + lm->nheld) % lm->held_cap] = easy;
+            lm->nheld++;
+            return 0;
+        }
+        gate_open(lm);
     }
-    return 0;
+    return add_now(lm, easy);
 }
 
 int loop_remove(struct loop *l, CURL *easy, unsigned which)
 {
+    struct loop_multi *lm = &l->multis[which % l->nmulti];
+    for (long i = 0; i < lm->nheld; i++) {
+        long at = (lm->held_head + i) % lm->held_cap;
+        if (lm->held[at] != easy)
+            continue;
+        /* Never added: close the gap. */
+        for (long j = i; j + 1 < lm->nheld; j++)
+            lm->held[(lm->held_head + j) % lm->held_cap] =
+                lm->held[(lm->held_head + j + 1) % lm->held_cap];
+        lm->nheld--;
+        return 0;
+    }
+    if (lm->gate)
+        gate_ready(lm, easy);
     CURLMcode mc = curl_multi_remove_handle(l->multis[which % l->nmulti].multi, easy);
     if (mc != CURLM_OK) {
         snprintf(l->msg, sizeof(l->msg), "curl_multi_remove_handle: %s", curl_multi_strerror(mc));
@@ -334,6 +466,8 @@ void loop_free(struct loop *l)
                 lm->multi); /* fails only for a bad handle or from a callback */
         if (lm->timer)
             event_free(lm->timer);
+        free(lm->op);
+        free(lm->held);
     }
     free(l->multis);
     if (l->base)

@@ -35,12 +35,30 @@
  * rc is its CURLcode. */
 typedef void (*loop_done_fn)(CURL *easy, CURLcode rc, void *arg);
 
+/* An HTTP/2 warm-up transfer: it opens a connection of its own. */
+struct loop_opener {
+    struct loop_multi *lm;
+    CURL *easy;
+    bool ready; /* connected (its PREREQFUNCTION ran) or ended */
+};
+
 /* One multi handle of a loop and its one timeout. */
 struct loop_multi {
     CURLM *multi;        /* owned */
     struct event *timer; /* owned; this handle's timeout */
     struct loop *loop;   /* the loop it belongs to */
     bool h2_kick;        /* kick idle sockets (loop_h2_kick_needed) */
+    /* The HTTP/2 warm-up (loop_set_http2): the handle's first `cap`
+     * transfers open its connections side by side; the ones after them are
+     * held here until every opener has connected or ended. */
+    bool h2;                /* --http2: PIPEWAIT and PREREQFUNCTION set on each add */
+    bool gate;              /* warming up */
+    long openers_left;      /* openers still to add */
+    struct loop_opener *op; /* owned; the openers added, nop of them */
+    long nop;
+    long unready; /* openers added, neither connected nor ended */
+    CURL **held;  /* owned; a ring of held_cap: nheld held, from held_head */
+    long held_head, nheld, held_cap;
 };
 
 struct loop {
@@ -93,17 +111,20 @@ bool loop_h2_kick_needed(unsigned version_num);
  * handle k opens at loop_h2_connections(its share of total, streams), the
  * share dealt out as in loop_set_maxconnects. Without the cap libcurl 7.88
  * opens a new connection for every transfer that finds the others full
- * (docs/asyncloop.md, "HTTP/2"). With a libcurl loop_h2_kick_needed names,
- * also turns on the idle kick. Returns 0 or -EINVAL if libcurl refused an
- * option. */
+ * (docs/asyncloop.md, "HTTP/2"). Each handle warms up: its first cap
+ * transfers open the connections side by side, and the ones after them are
+ * held until those have connected or ended (loop.c, "The HTTP/2 warm-up").
+ * With a libcurl loop_h2_kick_needed names, also turns on the idle kick.
+ * Returns 0, -ENOMEM, or -EINVAL if libcurl refused an option. */
 int loop_set_http2(struct loop *l, long total, long streams);
 
 /* Adds easy to multi handle which % nmulti; it starts on the next loop
- * iteration. Returns 0, or -EINVAL with l->msg set if libcurl refused it.
- * Must not be called from a libcurl callback. */
+ * iteration, or, held by the HTTP/2 warm-up, once the handle's openers have
+ * connected. Returns 0, or -EINVAL (-EOVERFLOW: more held than the handle's
+ * share) with l->msg set. Must not be called from a libcurl callback. */
 int loop_add(struct loop *l, CURL *easy, unsigned which);
 
-/* Removes a running transfer (e.g. on cancellation) from handle
+/* Removes a running or held transfer (e.g. on cancellation) from handle
  * which % nmulti, the one loop_add put it in, without calling done. Returns
  * 0, or -EINVAL with l->msg set. */
 int loop_remove(struct loop *l, CURL *easy, unsigned which);
