@@ -5,7 +5,8 @@
 # receiver's way in (an ifb device in its namespace), so a packet its queue
 # drops is a loss the sender's TCP must detect and retransmit, as on a path;
 # on the sender's own way out TCP would see most drops at once, as local
-# congestion, and send the segment again as if never sent.
+# congestion, and send the segment again as if never sent. auto without an
+# ifb driver in sight puts it there, and --rate-at receiver is then refused.
 # Usage: rate.sh PATH/TO/tests/lib.sh PATH/TO/netlab_lib.sh
 # shellcheck source=/dev/null
 source "$1"
@@ -51,6 +52,32 @@ if nl_measure --parts rate --seconds 3; then
     "$(ip netns exec "fbnl-$NL_ID-c" ip -o link show type ifb | wc -l)" 0
 fi
 nl_down
+# auto where no ifb driver is in sight. The probe looks for /sys/module/ifb and
+# for ifb devices in the caller's network namespace (a built-in ifb, as here,
+# has no /sys/module entry: its one parameter is not exported), so a caller in
+# a namespace of its own sees none, as on a kernel without the driver: the
+# rate limiter then sits on the sender's way out, and stderr says so once.
+if unshare --net true 2>/dev/null; then
+  rc=0
+  out=$(unshare --net bash "$NETLAB" up --owner $$ --rate 10 2>"$FB_TMP/auto.err") || rc=$?
+  [ "$rc" -ne 0 ] || NL_ID=$$
+  fb_eq "auto, no ifb driver in sight: the lab is made" "$rc" 0
+  fb_eq "auto, no ifb driver in sight: rate_at=sender" "$(printf '%s\n' "$out" | sed -n 's/^rate_at=//p')" "sender"
+  fb_eq "auto, no ifb driver in sight: one line on stderr says why" "$(cat "$FB_TMP/auto.err")" \
+    "netlab: no ifb driver loaded: the rate limiter sits on the sender's way out (drops there are local congestion to TCP, not losses)"
+  fb_eq "auto, no ifb driver in sight: the server's way out is the TBF" \
+    "$(ip netns exec "fbnl-$$-s" tc qdisc show dev fbnl-s | awk '{ print $2; exit }')" "tbf"
+  nl_down
+  rc=0
+  out=$(unshare --net bash "$NETLAB" up --owner $$ --rate 10 --rate-at receiver 2>&1) || rc=$?
+  fb_eq "--rate-at receiver, no ifb driver in sight: refused with status 3" "$rc: $out" \
+    "3: netlab: not run here: --rate-at receiver needs the kernel's ifb driver, which is not loaded (loading it would add ifb0 and ifb1 to the host)"
+  fb_eq "--rate-at receiver refused: no namespace left behind" \
+    "$(ip netns list 2>/dev/null | grep -c "^fbnl-$$-")" 0
+else
+  echo "# auto without an ifb driver: not run here (unshare --net refused)"
+fi
+
 rc=0
 out=$(bash "$NETLAB" up --owner $$ --rate 10 --rate-at middle 2>&1) || rc=$?
 fb_eq "--rate-at middle: a usage error" "$rc: $out" "2: netlab: bad value for --rate-at: 'middle' (auto, receiver or sender)"
