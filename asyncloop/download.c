@@ -507,9 +507,15 @@ static int run_init(struct run *r)
     }
     /* --http2: the permits still cap the transfers; the connections are
      * capped so that streams fill them (docs/asyncloop.md, "HTTP/2"). */
-    if (job->http2 && loop_set_http2(&r->loop, (long)r->share, LOOP_H2_STREAMS) != 0) {
-        snprintf(r->stop_msg, sizeof(r->stop_msg), "cannot set the multi handle's HTTP/2 options");
-        return -EINVAL;
+    if (job->http2) {
+        rc = loop_set_http2(&r->loop, (long)r->share, LOOP_H2_STREAMS);
+        if (rc == -ENOMEM)
+            goto nomem; /* the warm-up's rings (loop.h) */
+        if (rc != 0) {
+            snprintf(r->stop_msg, sizeof(r->stop_msg),
+                     "cannot set the multi handle's HTTP/2 options");
+            return -EINVAL;
+        }
     }
     if (flags_cancel_fd() >= 0) {
         r->cancel_ev = event_new(r->loop.base, flags_cancel_fd(), EV_READ, on_cancel, r);
