@@ -281,6 +281,31 @@ class Table(Base):
         pool4 = [ln for ln in rows if ln.startswith("| threadpool | 4 |")][0]
         self.assertIn("no significant difference", pool4)
 
+    def test_other_request_counts_compare_over_the_bound(self):
+        """DELAY (676 requests) against H2-DELAY (4,056) at m = 500: 2 and 9
+        rounds of 0.1 s. A pool equally close to its bound over both takes
+        1.7x each bound; per request that would read "HTTP/2 faster by
+        1.33x" (the rounding of the last round), over the bound it is no
+        difference, and a loop 1.3x closer over HTTP/2 is 1.3x faster."""
+        s1 = {"delay_s": 0.1, "requests": 676}
+        s2 = {"delay_s": 0.1, "requests": 4056}
+        spread = [0.98, 0.99, 1.0, 1.01, 1.02, 1.03]
+        pts1 = [{"line": "threadpool", "m": 500, "valid": True, "ideal_s": 0.2, "times": [0.34 * f for f in spread]},
+                {"line": "asyncloop", "m": 500, "valid": True, "ideal_s": 0.2, "times": [0.26 * f for f in spread]}]
+        pts2 = [{"line": "threadpool", "m": 500, "valid": True, "ideal_s": 0.9,
+                 "times": [1.53 * f for f in reversed(spread)]},
+                {"line": "asyncloop", "m": 500, "valid": True, "ideal_s": 0.9,
+                 "times": [0.9 * f for f in reversed(spread)]}]
+        rows = {r["line"]: r for r in h2table.h2_rows(s1, pts1, s2, pts2, resamples=200)}
+        self.assertIn("no significant difference", rows["threadpool"]["claim"])
+        self.assertIn("HTTP/2 faster by 1.30×", rows["asyncloop"]["claim"])
+        self.assertTrue(h2table.over_bound(s1, s2))
+        # without a bound (no delay) the times per request compare
+        for p in pts1 + pts2:
+            p["ideal_s"] = None
+        rows = {r["line"]: r for r in h2table.h2_rows(s1, pts1, s2, pts2, resamples=200)}
+        self.assertIn("HTTP/2 faster by 1.33×", rows["threadpool"]["claim"])
+
     def test_other_delays_are_not_compared(self):
         text = h2table.h2_section(self.two(h2_delay=1000), ["FIX", "FIX2"], resamples=200)
         self.assertIn("Not compared: the delays differ", text)
