@@ -80,7 +80,7 @@ set title 'C10K: request latency percentiles at m = 4000 (pooled over the timed 
 set xlabel 'percentile (log scale of 1/(1-q))'
 set ylabel 'latency (ms, log scale)'
 unset logscale; set autoscale; set logscale xy; set xrange [2:1000]
-set yrange [874.369:1611.85]; set mytics 1
+set yrange [873.29:1639.04]; set mytics 1
 set ytics ('900' 900, '1000' 1000, '1200' 1200, '1500' 1500)
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 plot 'latency-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#1f77b4' title 'threadpool', 'latency-asyncloop.dat' using 1:3 with lines lw 2 lc rgb '#d62728' title 'asyncloop', 'latency-asyncloop+save1.dat' using 1:3 with lines lw 2 lc rgb '#9467bd' title 'asyncloop+save1', 'latency-asyncloop-x2.dat' using 1:3 with lines lw 2 lc rgb '#8c564b' title 'asyncloop×2', 'latency-asyncloop-multi16.dat' using 1:3 with lines lw 2 lc rgb '#e377c2' title 'asyncloop multi×16', 'latency-asyncloop-x2-multi8.dat' using 1:3 with lines lw 2 lc rgb '#bcbd22' title 'asyncloop×2 multi×8'

@@ -80,7 +80,7 @@ set title 'DISK: request latency percentiles at m = 10 (pooled over the timed ru
 set xlabel 'percentile (log scale of 1/(1-q))'
 set ylabel 'latency (ms, log scale)'
 unset logscale; set autoscale; set logscale xy; set xrange [2:1000]
-set yrange [0.255652:3.40781]; set mytics 1
+set yrange [0.252174:3.17276]; set mytics 1
 set ytics ('0.3' 0.3, '0.5' 0.5, '0.7' 0.7, '1' 1, '1.5' 1.5, '2' 2, '3' 3)
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 plot 'latency-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#1f77b4' title 'threadpool', 'latency-asyncloop.dat' using 1:3 with lines lw 2 lc rgb '#d62728' title 'asyncloop', 'latency-asyncloop+uring.dat' using 1:3 with lines lw 2 lc rgb '#7f7f7f' title 'asyncloop+uring'

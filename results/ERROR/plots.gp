@@ -80,7 +80,7 @@ set title 'ERROR: request latency percentiles at m = 100 (pooled over the timed 
 set xlabel 'percentile (log scale of 1/(1-q))'
 set ylabel 'latency (ms, log scale)'
 unset logscale; set autoscale; set logscale xy; set xrange [2:1000]
-set yrange [88.3278:177.98]; set mytics 1
+set yrange [88.8009:178.179]; set mytics 1
 set ytics ('90' 90, '100' 100, '120' 120, '150' 150)
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 plot 'latency-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#1f77b4' title 'threadpool', 'latency-asyncloop.dat' using 1:3 with lines lw 2 lc rgb '#d62728' title 'asyncloop', 'latency-py-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#17becf' title 'py-threadpool', 'latency-py-asyncio.dat' using 1:3 with lines lw 2 lc rgb '#ff7f0e' title 'py-asyncio'

@@ -80,7 +80,7 @@ set title 'H2-DELAY: request latency percentiles at m = 1000 (pooled over the ti
 set xlabel 'percentile (log scale of 1/(1-q))'
 set ylabel 'latency (ms, log scale)'
 unset logscale; set autoscale; set logscale xy; set xrange [2:1000]
-set yrange [90.1243:2627.75]; set mytics 1
+set yrange [89.8974:2017.76]; set mytics 1
 set ytics ('100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000)
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 plot 'latency-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#1f77b4' title 'threadpool', 'latency-asyncloop.dat' using 1:3 with lines lw 2 lc rgb '#d62728' title 'asyncloop', 'latency-py-asyncio.dat' using 1:3 with lines lw 2 lc rgb '#ff7f0e' title 'py-asyncio'

@@ -80,8 +80,8 @@ set title 'HANDSHAKE: request latency percentiles at m = 300 (pooled over the ti
 set xlabel 'percentile (log scale of 1/(1-q))'
 set ylabel 'latency (ms, log scale)'
 unset logscale; set autoscale; set logscale xy; set xrange [2:1000]
-set yrange [219.081:498.759]; set mytics 1
-set ytics ('250' 250, '300' 300, '400' 400)
+set yrange [221.185:760.751]; set mytics 1
+set ytics ('250' 250, '300' 300, '400' 400, '500' 500, '600' 600, '700' 700)
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 plot 'latency-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#1f77b4' title 'threadpool', 'latency-asyncloop.dat' using 1:3 with lines lw 2 lc rgb '#d62728' title 'asyncloop'
 set output

@@ -80,8 +80,8 @@ set title 'LOCAL: request latency percentiles at m = 10 (pooled over the timed r
 set xlabel 'percentile (log scale of 1/(1-q))'
 set ylabel 'latency (ms, log scale)'
 unset logscale; set autoscale; set logscale xy; set xrange [2:1000]
-set yrange [0.286087:32.6967]; set mytics 1
-set ytics ('0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10, '20' 20)
+set yrange [0.233043:54.6676]; set mytics 1
+set ytics ('0.5' 0.5, '1' 1, '2' 2, '5' 5, '10' 10, '20' 20, '50' 50)
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 plot 'latency-asyncloop.dat' using 1:3 with lines lw 2 lc rgb '#d62728' title 'asyncloop', 'latency-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#1f77b4' title 'threadpool', 'latency-asyncloop+save1.dat' using 1:3 with lines lw 2 lc rgb '#9467bd' title 'asyncloop+save1', 'latency-asyncloop+uring.dat' using 1:3 with lines lw 2 lc rgb '#7f7f7f' title 'asyncloop+uring', 'latency-asyncloop-x2.dat' using 1:3 with lines lw 2 lc rgb '#8c564b' title 'asyncloop×2', 'latency-py-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#17becf' title 'py-threadpool', 'latency-py-asyncio.dat' using 1:3 with lines lw 2 lc rgb '#ff7f0e' title 'py-asyncio'
 set output

@@ -80,8 +80,8 @@ set title 'WAN: request latency percentiles at m = 50 (pooled over the timed run
 set xlabel 'percentile (log scale of 1/(1-q))'
 set ylabel 'latency (ms, log scale)'
 unset logscale; set autoscale; set logscale xy; set xrange [2:1000]
-set yrange [77.2243:242.943]; set mytics 1
-set ytics ('80' 80, '90' 90, '100' 100, '120' 120, '150' 150, '200' 200)
+set yrange [76.8096:251.134]; set mytics 1
+set ytics ('80' 80, '90' 90, '100' 100, '120' 120, '150' 150, '200' 200, '250' 250)
 set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
 plot 'latency-asyncloop.dat' using 1:3 with lines lw 2 lc rgb '#d62728' title 'asyncloop', 'latency-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#1f77b4' title 'threadpool', 'latency-py-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#17becf' title 'py-threadpool', 'latency-py-asyncio.dat' using 1:3 with lines lw 2 lc rgb '#ff7f0e' title 'py-asyncio'
 set output
