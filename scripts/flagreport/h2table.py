@@ -30,24 +30,18 @@ def _conns(p):
     return p["connections"] if p.get("connections") is not None else p.get("server_connections")
 
 
-def over_bound(s1, s2):
-    """Whether h2_rows compares the two scenarios' times over the ideal
-    bound (both have a server delay, so their points have one) rather than
-    per request.
-
-    Per request alone is biased where the request counts differ: the bound
-    is ceil(N / m) rounds of the delay, so at m = 500 DELAY's 676 requests
-    take 2 rounds (0.296 ms a request at best) and H2-DELAY's 4,056 take 9
-    (0.222 ms), and a design equally close to the bound over both protocols
-    would read "HTTP/2 faster by 1.33x". Over the bound, each run says how
-    far from the unavoidable wait it stayed, whatever its request count."""
-    return bool(s1.get("delay_s")) and bool(s2.get("delay_s"))
-
-
 def h2_rows(s1, pts1, s2, pts2, resamples=BOOT_RESAMPLES):
     """Rows of the table for the HTTP/1.1 scenario S1 and the HTTP/2 one S2:
     one per design and m where both points are valid, the delays being the
-    same. [] when the delays differ (the scenarios do not compare)."""
+    same. [] when the delays differ (the scenarios do not compare).
+
+    Each run's time is compared over its point's ideal bound where both
+    points have one (a server delay), else per request; the row's
+    "over_bound" says which. Per request alone is biased where the request
+    counts differ: the bound is ceil(N / m) rounds of the delay, so at
+    m = 500 DELAY's 676 requests take 2 rounds (0.296 ms a request at best)
+    and H2-DELAY's 4,056 take 9 (0.222 ms), and a design equally close to
+    the bound over both protocols would read "HTTP/2 faster by 1.33x"."""
     if s1["delay_s"] != s2["delay_s"]:
         return []
     by1 = {(p["line"], p["m"]): p for p in pts1 if p["valid"] and p["times"]}
@@ -56,14 +50,12 @@ def h2_rows(s1, pts1, s2, pts2, resamples=BOOT_RESAMPLES):
         if p2["line"] not in DESIGN_LINES or (p2["line"], p2["m"]) not in by1:
             continue
         p1 = by1[(p2["line"], p2["m"])]
-        # the significance rule of every claim on each run's time, over
-        # its ideal bound where both have one (over_bound), else per request
         bound = bool(p1.get("ideal_s")) and bool(p2.get("ideal_s"))
         t1 = [t / (p1["ideal_s"] if bound else s1["requests"]) for t in p1["times"]]
         t2 = [t / (p2["ideal_s"] if bound else s2["requests"]) for t in p2["times"]]
         v = compare(t1, t2, "HTTP/1.1", "HTTP/2", resamples)
         rows.append({"line": p2["line"], "m": p2["m"], "delay_s": s2["delay_s"], "h1": p1, "h2": p2,
-                     "v": v, "claim": claim_text(v)})
+                     "v": v, "claim": claim_text(v), "over_bound": bound})
     return rows
 
 
@@ -108,7 +100,7 @@ def h2_section(out, names, resamples=BOOT_RESAMPLES):
                      % (peer, s1["requests"], "HTTPS" if s1.get("tls") else "HTTP", name, s2["requests"],
                         s2["protocol"],
                         "each run's time over its ideal bound (ceil(N / m) rounds of the delay: per request "
-                        "would favour the scenario whose last round is fuller)" if over_bound(s1, s2)
+                        "would favour the scenario whose last round is fuller)" if all(r["over_bound"] for r in rows)
                         else "the time per request"))
         parts.append(h2_table(rows, peer, name) + "\n")
     if not parts:
