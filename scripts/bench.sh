@@ -58,7 +58,11 @@ SPLIT_WHY=""
 # hyperfine (with every line it runs) to their CPUs; empty when shared
 PIN_SERVER=()
 PIN_CLIENT=()
-out_dir="$ROOT/results"
+# --out, else results/ (the default set, --scenario, --quick) or, for
+# --set NAME of another set, results-sets/NAME/: a named set's run never
+# replaces the default run that README quotes (parse_args)
+out_dir=""
+out_given=0
 # The benchmark's own build: Release, no sanitizer, no tests, whatever
 # scripts/test.sh did to build/. --build DIR uses DIR as it is configured.
 build_dir="$ROOT/build-bench"
@@ -127,7 +131,9 @@ usage: scripts/bench.sh [options]
   --concur LIST      override every scenario's m list (comma-separated, e.g. 1,10,100)
   --runs N           override every scenario's number of timed runs per point
                      (and its adaptive maximum when that is lower)
-  --out DIR          where the JSON, plots and REPORT.md go (default: results/)
+  --out DIR          where the JSON, plots and REPORT.md go (default: results/,
+                     the default run; with --set NAME of another set,
+                     results-sets/NAME/)
   --build DIR        the CMake build directory holding the programs (default: build/)
   --save-dir DIR     where the downloads are saved (default: /dev/shm when it is a
                      tmpfs, else TMPDIR): on ext4, replacing a file by rename costs
@@ -218,7 +224,10 @@ parse_args() {
             --scenario) only_scenarios=$2 ;;
             --concur) concur_override=$2 ;;
             --runs) runs_override=$2 ;;
-            --out) out_dir=$2 ;;
+            --out)
+                out_dir=$2
+                out_given=1
+                ;;
             --build)
                 build_dir=$2
                 own_build=0
@@ -276,9 +285,15 @@ parse_args() {
         exit 2
         ;;
     esac
-    if [ -z "$out_dir" ]; then
+    if [ "$out_given" -eq 1 ] && [ -z "$out_dir" ]; then
         log "--out wants a folder, not ''"
         exit 2
+    fi
+    if [ "$out_given" -eq 0 ]; then
+        case $scenario_set in
+        "" | default) out_dir=$ROOT/results ;;
+        *) out_dir=$ROOT/results-sets/$scenario_set ;;
+        esac
     fi
     check_build_dir
     if [ -n "$save_parent" ] && { [ ! -d "$save_parent" ] || [ ! -w "$save_parent" ]; }; then

@@ -12,7 +12,11 @@
 #     where the partial data is;
 #   - a completed --scenario LOCAL replaces LOCAL alone: every other scenario
 #     stays in scenarios.txt, the report and on disk, and so do files the
-#     marker does not list where the run does not write (results/server/).
+#     marker does not list where the run does not write (results/server/);
+#   - --set NAME of another set than "default", without --out, writes
+#     results-sets/NAME/ and leaves results/ (the default run) alone: run
+#     from a copy of the tree (links to the source, a copy of the committed
+#     results/, a build of its own).
 #
 # Environment (set by ctest): FLAGBENCH_SOURCE, FLAGBENCH_BUILD (the build dir
 # whose programs are benchmarked).
@@ -150,5 +154,27 @@ fb_eq "the marker lists exactly what the runs wrote" \
     "$(cd prev && find . -mindepth 1 \( -path ./server -o -name notes.txt \) -prune -o \
         ! -name .flagbench-results -printf '%y %P\n' | LC_ALL=C sort | sha256sum)" \
     "$(tail -n +2 prev/.flagbench-results | sha256sum)"
+
+# ---- --set NAME without --out: results-sets/NAME/, never results/
+mkdir tree
+for entry in "$src"/*; do
+    case ${entry##*/} in results | results-sets | build*) ;; *) ln -s "$entry" "tree/${entry##*/}" ;; esac
+done
+cp -a "$src/results" tree/results
+manifest tree/results >tree.before
+# A build of its own (bench.sh configures --build from its tree's
+# CMakeLists.txt), configured here so that it can start with the dataset
+# already made in $build (converting it again takes half a minute).
+cmake -S tree -B tree-build -DCMAKE_BUILD_TYPE=Release -DFLAGBENCH_TESTS=OFF -DFLAGBENCH_FUZZ=OFF >/dev/null
+if [ -d "$build/dataset/flags" ]; then cp -a "$build/dataset" tree-build/dataset; fi
+bash tree/scripts/bench.sh --quick --set disk --concur 10 --runs 1 --build "$FB_TMP/tree-build" 2>set.err
+rc=$?
+fb_eq "--set disk without --out: exit 0" "$rc" 0
+if [ "$rc" -ne 0 ]; then tail -n 20 set.err | sed 's/^/#   /'; fi
+fb_ok "it says where its results go" grep -q "results go to $FB_TMP/tree/results-sets/disk/" set.err
+fb_eq "results-sets/disk/ holds the set's run" "$(cat tree/results-sets/disk/scenarios.txt 2>/dev/null)" DISK
+fb_ok "with its report" grep -q '^## DISK$' tree/results-sets/disk/REPORT.md
+manifest tree/results >tree.after
+fb_ok "results/ (the default run) is byte-identical" cmp -s tree.before tree.after
 
 fb_finish
