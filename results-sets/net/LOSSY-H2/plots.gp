@@ -1,0 +1,87 @@
+# plots.gp -- written by scripts/report.py; run in this directory:
+#   gnuplot -e "PNGTERM='set terminal pngcairo size 900,560 enhanced font \"sans,11\"'" plots.gp
+if (!exists("PNGTERM")) PNGTERM = "set terminal png size 900,560"
+set grid xtics ytics mxtics lc rgb "#dddddd"
+# the legend right of the plot: below it, it covered the x axis label
+set key outside right top vertical box
+set format x "%g"
+set mxtics 10
+set bars small
+mlist = '10 50 100 500'
+if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
+set output 'elapsed.png'
+set title 'LOSSY-H2: elapsed time vs concur\_req (388 requests, 20 ms delay; median of 6–10 runs)'
+set xlabel 'concur\_req m (transfers in flight, log scale)'
+set ylabel 'elapsed time per run (s), median, bars min–max'
+unset logscale; set logscale x; set autoscale
+set xrange [6.66667:750]
+set logscale y
+set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
+plot 'ideal.dat' using 1:2 with lines lw 2 lc rgb '#2ca02c' dt 3 title 'ideal: handshakes + ceil(N/m) × (RTT + delay)', 'elapsed-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'elapsed-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'elapsed-curl-h2.dat' using 1:2:3:4 with yerrorlines lw 2 pt 10 ps 1.3 lc rgb '#7f7f7f' title 'curl --http2', 'elapsed-h2load.dat' using 1:2:3:4 with yerrorlines lw 2 pt 2 ps 1.3 lc rgb '#000000' title 'h2load (rig ceiling, saves no files)', 'elapsed-py-asyncio.dat' using 1:2:3:4 with yerrorlines lw 2 pt 4 ps 1.3 lc rgb '#ff7f0e' title 'py-asyncio'
+set output
+if ('svg' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
+set output 'elapsed.svg'
+set title 'LOSSY-H2: elapsed time vs concur\_req (388 requests, 20 ms delay; median of 6–10 runs)'
+set xlabel 'concur\_req m (transfers in flight, log scale)'
+set ylabel 'elapsed time per run (s), median, bars min–max'
+unset logscale; set logscale x; set autoscale
+set xrange [6.66667:750]
+set logscale y
+set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
+plot 'ideal.dat' using 1:2 with lines lw 2 lc rgb '#2ca02c' dt 3 title 'ideal: handshakes + ceil(N/m) × (RTT + delay)', 'elapsed-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'elapsed-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'elapsed-curl-h2.dat' using 1:2:3:4 with yerrorlines lw 2 pt 10 ps 1.3 lc rgb '#7f7f7f' title 'curl --http2', 'elapsed-h2load.dat' using 1:2:3:4 with yerrorlines lw 2 pt 2 ps 1.3 lc rgb '#000000' title 'h2load (rig ceiling, saves no files)', 'elapsed-py-asyncio.dat' using 1:2:3:4 with yerrorlines lw 2 pt 4 ps 1.3 lc rgb '#ff7f0e' title 'py-asyncio'
+set output
+if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
+set output 'requests_per_s.png'
+set title 'LOSSY-H2: throughput vs concur\_req (388 requests, 20 ms delay; median of 6–10 runs)'
+set xlabel 'concur\_req m (transfers in flight, log scale)'
+set ylabel 'requests per second (404s count)'
+unset logscale; set logscale x; set autoscale
+set xrange [6.66667:750]
+set yrange [0:*]
+set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
+plot 'requests_per_s-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'requests_per_s-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'requests_per_s-curl-h2.dat' using 1:2:3:4 with yerrorlines lw 2 pt 10 ps 1.3 lc rgb '#7f7f7f' title 'curl --http2', 'requests_per_s-h2load.dat' using 1:2:3:4 with yerrorlines lw 2 pt 2 ps 1.3 lc rgb '#000000' title 'h2load (rig ceiling, saves no files)', 'requests_per_s-py-asyncio.dat' using 1:2:3:4 with yerrorlines lw 2 pt 4 ps 1.3 lc rgb '#ff7f0e' title 'py-asyncio'
+set output
+if ('svg' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
+set output 'requests_per_s.svg'
+set title 'LOSSY-H2: throughput vs concur\_req (388 requests, 20 ms delay; median of 6–10 runs)'
+set xlabel 'concur\_req m (transfers in flight, log scale)'
+set ylabel 'requests per second (404s count)'
+unset logscale; set logscale x; set autoscale
+set xrange [6.66667:750]
+set yrange [0:*]
+set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
+plot 'requests_per_s-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'requests_per_s-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'requests_per_s-curl-h2.dat' using 1:2:3:4 with yerrorlines lw 2 pt 10 ps 1.3 lc rgb '#7f7f7f' title 'curl --http2', 'requests_per_s-h2load.dat' using 1:2:3:4 with yerrorlines lw 2 pt 2 ps 1.3 lc rgb '#000000' title 'h2load (rig ceiling, saves no files)', 'requests_per_s-py-asyncio.dat' using 1:2:3:4 with yerrorlines lw 2 pt 4 ps 1.3 lc rgb '#ff7f0e' title 'py-asyncio'
+set output
+if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
+set output 'cpu.png'
+set title 'LOSSY-H2: CPU time vs concur\_req (388 requests, 20 ms delay; median of 6–10 runs)'
+set xlabel 'concur\_req m (transfers in flight, log scale)'
+set ylabel 'CPU s (user + sys) per 1,000 requests'
+unset logscale; set logscale x; set autoscale
+set xrange [6.66667:750]
+set yrange [0:*]
+set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
+plot 'cpu-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'cpu-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'cpu-curl-h2.dat' using 1:2:3:4 with yerrorlines lw 2 pt 10 ps 1.3 lc rgb '#7f7f7f' title 'curl --http2', 'cpu-h2load.dat' using 1:2:3:4 with yerrorlines lw 2 pt 2 ps 1.3 lc rgb '#000000' title 'h2load (rig ceiling, saves no files)', 'cpu-py-asyncio.dat' using 1:2:3:4 with yerrorlines lw 2 pt 4 ps 1.3 lc rgb '#ff7f0e' title 'py-asyncio'
+set output
+if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
+set output 'rss.png'
+set title 'LOSSY-H2: peak memory vs concur\_req (388 requests, 20 ms delay; median of 6–10 runs)'
+set xlabel 'concur\_req m (transfers in flight, log scale)'
+set ylabel 'peak RSS of the client (MiB)'
+unset logscale; set logscale x; set autoscale
+set xrange [6.66667:750]
+set yrange [0:*]
+set xtics (); do for [i=1:words(mlist)] { set xtics add (word(mlist, i) real(word(mlist, i))) }
+plot 'rss-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb '#1f77b4' title 'threadpool', 'rss-asyncloop.dat' using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 1.3 lc rgb '#d62728' title 'asyncloop', 'rss-py-asyncio.dat' using 1:2:3:4 with yerrorlines lw 2 pt 4 ps 1.3 lc rgb '#ff7f0e' title 'py-asyncio'
+set output
+@PNGTERM
+set output 'latency.png'
+set title 'LOSSY-H2: request latency percentiles at m = 100 (pooled over the timed runs)'
+set xlabel 'percentile (log scale of 1/(1-q))'
+set ylabel 'latency (ms, log scale)'
+unset logscale; set autoscale; set logscale xy; set xrange [2:1000]
+set yrange [76.3313:2322.66]; set mytics 1
+set ytics ('100' 100, '200' 200, '500' 500, '1000' 1000, '2000' 2000)
+set xtics ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000)
+plot 'latency-threadpool.dat' using 1:3 with lines lw 2 lc rgb '#1f77b4' title 'threadpool', 'latency-asyncloop.dat' using 1:3 with lines lw 2 lc rgb '#d62728' title 'asyncloop', 'latency-py-asyncio.dat' using 1:3 with lines lw 2 lc rgb '#ff7f0e' title 'py-asyncio'
+set output
