@@ -14,8 +14,9 @@ import unittest
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
-# (phrase in README.md, file under results/, [regular expressions, each
-# matching one line of that file])
+# (phrase in README.md, file under results/ (or, for a named set's committed
+# run, under results-sets/SET/, written "results-sets/SET/FILE"), [regular
+# expressions, each matching one line of that file])
 FIGURES = [
     ("On one core it serves 0.52× nginx's request rate", "server/README.md",
      [r"^flagserver / nginx = \*\*0\.52\*\*\.$"]),
@@ -87,6 +88,38 @@ FIGURES = [
     ("DISK m = 10 (the pool 1.15× faster then, 15 + 15 runs, 95% CI 1.03–1.30; the loop 1.12× faster now, "
      "10 + 10, CI 1.09–1.18)", "REPORT.md",
      [r"^\| 10 \| asyncloop faster by 1\.12× \(95% CI 1\.09–1\.18, p = 1\.1e-05, 10\+10 runs\)"]),
+    # the committed runs of the other sets (results-sets/)
+    ("the loop is faster than the pool at m = 10 (1.21×) and 500 (2.13×), with no significant difference at "
+     "m = 1 and 100, and 3.10× at m = 1,000 on 5 + 5 runs only", "results-sets/http2/REPORT.md",
+     [r"^\| 10 \| asyncloop faster by 1\.21× .*10\+10 runs", r"^\| 500 \| asyncloop faster by 2\.13× .*6\+6 runs",
+      r"^\| 1 \| no significant difference \(could detect ≥ 1\.30×; asyncloop",
+      r"^\| 100 \| no significant difference \(could detect ≥ 1\.73×",
+      r"^\| 1000 \| significant on only 5 \+ 5 runs .*asyncloop's median lower by 3\.10×"]),
+    ("(14,178 against 9,461 requests/s at m = 10)", "results-sets/http2/REPORT.md",
+     [r"^\| 10 \| asyncloop \| 10 \| 0\.547 \| .*\| 14178 \|", r"^\| 10 \| curl --http2 \| 5 \| 0\.820 \| .*\| 9461 \|"]),
+    ("the loop is faster at every m, by 1.06× (m = 1) to 1.68× (m = 500)", "results-sets/http2/REPORT.md",
+     [r"^\| 1 \| asyncloop faster by 1\.06× .*6\+6 runs", r"^\| 10 \| asyncloop faster by 1\.40× ",
+      r"^\| 100 \| asyncloop faster by 1\.45× ", r"^\| 500 \| asyncloop faster by 1\.68× .*6\+6 runs"]),
+    ("takes 3.529 s (85% of the ideal 3 s) over 100 connections with 159.6 MiB (114 MiB with libcurl 8.14.1); "
+     "h2load, which saves nothing, reaches 94%", "results-sets/http2/REPORT.md",
+     [r"^\| 10000 \| asyncloop \| 1 \| 3\.529 \| .*\| 85% \| .*\| 159\.6 \| .*\| 100 \| 5820 / 14460 / 0 \|",
+      r"^\| C10K-H2 \| 10000 \| asyncloop \| 7\.88\.1 \| 3\.529 s \(1\) \| 8\.14\.1 \| .*160 MiB → 114 MiB",
+      r"^\| 10000 \| h2load \(rig ceiling, saves no files\) \| 1 \| 3\.178 \| .*\| 94% \|"]),
+    ("(WAN-FRESH) the loop is faster at m = 100 (1.08×) and 500 (1.50×)", "results-sets/net/REPORT.md",
+     [r"^\| 100 \| asyncloop faster by 1\.08× .*6\+6 runs", r"^\| 500 \| asyncloop faster by 1\.50× .*6\+6 runs"]),
+    ("both at 91–92% of the bound at m = 10", "results-sets/net/REPORT.md",
+     [r"^\| 10 \| threadpool \| 5 \| 2\.696 \| .*\| 92% \|", r"^\| 10 \| asyncloop \| 5 \| 2\.720 \| .*\| 91% \|"]),
+    ("(LOSSY-H2) the pool is faster at m = 10 (1.12×) and 50 (1.27×)", "results-sets/net/REPORT.md",
+     [r"^\| 10 \| threadpool faster by 1\.12× .*6\+6 runs", r"^\| 50 \| threadpool faster by 1\.27× .*6\+6 runs"]),
+    ("from m = 100 the loop is faster (1.61×; 2.48× at m = 500), over 1 and 4 connections against the pool's "
+     "100 and 388", "results-sets/net/REPORT.md",
+     [r"^\| 100 \| asyncloop faster by 1\.61× ", r"^\| 500 \| asyncloop faster by 2\.48× .*10\+10 runs",
+      r"^\| asyncloop \| 100 \| 0\.02 s \| 305 / 339 \| 100 / 1 \|", r"^\| asyncloop \| 500 \| 0\.02 s \| 287 / 488 \| 388 / 4 \|",
+      r"^\| threadpool \| 500 \| 0\.02 s \| 260 / 197 \| 388 / 388 \|"]),
+    ("the loop is faster over HTTP/1.1 at m = 50 (1.28×) and over HTTP/2 at m = 100 (1.11×), the pool over "
+     "HTTP/2 at m = 10 (1.09×)", "results-sets/net/REPORT.md",
+     [r"^\| asyncloop \| 50 \| .*\| HTTP/1\.1 faster by 1\.28× ", r"^\| asyncloop \| 100 \| .*\| HTTP/2 faster by 1\.11× ",
+      r"^\| threadpool \| 10 \| .*\| HTTP/2 faster by 1\.09× "]),
 ]
 
 
@@ -95,8 +128,14 @@ def readme_text():
         return " ".join(f.read().split())
 
 
+def results_path(name):
+    if name.startswith("results-sets/"):
+        return os.path.join(ROOT, name)
+    return os.path.join(ROOT, "results", name)
+
+
 def results_lines(name):
-    with open(os.path.join(ROOT, "results", name), encoding="utf-8") as f:
+    with open(results_path(name), encoding="utf-8") as f:
         return f.read().splitlines()
 
 
@@ -111,7 +150,8 @@ def drift(readme, figures, lines_of):
         lines = lines_of(name)
         for pat in patterns:
             if not any(re.search(pat, l) for l in lines):
-                out.append("README.md says %r, but results/%s has no line matching %r" % (phrase, name, pat))
+                where = name if name.startswith("results-sets/") else "results/" + name
+                out.append("README.md says %r, but %s has no line matching %r" % (phrase, where, pat))
     return out
 
 
