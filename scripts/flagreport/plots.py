@@ -118,7 +118,7 @@ def write_plot_data(sdir, s, pts):
             gp.append("if ('%s' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' "
                       "background 'white' } else { @PNGTERM }" % term)
             gp.append("set output '%s.%s'" % (metric, term))
-            gp.append("set title '%s: %s (%s)'" % (s["name"], title, what))
+            gp.extend(title_lines("%s: %s (%s)" % (s["name"], title, what)))
             gp.append("set xlabel 'concur\\_req m (transfers in flight, log scale)'")
             gp.append("set ylabel '%s'" % ylab)
             gp.append("unset logscale; set logscale x; set autoscale")
@@ -134,8 +134,8 @@ def write_plot_data(sdir, s, pts):
                           % (l, COLOR[l], show(l)) for l in lat_lines)
         gp.append("@PNGTERM")
         gp.append("set output 'latency.png'")
-        gp.append("set title '%s: request latency percentiles at m = %d (pooled over the timed runs)'"
-                  % (s["name"], lm))
+        gp.extend(title_lines("%s: request latency percentiles at m = %d (pooled over the timed runs)"
+                              % (s["name"], lm)))
         gp.append("set xlabel 'percentile (log scale of 1/(1-q))'")
         # a log y axis: the C lines' few ms and Python's hundreds both readable
         gp.append("set ylabel 'latency (ms, log scale)'")
@@ -150,6 +150,14 @@ def write_plot_data(sdir, s, pts):
         made.append("latency")
     write_text(os.path.join(sdir, "plots.gp"), "\n".join(gp) + "\n")
     return made, lm
+
+
+def title_lines(text):
+    """A plot's title, centred on the canvas. gnuplot centres `set title` over
+    the plot area, which the legend outside on the right makes narrow: a long
+    title ran off the canvas's left edge ("AY: elapsed time ..." for
+    H2-DELAY). Label 1 is redefined by each plot."""
+    return ["unset title", "set label 1 '%s' at screen 0.5, screen 0.965 center" % text, "set tmargin 2.5"]
 
 
 GP_HEAD = """# plots.gp -- written by scripts/report.py; run in this directory:

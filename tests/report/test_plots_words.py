@@ -55,6 +55,18 @@ class Plots(Base):
         self.assertIn("set key outside right top vertical", gp)
         self.assertNotIn("set key outside below", gp)
 
+    def test_titles_centred_on_the_canvas(self):
+        # `set title` is centred over the plot area, narrowed by the legend on
+        # its right: a long title was cut at the canvas's left edge
+        out = make_out(self.tmp)
+        report.cmd_report(out)
+        gp = gp_of(out)
+        self.assertNotIn("set title '", gp)
+        for output in ["elapsed.png", "latency.png"]:
+            label = [l for l in blocks(gp, output) if l.startswith("set label 1 ")]
+            self.assertEqual(len(label), 1, output)
+            self.assertRegex(label[0], r"^set label 1 'FIX: .*' at screen 0\.5, screen 0\.\d+ center$")
+
     def test_log_tics_are_readable(self):
         self.assertEqual(report.log_tics(0.3, 30), [0.5, 1, 2, 5, 10, 20])
         self.assertEqual(report.log_tics(90, 160), [90, 100, 120, 150])
