@@ -10,7 +10,9 @@ set bars small
 mlist = '1 10 100 500'
 if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'elapsed.png'
-set title 'H2C: elapsed time vs concur\_req (7760 requests, no delay; median of 5 runs)'
+unset title
+set label 1 'H2C: elapsed time vs concur\_req (7760 requests, no delay; median of 5 runs)' at screen 0.5, screen 0.965 center
+set tmargin 2.5
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'elapsed time per run (s), median, bars min–max'
 unset logscale; set logscale x; set autoscale
@@ -21,7 +23,9 @@ plot 'elapsed-h2load.dat' using 1:2:3:4 with yerrorlines lw 2 pt 2 ps 1.3 lc rgb
 set output
 if ('svg' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'elapsed.svg'
-set title 'H2C: elapsed time vs concur\_req (7760 requests, no delay; median of 5 runs)'
+unset title
+set label 1 'H2C: elapsed time vs concur\_req (7760 requests, no delay; median of 5 runs)' at screen 0.5, screen 0.965 center
+set tmargin 2.5
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'elapsed time per run (s), median, bars min–max'
 unset logscale; set logscale x; set autoscale
@@ -32,7 +36,9 @@ plot 'elapsed-h2load.dat' using 1:2:3:4 with yerrorlines lw 2 pt 2 ps 1.3 lc rgb
 set output
 if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'requests_per_s.png'
-set title 'H2C: throughput vs concur\_req (7760 requests, no delay; median of 5 runs)'
+unset title
+set label 1 'H2C: throughput vs concur\_req (7760 requests, no delay; median of 5 runs)' at screen 0.5, screen 0.965 center
+set tmargin 2.5
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'requests per second (404s count)'
 unset logscale; set logscale x; set autoscale
@@ -43,7 +49,9 @@ plot 'requests_per_s-h2load.dat' using 1:2:3:4 with yerrorlines lw 2 pt 2 ps 1.3
 set output
 if ('svg' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'requests_per_s.svg'
-set title 'H2C: throughput vs concur\_req (7760 requests, no delay; median of 5 runs)'
+unset title
+set label 1 'H2C: throughput vs concur\_req (7760 requests, no delay; median of 5 runs)' at screen 0.5, screen 0.965 center
+set tmargin 2.5
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'requests per second (404s count)'
 unset logscale; set logscale x; set autoscale
@@ -54,7 +62,9 @@ plot 'requests_per_s-h2load.dat' using 1:2:3:4 with yerrorlines lw 2 pt 2 ps 1.3
 set output
 if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'cpu.png'
-set title 'H2C: CPU time vs concur\_req (7760 requests, no delay; median of 5 runs)'
+unset title
+set label 1 'H2C: CPU time vs concur\_req (7760 requests, no delay; median of 5 runs)' at screen 0.5, screen 0.965 center
+set tmargin 2.5
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'CPU s (user + sys) per 1,000 requests'
 unset logscale; set logscale x; set autoscale
@@ -65,7 +75,9 @@ plot 'cpu-h2load.dat' using 1:2:3:4 with yerrorlines lw 2 pt 2 ps 1.3 lc rgb '#0
 set output
 if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'rss.png'
-set title 'H2C: peak memory vs concur\_req (7760 requests, no delay; median of 5 runs)'
+unset title
+set label 1 'H2C: peak memory vs concur\_req (7760 requests, no delay; median of 5 runs)' at screen 0.5, screen 0.965 center
+set tmargin 2.5
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'peak RSS of the client (MiB)'
 unset logscale; set logscale x; set autoscale

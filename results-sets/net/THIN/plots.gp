@@ -10,7 +10,9 @@ set bars small
 mlist = '1 10 100'
 if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'elapsed.png'
-set title 'THIN: elapsed time vs concur\_req (194 requests, no delay; median of 5 runs)'
+unset title
+set label 1 'THIN: elapsed time vs concur\_req (194 requests, no delay; median of 5 runs)' at screen 0.5, screen 0.965 center
+set tmargin 2.5
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'elapsed time per run (s), median, bars min–max'
 unset logscale; set logscale x; set autoscale
@@ -21,7 +23,9 @@ plot 'ideal.dat' using 1:2 with lines lw 2 lc rgb '#2ca02c' dt 3 title 'ideal: h
 set output
 if ('svg' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'elapsed.svg'
-set title 'THIN: elapsed time vs concur\_req (194 requests, no delay; median of 5 runs)'
+unset title
+set label 1 'THIN: elapsed time vs concur\_req (194 requests, no delay; median of 5 runs)' at screen 0.5, screen 0.965 center
+set tmargin 2.5
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'elapsed time per run (s), median, bars min–max'
 unset logscale; set logscale x; set autoscale
@@ -32,7 +36,9 @@ plot 'ideal.dat' using 1:2 with lines lw 2 lc rgb '#2ca02c' dt 3 title 'ideal: h
 set output
 if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'requests_per_s.png'
-set title 'THIN: throughput vs concur\_req (194 requests, no delay; median of 5 runs)'
+unset title
+set label 1 'THIN: throughput vs concur\_req (194 requests, no delay; median of 5 runs)' at screen 0.5, screen 0.965 center
+set tmargin 2.5
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'requests per second (404s count)'
 unset logscale; set logscale x; set autoscale
@@ -43,7 +49,9 @@ plot 'requests_per_s-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps
 set output
 if ('svg' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'requests_per_s.svg'
-set title 'THIN: throughput vs concur\_req (194 requests, no delay; median of 5 runs)'
+unset title
+set label 1 'THIN: throughput vs concur\_req (194 requests, no delay; median of 5 runs)' at screen 0.5, screen 0.965 center
+set tmargin 2.5
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'requests per second (404s count)'
 unset logscale; set logscale x; set autoscale
@@ -54,7 +62,9 @@ plot 'requests_per_s-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps
 set output
 if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'cpu.png'
-set title 'THIN: CPU time vs concur\_req (194 requests, no delay; median of 5 runs)'
+unset title
+set label 1 'THIN: CPU time vs concur\_req (194 requests, no delay; median of 5 runs)' at screen 0.5, screen 0.965 center
+set tmargin 2.5
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'CPU s (user + sys) per 1,000 requests'
 unset logscale; set logscale x; set autoscale
@@ -65,7 +75,9 @@ plot 'cpu-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb
 set output
 if ('png' eq 'svg') { set terminal svg size 900,560 dynamic enhanced font 'sans,12' background 'white' } else { @PNGTERM }
 set output 'rss.png'
-set title 'THIN: peak memory vs concur\_req (194 requests, no delay; median of 5 runs)'
+unset title
+set label 1 'THIN: peak memory vs concur\_req (194 requests, no delay; median of 5 runs)' at screen 0.5, screen 0.965 center
+set tmargin 2.5
 set xlabel 'concur\_req m (transfers in flight, log scale)'
 set ylabel 'peak RSS of the client (MiB)'
 unset logscale; set logscale x; set autoscale
@@ -76,7 +88,9 @@ plot 'rss-threadpool.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.3 lc rgb
 set output
 @PNGTERM
 set output 'latency.png'
-set title 'THIN: request latency percentiles at m = 10 (pooled over the timed runs)'
+unset title
+set label 1 'THIN: request latency percentiles at m = 10 (pooled over the timed runs)' at screen 0.5, screen 0.965 center
+set tmargin 2.5
 set xlabel 'percentile (log scale of 1/(1-q))'
 set ylabel 'latency (ms, log scale)'
 unset logscale; set autoscale; set logscale xy; set xrange [2:1000]
