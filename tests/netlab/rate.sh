@@ -13,10 +13,30 @@ source "$1"
 # shellcheck source=/dev/null
 source "$2"
 
+# rate_within DESC SET SECONDS: one bulk transfer of SECONDS, its wire rate
+# within 5% of SET Mbit/s. The shaper (TBF) is exact, but one transfer can
+# leave the link idle for a retransmission timeout after a drop in slow
+# start: in the fresh-machine check of 2026-12-05 a 3 s transfer at 10 Mbit/s
+# took 3.37 s for 2.99 s of wire time (9.256 Mbit/s; every earlier run was
+# within 5%). So a miss is measured once more, logged, and fails only if it
+# misses again; a wrong rate misses both times. Returns 1 when a measurement
+# did not run (already a failure).
+rate_within() {
+  local attempt wire
+  for attempt in 1 2; do
+    nl_measure --parts rate --seconds "$3" || return 1
+    wire=$(nl_get wire_mbit)
+    if [ "$attempt" -eq 2 ] || awk -v m="$wire" -v s="$2" 'BEGIN { d = m - s; if (d < 0) d = -d; exit !(m != "" && d <= s * 0.05) }'; then
+      nl_within "$1 (measurement $attempt)" "$wire" "$2" 0.05 0
+      return 0
+    fi
+    fb_log "$1: $wire Mbit/s in $(nl_get bulk_seconds) s is off by more than 5%; measuring once more"
+  done
+}
+
 for rate in 10 100; do
   nl_up --rate "$rate" >/dev/null
-  if nl_measure --parts rate --seconds 3; then
-    nl_within "$rate Mbit/s: wire rate within 5%" "$(nl_get wire_mbit)" "$rate" 0.05 0
+  if rate_within "$rate Mbit/s: wire rate within 5%" "$rate" 3; then
     fb_le "$rate Mbit/s: payload rate below the setting" "$(nl_get goodput_mbit)" "$rate"
   fi
   nl_down
@@ -43,9 +63,8 @@ nl_down
 # puts it (auto) -- the same rate, the queue on the server's way out, no ifb
 # device made.
 nl_up --rate 10 --rate-at sender >/dev/null
-if nl_measure --parts rate --seconds 3; then
+if rate_within "--rate-at sender: wire rate within 5% of 10 Mbit/s" 10 3; then
   fb_eq "--rate-at sender: the settings say so" "$(nl_get rate_at)" "sender"
-  nl_within "--rate-at sender: wire rate within 5% of 10 Mbit/s" "$(nl_get wire_mbit)" 10 0.05 0
   fb_eq "--rate-at sender: the server's way out is the TBF" \
     "$(ip netns exec "fbnl-$NL_ID-s" tc qdisc show dev fbnl-s | awk '{ print $2; exit }')" "tbf"
   fb_eq "--rate-at sender: no ifb device in the client's namespace" \
