@@ -57,11 +57,16 @@ nl_measure() {
 # nl_get KEY: a value of the last measurement.
 nl_get() { sed -n "s/^$1=//p" "$FB_TMP/measured"; }
 
-# nl_within DESC MEASURED SET REL ABS: passes when |MEASURED - SET| is at most
-# REL times SET, or ABS, whichever is larger.
+# nl_in_band MEASURED SET REL ABS: true when |MEASURED - SET| is at most REL
+# times SET, or ABS, whichever is larger (and MEASURED is not empty).
+nl_in_band() {
+  awk -v m="$1" -v s="$2" -v r="$3" -v a="$4" \
+    'BEGIN { d = m - s; if (d < 0) d = -d; t = s * r; if (a > t) t = a; exit !(m != "" && d <= t) }'
+}
+
+# nl_within DESC MEASURED SET REL ABS: passes when nl_in_band does.
 nl_within() {
-  if awk -v m="$2" -v s="$3" -v r="$4" -v a="$5" \
-    'BEGIN { d = m - s; if (d < 0) d = -d; t = s * r; if (a > t) t = a; exit !(m != "" && d <= t) }'; then
+  if nl_in_band "$2" "$3" "$4" "$5"; then
     fb_pass "$1: $2 for $3"
   else
     fb_fail "$1" "measured '$2', set $3, allowed +-$(awk -v s="$3" -v r="$4" -v a="$5" 'BEGIN { t = s * r; if (a > t) t = a; print t }')"

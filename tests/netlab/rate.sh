@@ -26,7 +26,7 @@ rate_within() {
   for attempt in 1 2; do
     nl_measure --parts rate --seconds "$3" || return 1
     wire=$(nl_get wire_mbit)
-    if [ "$attempt" -eq 2 ] || awk -v m="$wire" -v s="$2" 'BEGIN { d = m - s; if (d < 0) d = -d; exit !(m != "" && d <= s * 0.05) }'; then
+    if [ "$attempt" -eq 2 ] || nl_in_band "$wire" "$2" 0.05 0; then
       nl_within "$1 (measurement $attempt)" "$wire" "$2" 0.05 0
       return 0
     fi
